@@ -36,4 +36,9 @@ CONVERTERS: tuple[str, ...] = ("str", "int", "float", "uuid", "path")
 
 def get_include() -> str:
     """The directory holding the C++ headers (``#include <fasterapi/router/router.hpp>``)."""
-    return os.path.join(os.path.dirname(__file__), "include")
+    here = os.path.dirname(os.path.abspath(__file__))
+    installed = os.path.join(here, "include")
+    if os.path.isdir(installed):
+        return installed
+    # An editable install runs this file from the source tree, where the headers sit higher up.
+    return os.path.join(os.path.dirname(os.path.dirname(here)), "include")
