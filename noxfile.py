@@ -1,10 +1,10 @@
 """Sessions of the FasterAPI monorepo. Every package under packages/ takes part without edits here.
 
-    nox -s demo           the main job: the example, on fresh wheels of every package
-    nox -s tests          build every wheel, install them together, run every package's tests
-    nox -s lint           ruff, mypy --strict, and the stubs checked against the extensions
-    nox -s bench          every package's benchmarks against their anchors (-- --quick for a short run)
-    nox -s fuzz           every fuzz target for a bounded time (-- SECONDS, default 60 per target)
+nox -s demo           the main job: the example, on fresh wheels of every package
+nox -s tests          build every wheel, install them together, run every package's tests
+nox -s lint           ruff, mypy --strict, and the stubs checked against the extensions
+nox -s bench          every package's benchmarks against their anchors (-- --quick for a short run)
+nox -s fuzz           every fuzz target for a bounded time (-- SECONDS, default 60 per target)
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import nox
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
-import monorepo  # noqa: E402
+import monorepo
 
 nox.options.default_venv_backend = "uv"
 nox.options.sessions = ["tests"]
@@ -32,7 +32,10 @@ def install_wheels(session: nox.Session, extra: str | None) -> list[monorepo.Pac
     session.install("uv")  # the wheel builds run uv from the session's environment
     session.run("python", str(ROOT / "tools" / "monorepo.py"), "build")
     wheels = [monorepo.wheel_of(p) for p in packages]
-    specs = [f"{w}[{extra}]" if extra and extra in p.extras else str(w) for p, w in zip(packages, wheels)]
+    specs = [
+        f"{w}[{extra}]" if extra and extra in p.extras else str(w)
+        for p, w in zip(packages, wheels, strict=True)
+    ]
     refresh = [arg for p in packages for arg in ("--refresh-package", p.name)]
     session.install("--reinstall", *refresh, *specs)
     return packages
@@ -103,5 +106,11 @@ def fuzz(session: nox.Session) -> None:
             corpus = ROOT / "build" / "fuzz-corpus" / package.name / script.stem
             corpus.mkdir(parents=True, exist_ok=True)
             seeds = script.parent / "corpus"
-            session.run("python", str(script), f"-max_total_time={seconds}", "-rss_limit_mb=2048",
-                        str(corpus), *([str(seeds)] if seeds.is_dir() else []))
+            session.run(
+                "python",
+                str(script),
+                f"-max_total_time={seconds}",
+                "-rss_limit_mb=2048",
+                str(corpus),
+                *([str(seeds)] if seeds.is_dir() else []),
+            )

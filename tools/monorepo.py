@@ -110,17 +110,38 @@ def build(packages: list[Package], wheelhouse: Path = WHEELHOUSE, builder: str =
         print(f"building {package.name}", flush=True)
         if builder == "uv" and shutil.which("uv"):
             local = [arg for p in packages for arg in ("--refresh-package", p.name)]
-            cmd = ["uv", "build", "--wheel", "--out-dir", str(wheelhouse), "--find-links", str(wheelhouse),
-                   *local, str(package.path)]
+            cmd = [
+                "uv",
+                "build",
+                "--wheel",
+                "--out-dir",
+                str(wheelhouse),
+                "--find-links",
+                str(wheelhouse),
+                *local,
+                str(package.path),
+            ]
         else:
-            cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(wheelhouse),
-                   "--find-links", str(wheelhouse), str(package.path)]
+            cmd = [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--no-deps",
+                "--wheel-dir",
+                str(wheelhouse),
+                "--find-links",
+                str(wheelhouse),
+                str(package.path),
+            ]
         subprocess.run(cmd, check=True)
     return [wheel_of(p, wheelhouse) for p in packages]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="package names in build order")
     b = sub.add_parser("build", help="build every package's wheel")
