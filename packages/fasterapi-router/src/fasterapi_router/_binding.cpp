@@ -152,12 +152,14 @@ class Router {
 
   void add(nb::handle methods, nb::handle path, nb::object value) {
     std::vector<std::string_view> list;
+    nb::list held;  // keeps the method strings (and so their UTF-8 buffers) alive
     if (PyUnicode_Check(methods.ptr())) {
       list.push_back(utf8_of(methods, "method"));
-    } else if (PyBytes_Check(methods.ptr()) || !PyIter_Check(nb::iter(methods).ptr())) {
+    } else if (PyBytes_Check(methods.ptr()) || !PyObject_HasAttrString(methods.ptr(), "__iter__")) {
       throw nb::type_error("method must be str or an iterable of str");
     } else {
-      for (nb::handle m : methods) list.push_back(utf8_of(m, "method"));
+      for (nb::handle m : methods) held.append(m);
+      for (nb::handle m : held) list.push_back(utf8_of(m, "method"));
     }
     const std::size_t before = core_.routes().size();
     const fr::AddResult res = core_.add(std::span<const std::string_view>(list), utf8_of(path, "path"));
@@ -226,7 +228,14 @@ class Router {
     for (const nb::object& v : values_) Py_VISIT(v.ptr());
     return 0;
   }
-  void clear() { values_.clear(); }
+  // Breaks reference cycles: the router is left empty (and consistent).
+  void clear() {
+    core_ = fr::Router(core_.options());
+    values_.clear();
+    patterns_.clear();
+    methods_.clear();
+    names_.clear();
+  }
 
  private:
   static fr::Options options(std::string_view on_conflict) {
