@@ -58,6 +58,13 @@ PyObject* new_str(std::string_view s, bool ascii) {
   return out;
 }
 
+// How many code points the first `bytes` bytes of UTF-8 text `s` hold (an offset for Python).
+std::size_t code_points(std::string_view s, std::size_t bytes) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < bytes && i < s.size(); ++i) n += (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80;
+  return n;
+}
+
 nb::str to_str(std::string_view s, bool ascii = false) {
   PyObject* out = new_str(s, ascii);
   if (!out) throw nb::python_error();
@@ -201,8 +208,10 @@ class Router {
       case fr::Outcome::not_found:
         break;
     }
+    // A bytes path may hold bytes that are not UTF-8: no redirect can be named as a str then.
     const auto redirect = core_.redirect_slash(p, m);
-    return new_instance(g.miss_type, Miss{404, nb::frozenset(), redirect ? nb::object(to_str(*redirect)) : nb::none()});
+    nb::object target = redirect && fr::text::is_valid_utf8(*redirect) ? nb::object(to_str(*redirect)) : nb::none();
+    return new_instance(g.miss_type, Miss{404, nb::frozenset(), std::move(target)});
   }
 
   nb::frozenset allowed_methods(nb::handle path) const {
@@ -252,7 +261,7 @@ class Router {
       case fr::AddStatus::invalid_method:
         throw nb::value_error(res.message.c_str());
       case fr::AddStatus::invalid_pattern:
-        raise(g.pattern_error, to_str(res.message), to_str(res.pattern), nb::int_(res.offset));
+        raise(g.pattern_error, to_str(res.message), to_str(res.pattern), nb::int_(code_points(res.pattern, res.offset)));
       case fr::AddStatus::conflict:
         raise(g.conflict_error, to_str(res.message), route_object(res.route),
               new_instance(g.route_type, Route{to_str(res.method), to_str(res.pattern), nb::borrow(value), res.mount}));
@@ -295,10 +304,12 @@ class Router {
   nb::object make_match(const fr::Match& m) const {
     const fr::RouteId id = m.route();
     const auto captures = m.params();
-    const std::vector<nb::str>& names = names_[id];
     nb::dict params;
     for (std::size_t i = 0; i < captures.size(); ++i) {
-      if (PyDict_SetItem(params.ptr(), names[i].ptr(), convert(captures[i], m.ascii()).ptr()) != 0) {
+      nb::object value = convert(captures[i], m.ascii());
+      // Indexed anew after the conversion: it may run Python code (uuid.UUID, a finalizer)
+      // that adds routes and so moves names_.
+      if (PyDict_SetItem(params.ptr(), names_[id][i].ptr(), value.ptr()) != 0) {
         throw nb::python_error();
       }
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._router import Route
@@ -29,7 +29,7 @@ class PatternError(RouterError, ValueError):
 class RouteConflictError(RouterError, ValueError):
     """A route was added with the same method and the same shape as an existing one."""
 
-    def __init__(self, message: str, existing: Route, new: Route) -> None:
+    def __init__(self, message: str, existing: Route[Any], new: Route[Any]) -> None:
         super().__init__(message)
         self.existing = existing
         self.new = new
