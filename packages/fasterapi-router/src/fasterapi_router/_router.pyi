@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from typing import Any, Generic, Literal, TypeVar
 
+
 T = TypeVar("T")
 
 class Route(Generic[T]):
@@ -18,6 +19,7 @@ class Route(Generic[T]):
 
     @property
     def value(self) -> T: ...
+
     @property
     def mount(self) -> bool:
         """Whether this is a mount (matches the prefix and everything below)."""
@@ -77,7 +79,7 @@ class Router(Generic[T]):
     Routes (method, path) to values of type T; patterns in FastAPI/Starlette syntax.
     """
 
-    def __init__(self, *, on_conflict: Literal["error", "first"] = "error") -> None:
+    def __init__(self, *, on_conflict: Literal['error', 'first'] = 'error') -> None:
         """
         on_conflict='error' raises RouteConflictError for a second route of the same method and shape;
         'first' keeps the first one, as FastAPI does.
@@ -119,7 +121,10 @@ class Router(Generic[T]):
 
     @property
     def frozen(self) -> bool: ...
+
     @property
-    def on_conflict(self) -> Literal["error", "first"]: ...
+    def on_conflict(self) -> Literal['error', 'first']: ...
+
     def __len__(self) -> int: ...
+
     def __repr__(self) -> str: ...
