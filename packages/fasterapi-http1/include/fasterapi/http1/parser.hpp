@@ -1,0 +1,816 @@
+// fasterapi::http1::Parser: a strict, sans-IO HTTP/1.1 message parser (RFC 9112, RFC 9110).
+//
+// Theory of operation. The caller owns the bytes. It passes the bytes not yet consumed to next(),
+// which returns one event at a time and how many bytes it consumed; the caller drops those bytes
+// and calls again with the rest (plus whatever arrived meanwhile). Events are views into the
+// caller's bytes: they stay valid until the caller drops or moves them.
+//
+//   state           consumes                                  emits
+//   head            nothing until the whole head is there     Head (request or response)
+//   body_length     up to Content-Length bytes                Data
+//   chunk_size      one chunk-size line                       (nothing)
+//   chunk_data      up to the chunk's size                    Data
+//   chunk_end       the CRLF after a chunk's data             (nothing)
+//   trailers        nothing until the trailer section ends    End (with the trailers)
+//   body_close      everything (a response ending at close)   Data; finish() gives End
+//   message_end     nothing                                   End
+//   tunnel          everything: it is no longer HTTP/1        Upgrade
+//   closed          nothing; bytes here are an error          (error, unless lenient)
+//
+// While a head (or a trailer section) is incomplete, the lines received so far are checked, so
+// that bad input is reported at once and the work stays linear in the bytes received.
+// Errors are sticky: after one, next() returns it again until reset().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "fasterapi/http1/chars.hpp"
+
+namespace fasterapi::http1 {
+
+enum class Role : std::uint8_t { request, response };
+
+// Named leniencies, each off by default (llhttp's lenient flags).
+enum Lenient : std::uint32_t {
+  lenient_headers = 1u << 0,                    // control characters in header values
+  lenient_chunked_length = 1u << 1,             // Content-Length with Transfer-Encoding: the latter wins
+  lenient_keep_alive = 1u << 2,                 // keep parsing after "Connection: close"
+  lenient_transfer_encoding = 1u << 3,          // a request whose final coding is not chunked: body until close
+  lenient_version = 1u << 4,                    // any HTTP/d.d version
+  lenient_data_after_close = 1u << 5,           // ignore bytes after a message that closes the connection
+  lenient_optional_lf_after_cr = 1u << 6,       // a bare CR ends a line
+  lenient_optional_cr_before_lf = 1u << 7,      // a bare LF ends a line
+  lenient_optional_crlf_after_chunk = 1u << 8,  // no CRLF after a chunk's data
+  lenient_spaces_after_chunk_size = 1u << 9,    // spaces between the chunk size and its CRLF
+  lenient_header_value_relaxed = 1u << 10,      // any byte but CR/LF in header values
+  lenient_obs_fold = 1u << 11,                  // obs-fold continuation lines, replaced by a space (RFC 9112 5.2)
+};
+
+// Defaults like the major servers (Apache's LimitRequestLine/LimitRequestFieldSize 8190,
+// LimitRequestFields 100; nginx and Node allow 8-64 KiB of headers).
+struct Limits {
+  std::size_t max_request_line = 8190;     // 414 past it (a response's status line: 400)
+  std::size_t max_header_line = 8190;      // one field line; 431
+  std::size_t max_header_bytes = 65536;    // the whole head or trailer section; 431
+  std::size_t max_headers = 100;           // field lines in a head or trailer section; 431
+  std::optional<std::uint64_t> max_body;   // 413
+  std::size_t max_chunk_size_digits = 16;  // 16 hex digits fill 64 bits; 400 past it
+};
+
+struct Config {
+  Limits limits;
+  std::uint32_t lenient = 0;
+  bool has(Lenient l) const noexcept { return (lenient & l) != 0; }
+};
+
+enum class Errc : std::uint8_t {
+  none,
+  invalid_method,
+  invalid_target,
+  invalid_version,
+  unsupported_version,  // 505
+  invalid_status,
+  invalid_reason,
+  invalid_header_name,
+  invalid_header_value,
+  whitespace_before_colon,
+  missing_colon,
+  obs_fold,
+  bare_cr,
+  bare_lf,
+  invalid_content_length,
+  duplicate_content_length,
+  content_length_and_transfer_encoding,
+  transfer_encoding_not_chunked,
+  transfer_encoding_in_http10,
+  invalid_transfer_encoding,
+  invalid_chunk_size,
+  chunk_size_overflow,
+  invalid_chunk_extension,
+  missing_chunk_crlf,
+  request_line_too_long,  // 414
+  header_line_too_long,   // 431
+  headers_too_large,      // 431
+  too_many_headers,       // 431
+  body_too_large,         // 413
+  unexpected_eof,
+  data_after_close,
+};
+
+inline constexpr std::string_view errc_name(Errc e) noexcept {
+  constexpr std::string_view names[] = {
+      "none", "invalid_method", "invalid_target", "invalid_version", "unsupported_version", "invalid_status",
+      "invalid_reason", "invalid_header_name", "invalid_header_value", "whitespace_before_colon",
+      "missing_colon", "obs_fold", "bare_cr", "bare_lf", "invalid_content_length", "duplicate_content_length",
+      "content_length_and_transfer_encoding", "transfer_encoding_not_chunked", "transfer_encoding_in_http10",
+      "invalid_transfer_encoding", "invalid_chunk_size", "chunk_size_overflow", "invalid_chunk_extension",
+      "missing_chunk_crlf", "request_line_too_long", "header_line_too_long", "headers_too_large",
+      "too_many_headers", "body_too_large", "unexpected_eof", "data_after_close",
+  };
+  return names[static_cast<std::size_t>(e)];
+}
+
+// The HTTP status a server answers with.
+inline constexpr int status_hint(Errc e) noexcept {
+  switch (e) {
+    case Errc::unsupported_version: return 505;
+    case Errc::request_line_too_long: return 414;
+    case Errc::header_line_too_long:
+    case Errc::headers_too_large:
+    case Errc::too_many_headers: return 431;
+    case Errc::body_too_large: return 413;
+    default: return 400;
+  }
+}
+
+inline constexpr bool is_limit(Errc e) noexcept {
+  return e == Errc::request_line_too_long || e == Errc::header_line_too_long || e == Errc::headers_too_large ||
+         e == Errc::too_many_headers || e == Errc::body_too_large || e == Errc::chunk_size_overflow;
+}
+
+struct Header {
+  std::string_view name;
+  std::string_view value;  // without leading and trailing whitespace
+};
+
+struct Head {
+  // Request: method and target. Response: status and reason.
+  std::string_view method;
+  std::string_view target;
+  int status = 0;
+  std::string_view reason;
+  int version_major = 1;
+  int version_minor = 1;
+  std::span<const Header> headers;
+  std::optional<std::uint64_t> content_length;
+  bool chunked = false;
+  bool keep_alive = true;
+  bool upgrade = false;  // the connection leaves HTTP/1 after this message (Upgrade, CONNECT, 101)
+  bool expect_continue = false;
+  std::string_view version() const noexcept { return version_text; }
+  std::string_view version_text;  // "1.1"
+};
+
+struct Event {
+  enum class Kind : std::uint8_t { head, data, end, upgrade };
+  Kind kind = Kind::head;
+  const Head* head = nullptr;        // head
+  std::string_view data;             // data, upgrade
+  std::span<const Header> trailers;  // end
+};
+
+enum class Status : std::uint8_t { event, need_more, error };
+
+class Parser {
+ public:
+  explicit Parser(Role role, Config config = {}) : role_(role), config_(config) {}
+
+  Role role() const noexcept { return role_; }
+  const Config& config() const noexcept { return config_; }
+  Errc error() const noexcept { return error_; }
+  std::uint64_t error_offset() const noexcept { return error_offset_; }
+  std::uint64_t offset() const noexcept { return offset_; }  // bytes consumed so far
+
+  // For a response parser: the method of the request this response answers (HEAD responses
+  // have no body; a 2xx answer to CONNECT opens a tunnel). Set before the response's head.
+  void set_request_method(std::string_view method) noexcept {
+    request_head_ = method == "HEAD";
+    request_connect_ = method == "CONNECT";
+  }
+
+  void reset() noexcept {
+    state_ = State::head;
+    error_ = Errc::none;
+    error_offset_ = 0;
+    offset_ = 0;
+    tunnel_announced_ = false;
+    begin_section();
+  }
+
+  // One event from `in` (the bytes not consumed yet). `consumed` is set on every return; it may
+  // be non-zero with need_more (framing bytes that make no event, such as a chunk-size line).
+  Status next(std::string_view in, Event& ev, std::size_t& consumed) {
+    consumed = 0;
+    while (true) {
+      std::size_t used = 0;
+      const Step s = step(in.substr(consumed), ev, used);
+      consumed += used;
+      offset_ += used;
+      switch (s) {
+        case Step::event: return Status::event;
+        case Step::need_more: return Status::need_more;
+        case Step::error: return Status::error;
+        case Step::progress: break;
+      }
+    }
+  }
+
+  // The peer closed the connection; `in` holds the bytes not consumed. A response delimited by
+  // the close ends here; a message cut short is an error. Returns event (an End), need_more
+  // (nothing pending: a clean close) or error.
+  Status finish(std::string_view in, Event& ev) {
+    if (error_ != Errc::none) return Status::error;
+    if (state_ == State::body_close) {
+      end_event({}, ev);
+      return Status::event;
+    }
+    if (state_ == State::message_end) {
+      end_event({}, ev);
+      return Status::event;
+    }
+    if ((state_ == State::head && in.empty() && scan_ == 0) || state_ == State::closed || state_ == State::tunnel) {
+      return Status::need_more;
+    }
+    fail(Errc::unexpected_eof, in.size());
+    return Status::error;
+  }
+
+  // Whether the parser is between messages (nothing of a next message received yet).
+  bool idle() const noexcept { return state_ == State::head && scan_ == 0; }
+
+ private:
+  enum class State : std::uint8_t {
+    head, body_length, chunk_size, chunk_data, chunk_end, trailers, body_close, message_end, tunnel, closed,
+  };
+
+  // progress: bytes consumed, no event yet; the caller's loop goes on with the rest.
+  enum class Step : std::uint8_t { event, need_more, error, progress };
+
+  Step step(std::string_view in, Event& ev, std::size_t& used) {
+    if (error_ != Errc::none) return Step::error;
+    switch (state_) {
+      case State::head:
+        return parse_head(in, ev, used);
+      case State::body_length:
+      case State::chunk_data: {
+        if (in.empty()) return Step::need_more;
+        const std::size_t n = remaining_ < in.size() ? static_cast<std::size_t>(remaining_) : in.size();
+        remaining_ -= n;
+        if (remaining_ == 0) state_ = state_ == State::body_length ? State::message_end : State::chunk_end;
+        return data_event(in.substr(0, n), ev, used);
+      }
+      case State::chunk_size:
+        return parse_chunk_size(in, used);
+      case State::chunk_end:
+        return parse_chunk_end(in, used);
+      case State::trailers:
+        return parse_fields(in, ev, used);
+      case State::body_close:
+        if (in.empty()) return Step::need_more;
+        return data_event(in, ev, used);
+      case State::message_end:
+        return end_event({}, ev);
+      case State::tunnel:
+        if (in.empty() && tunnel_announced_) return Step::need_more;
+        tunnel_announced_ = true;
+        ev = Event{Event::Kind::upgrade, nullptr, in, {}};
+        used = in.size();
+        return Step::event;
+      case State::closed:
+        if (in.empty()) return Step::need_more;
+        if (config_.has(lenient_data_after_close)) {
+          used = in.size();
+          return Step::need_more;
+        }
+        return fail(Errc::data_after_close, 0);
+    }
+    return Step::need_more;
+  }
+
+  // A field line of the section being parsed, as offsets from the section's first byte.
+  struct FieldOffsets {
+    std::uint32_t name, name_len, value, value_len;
+  };
+
+  // `local_offset` counts from the start of the input of the current step.
+  Step fail(Errc e, std::size_t local_offset) noexcept {
+    error_ = e;
+    error_offset_ = offset_ + local_offset;
+    return Step::error;
+  }
+
+  Step data_event(std::string_view data, Event& ev, std::size_t& used) {
+    ev = Event{Event::Kind::data, nullptr, data, {}};
+    used = data.size();
+    return Step::event;
+  }
+
+  Step end_event(std::span<const Header> trailers, Event& ev) {
+    ev = Event{Event::Kind::end, nullptr, {}, trailers};
+    if (head_.upgrade) {
+      state_ = State::tunnel;
+      tunnel_announced_ = false;
+    } else if (!head_.keep_alive && !config_.has(lenient_keep_alive)) {
+      state_ = State::closed;
+    } else {
+      state_ = State::head;
+    }
+    begin_section();
+    return Step::event;
+  }
+
+  void begin_section() noexcept {
+    scan_ = 0;
+    fields_.clear();
+    start_line_end_ = 0;
+  }
+
+  // --- lines ------------------------------------------------------------------------------------
+
+  // Finds the end of the line starting at `pos`: sets `content_end` (before CR LF) and `next`
+  // (after it). Returns need_more when the line is not complete, error for a bare CR or LF.
+  Step find_line(std::string_view in, std::size_t pos, std::size_t& content_end, std::size_t& next) {
+    const char* p = in.data();
+    std::size_t i = pos;
+    const std::size_t n = in.size();
+    while (i < n && p[i] != '\r' && p[i] != '\n') ++i;
+    if (i == n) return Step::need_more;
+    content_end = i;
+    if (p[i] == '\n') {
+      if (!config_.has(lenient_optional_cr_before_lf)) return fail(Errc::bare_lf, i);
+      next = i + 1;
+      return Step::event;
+    }
+    if (i + 1 == n) return Step::need_more;
+    if (p[i + 1] == '\n') {
+      next = i + 2;
+      return Step::event;
+    }
+    if (!config_.has(lenient_optional_lf_after_cr)) return fail(Errc::bare_cr, i + 1);
+    next = i + 1;
+    return Step::event;
+  }
+
+  // --- heads and trailer sections -----------------------------------------------------------------
+
+  Step parse_head(std::string_view in, Event& ev, std::size_t& used) {
+    if (scan_ == 0) {
+      if (in.empty()) return Step::need_more;
+      head_ = Head{};
+      // RFC 9112 section 2.2: a server SHOULD ignore at least one empty line (CRLF) received
+      // before the request-line.
+      if (role_ == Role::request && (in[0] == '\r' || in[0] == '\n')) {
+        if (in[0] == '\n') {
+          if (!config_.has(lenient_optional_cr_before_lf)) return fail(Errc::bare_lf, 0);
+          used = 1;
+          return Step::progress;
+        }
+        if (in.size() < 2) return Step::need_more;
+        if (in[1] != '\n') return fail(Errc::bare_cr, 1);
+        used = 2;
+        return Step::progress;
+      }
+      std::size_t content_end = 0, next = 0;
+      const Step s = find_line(in, 0, content_end, next);
+      const std::size_t limit = config_.limits.max_request_line;
+      const Errc too_long = role_ == Role::request ? Errc::request_line_too_long : Errc::invalid_status;
+      if (s == Step::need_more) {
+        if (in.size() > limit) return fail(too_long, limit);
+        return check_start_line_prefix(in);
+      }
+      if (s == Step::error) return s;
+      if (content_end > limit) return fail(too_long, limit);
+      const std::string_view line = in.substr(0, content_end);
+      if ((role_ == Role::request ? parse_request_line(line) : parse_status_line(line)) == Step::error) {
+        return Step::error;
+      }
+      start_line_end_ = next;
+      scan_ = next;
+    }
+    return parse_fields(in, ev, used);
+  }
+
+  // An incomplete request line whose method already holds a byte no method may hold is refused
+  // at once, as is a response that does not start like "HTTP/".
+  Step check_start_line_prefix(std::string_view in) {
+    if (role_ == Role::request) {
+      std::size_t i = 0;
+      while (i < in.size() && chars::is_tchar(static_cast<unsigned char>(in[i]))) ++i;
+      if (i < in.size() && (in[i] != ' ' || i == 0)) return fail(Errc::invalid_method, i);
+    } else {
+      constexpr std::string_view kPrefix = "HTTP/";
+      for (std::size_t i = 0; i < in.size() && i < kPrefix.size(); ++i) {
+        if (in[i] != kPrefix[i]) return fail(Errc::invalid_version, i);
+      }
+    }
+    return Step::need_more;
+  }
+
+  Step parse_request_line(std::string_view line) {
+    // request-line = method SP request-target SP HTTP-version
+    std::size_t i = 0;
+    while (i < line.size() && chars::is_tchar(static_cast<unsigned char>(line[i]))) ++i;
+    if (i == 0 || i == line.size() || line[i] != ' ') return fail(Errc::invalid_method, i);
+    head_.method = line.substr(0, i);
+    const std::size_t t0 = ++i;
+    while (i < line.size() && chars::is(static_cast<unsigned char>(line[i]), chars::kTarget)) ++i;
+    if (i == t0 || i == line.size() || line[i] != ' ') return fail(Errc::invalid_target, i);
+    head_.target = line.substr(t0, i - t0);
+    if (!valid_target_form(head_.method, head_.target)) return fail(Errc::invalid_target, t0);
+    return parse_version(line, i + 1, line.size());
+  }
+
+  // RFC 9112 section 3.2: origin-form, absolute-form, authority-form (CONNECT), asterisk-form (OPTIONS).
+  static bool valid_target_form(std::string_view method, std::string_view target) noexcept {
+    if (method == "CONNECT") return target.front() != '/' && target.find('/') == std::string_view::npos;
+    if (target == "*") return method == "OPTIONS";
+    if (target.front() == '/') return true;
+    // absolute-form: scheme ":" hier-part, scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+    const unsigned char c0 = static_cast<unsigned char>(target.front());
+    if (!((c0 | 0x20) >= 'a' && (c0 | 0x20) <= 'z')) return false;
+    for (std::size_t k = 1; k < target.size(); ++k) {
+      const unsigned char c = static_cast<unsigned char>(target[k]);
+      if (c == ':') return true;
+      const bool alnum = chars::is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+      if (!alnum && c != '+' && c != '-' && c != '.') return false;
+    }
+    return false;
+  }
+
+  // HTTP-version = "HTTP/" DIGIT "." DIGIT, from `begin` to `end` of `line`.
+  Step parse_version(std::string_view line, std::size_t begin, std::size_t end) {
+    const std::string_view v = line.substr(begin, end - begin);
+    if (v.size() != 8 || v.substr(0, 5) != "HTTP/" || !chars::is_digit(static_cast<unsigned char>(v[5])) ||
+        v[6] != '.' || !chars::is_digit(static_cast<unsigned char>(v[7]))) {
+      return fail(Errc::invalid_version, begin);
+    }
+    head_.version_major = v[5] - '0';
+    head_.version_minor = v[7] - '0';
+    head_.version_text = v.substr(5);
+    if (head_.version_major != 1 || head_.version_minor > 1) {
+      if (!config_.has(lenient_version)) return fail(Errc::unsupported_version, begin);
+    }
+    return Step::event;
+  }
+
+  Step parse_status_line(std::string_view line) {
+    // status-line = HTTP-version SP status-code SP [ reason-phrase ]
+    if (line.size() < 12 || line[8] != ' ') {
+      if (parse_version(line, 0, line.size() < 8 ? line.size() : 8) == Step::error) return Step::error;
+      return fail(Errc::invalid_status, line.size() < 8 ? line.size() : 8);
+    }
+    if (parse_version(line, 0, 8) == Step::error) return Step::error;
+    int status = 0;
+    for (std::size_t k = 9; k < 12; ++k) {
+      if (!chars::is_digit(static_cast<unsigned char>(line[k]))) return fail(Errc::invalid_status, k);
+      status = status * 10 + (line[k] - '0');
+    }
+    head_.status = status;
+    if (line.size() == 12) return Step::event;
+    if (line[12] != ' ') return fail(Errc::invalid_status, 12);
+    for (std::size_t k = 13; k < line.size(); ++k) {
+      if (!chars::is(static_cast<unsigned char>(line[k]), chars::kReason)) return fail(Errc::invalid_reason, k);
+    }
+    head_.reason = line.substr(13);
+    return Step::event;
+  }
+
+  // Field lines of a head (after its start line) or of a trailer section, up to the empty line.
+  Step parse_fields(std::string_view in, Event& ev, std::size_t& used) {
+    const Limits& lim = config_.limits;
+    while (true) {
+      std::size_t content_end = 0, next = 0;
+      const Step s = find_line(in, scan_, content_end, next);
+      if (s == Step::error) return s;
+      if (s == Step::need_more) {
+        if (in.size() - scan_ > lim.max_header_line) return fail(Errc::header_line_too_long, scan_ + lim.max_header_line);
+        if (in.size() > lim.max_header_bytes) return fail(Errc::headers_too_large, lim.max_header_bytes);
+        return Step::need_more;
+      }
+      if (content_end - scan_ > lim.max_header_line) return fail(Errc::header_line_too_long, scan_ + lim.max_header_line);
+      if (next > lim.max_header_bytes) return fail(Errc::headers_too_large, lim.max_header_bytes);
+      if (content_end == scan_) {  // the empty line: the section is complete
+        scan_ = next;
+        return state_ == State::head ? complete_head(in, ev, used) : complete_trailers(in, ev, used);
+      }
+      if (parse_field_line(in, scan_, content_end) == Step::error) return Step::error;
+      scan_ = next;
+    }
+  }
+
+  // field-line = field-name ":" OWS field-value OWS
+  Step parse_field_line(std::string_view in, std::size_t begin, std::size_t end) {
+    const char* p = in.data();
+    if (p[begin] == ' ' || p[begin] == '\t') {
+      // obs-fold: a continuation of the previous field line (RFC 9112 section 5.2)
+      if (!config_.has(lenient_obs_fold) || fields_.empty()) return fail(Errc::obs_fold, begin);
+      FieldOffsets& last = fields_.back();
+      std::size_t e = end;
+      while (e > begin && (p[e - 1] == ' ' || p[e - 1] == '\t')) --e;
+      if (Step s = check_value(in, begin, e); s == Step::error) return s;
+      last.value_len = static_cast<std::uint32_t>(e - last.value);
+      return Step::event;
+    }
+    std::size_t i = begin;
+    while (i < end && chars::is_tchar(static_cast<unsigned char>(p[i]))) ++i;
+    if (i == end) return fail(Errc::missing_colon, end);
+    if (p[i] != ':') {
+      if (i != begin && (p[i] == ' ' || p[i] == '\t')) return fail(Errc::whitespace_before_colon, i);
+      return fail(Errc::invalid_header_name, i);
+    }
+    if (i == begin) return fail(Errc::invalid_header_name, i);
+    if (fields_.size() == config_.limits.max_headers) return fail(Errc::too_many_headers, begin);
+    const std::size_t name_end = i++;
+    while (i < end && (p[i] == ' ' || p[i] == '\t')) ++i;
+    std::size_t e = end;
+    while (e > i && (p[e - 1] == ' ' || p[e - 1] == '\t')) --e;
+    if (Step s = check_value(in, i, e); s == Step::error) return s;
+    fields_.push_back(FieldOffsets{static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(name_end - begin),
+                                   static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(e - i)});
+    return Step::event;
+  }
+
+  // field-value = *( VCHAR / obs-text / SP / HTAB ); a bare CR was already refused by find_line.
+  Step check_value(std::string_view in, std::size_t begin, std::size_t end) {
+    if (config_.has(lenient_header_value_relaxed)) return Step::event;
+    const bool lenient = config_.has(lenient_headers);
+    for (std::size_t k = begin; k < end; ++k) {
+      const auto c = static_cast<unsigned char>(in[k]);
+      if (!chars::is(c, chars::kFieldVchar)) {
+        if (c == '\r' || !lenient) return fail(c == '\r' ? Errc::bare_cr : Errc::invalid_header_value, k);
+      }
+    }
+    return Step::event;
+  }
+
+  void materialize(std::string_view in) {
+    headers_.clear();
+    for (const FieldOffsets& f : fields_) {
+      headers_.push_back(Header{in.substr(f.name, f.name_len), in.substr(f.value, f.value_len)});
+    }
+  }
+
+  // Comma-separated list elements of a field value (RFC 9110 section 5.6.1), without OWS.
+  template <class Fn>
+  static void for_each_element(std::string_view value, Fn&& fn) {
+    std::size_t i = 0;
+    while (i <= value.size()) {
+      std::size_t comma = value.find(',', i);
+      if (comma == std::string_view::npos) comma = value.size();
+      std::size_t b = i, e = comma;
+      while (b < e && (value[b] == ' ' || value[b] == '\t')) ++b;
+      while (e > b && (value[e - 1] == ' ' || value[e - 1] == '\t')) --e;
+      if (e > b) fn(value.substr(b, e - b));
+      i = comma + 1;
+    }
+  }
+
+  // RFC 9112 section 6: the message's framing from its fields.
+  Step complete_head(std::string_view in, Event& ev, std::size_t& used) {
+    // The start line was checked when it arrived, maybe in an earlier buffer: take its views anew.
+    std::size_t content_end = 0, next = 0;
+    find_line(in, 0, content_end, next);
+    const std::string_view line = in.substr(0, content_end);
+    if ((role_ == Role::request ? parse_request_line(line) : parse_status_line(line)) == Step::error) {
+      return Step::error;
+    }
+    materialize(in);
+    Head& h = head_;
+    h.headers = headers_;
+    const bool http10 = h.version_major == 1 && h.version_minor == 0;
+    bool te_seen = false, te_chunked_final = false, connection_close = false, connection_keep_alive = false;
+    bool connection_upgrade = false, has_upgrade = false;
+    std::size_t cl_count = 0;
+    for (std::size_t k = 0; k < headers_.size(); ++k) {
+      const Header& f = headers_[k];
+      const std::size_t value_offset = fields_[k].value;
+      if (chars::iequals(f.name, "content-length")) {
+        if (++cl_count > 1) return fail(Errc::duplicate_content_length, fields_[k].name);
+        std::uint64_t n = 0;
+        if (f.value.empty()) return fail(Errc::invalid_content_length, value_offset);
+        for (std::size_t j = 0; j < f.value.size(); ++j) {
+          const auto c = static_cast<unsigned char>(f.value[j]);
+          if (!chars::is_digit(c)) return fail(Errc::invalid_content_length, value_offset + j);
+          if (n > (UINT64_MAX - 9) / 10) return fail(Errc::invalid_content_length, value_offset + j);
+          n = n * 10 + (c - '0');
+        }
+        h.content_length = n;
+      } else if (chars::iequals(f.name, "transfer-encoding")) {
+        te_seen = true;
+        bool bad = false;
+        for_each_element(f.value, [&](std::string_view coding) {
+          // transfer-coding = token *( OWS ";" OWS transfer-parameter ); "chunked" takes none
+          if (te_chunked_final) bad = true;  // chunked must be the last coding, applied once
+          const std::size_t semi = coding.find(';');
+          std::string_view name = coding.substr(0, semi);
+          while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+          for (const char c : name) bad = bad || !chars::is_tchar(static_cast<unsigned char>(c));
+          te_chunked_final = chars::iequals(name, "chunked");
+          if (te_chunked_final && semi != std::string_view::npos) bad = true;
+        });
+        if (bad) return fail(Errc::invalid_transfer_encoding, value_offset);
+      } else if (chars::iequals(f.name, "connection")) {
+        for_each_element(f.value, [&](std::string_view token) {
+          if (chars::iequals(token, "close")) connection_close = true;
+          else if (chars::iequals(token, "keep-alive")) connection_keep_alive = true;
+          else if (chars::iequals(token, "upgrade")) connection_upgrade = true;
+        });
+      } else if (chars::iequals(f.name, "upgrade")) {
+        has_upgrade = true;
+      } else if (chars::iequals(f.name, "expect")) {
+        h.expect_continue = chars::iequals(f.value, "100-continue");
+      }
+    }
+    h.keep_alive = http10 ? (connection_keep_alive && !connection_close) : !connection_close;
+
+    enum class Body : std::uint8_t { none, length, chunked, close, tunnel } body = Body::none;
+    if (te_seen) {
+      if (http10 && !config_.has(lenient_transfer_encoding)) return fail(Errc::transfer_encoding_in_http10, start_line_end_);
+      if (h.content_length && !config_.has(lenient_chunked_length)) {
+        return fail(Errc::content_length_and_transfer_encoding, start_line_end_);
+      }
+      h.content_length.reset();
+      if (te_chunked_final) {
+        h.chunked = true;
+        body = Body::chunked;
+      } else if (role_ == Role::request && !config_.has(lenient_transfer_encoding)) {
+        return fail(Errc::transfer_encoding_not_chunked, start_line_end_);
+      } else {
+        body = Body::close;
+      }
+    } else if (h.content_length) {
+      body = *h.content_length ? Body::length : Body::none;
+    } else if (role_ == Role::response) {
+      body = Body::close;
+    }
+
+    if (role_ == Role::request) {
+      if (h.method == "CONNECT") {
+        h.upgrade = true;
+        body = Body::tunnel;
+      } else if (has_upgrade && connection_upgrade) {
+        h.upgrade = true;
+      }
+    } else {
+      const int s = h.status;
+      if (s == 101 || (request_connect_ && s >= 200 && s < 300)) {
+        h.upgrade = true;
+        body = Body::tunnel;
+      } else if ((s >= 100 && s < 200) || s == 204 || s == 304 || request_head_) {
+        body = Body::none;
+      }
+      if (s >= 100 && s < 200 && s != 101) h.keep_alive = true;  // an interim response ends nothing
+    }
+    if (body == Body::close) h.keep_alive = false;
+
+    if (config_.limits.max_body && h.content_length && *h.content_length > *config_.limits.max_body &&
+        body == Body::length) {
+      return fail(Errc::body_too_large, start_line_end_);
+    }
+
+    used = scan_;
+    body_total_ = 0;
+    switch (body) {
+      case Body::none: state_ = State::message_end; break;
+      case Body::length: state_ = State::body_length; remaining_ = *h.content_length; break;
+      case Body::chunked: state_ = State::chunk_size; break;
+      case Body::close: state_ = State::body_close; break;
+      case Body::tunnel: state_ = State::message_end; break;
+    }
+    scan_ = 0;
+    fields_.clear();
+    ev = Event{Event::Kind::head, &head_, {}, {}};
+    return Step::event;
+  }
+
+  Step complete_trailers(std::string_view in, Event& ev, std::size_t& used) {
+    materialize(in);
+    trailers_ = headers_;
+    used = scan_;
+    return end_event(trailers_, ev);
+  }
+
+  // --- chunked transfer coding (RFC 9112 section 7.1) ------------------------------------------------
+
+  // chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+  // chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+  Step parse_chunk_size(std::string_view in, std::size_t& used) {
+    std::size_t content_end = 0, next = 0;
+    const Step s = find_line(in, 0, content_end, next);
+    if (s == Step::error) return s;
+    const std::size_t max_digits = config_.limits.max_chunk_size_digits;
+    if (s == Step::need_more) {
+      if (in.size() > config_.limits.max_header_line) {
+        return fail(Errc::invalid_chunk_extension, config_.limits.max_header_line);
+      }
+      // Refuse bad bytes early, before the line is complete.
+      std::size_t k = 0;
+      while (k < in.size() && chars::is_hex(static_cast<unsigned char>(in[k]))) ++k;
+      if (k > max_digits) return fail(Errc::chunk_size_overflow, max_digits);
+      if (k == 0 && !in.empty()) return fail(Errc::invalid_chunk_size, 0);
+      return Step::need_more;
+    }
+    const std::string_view line = in.substr(0, content_end);
+    std::size_t i = 0;
+    std::uint64_t size = 0;
+    while (i < line.size() && chars::is_hex(static_cast<unsigned char>(line[i]))) {
+      if (i == max_digits) return fail(Errc::chunk_size_overflow, i);
+      size = size * 16 + static_cast<std::uint64_t>(chars::hex_value(static_cast<unsigned char>(line[i])));
+      ++i;
+    }
+    if (i == 0) return fail(Errc::invalid_chunk_size, 0);
+    if (size > (UINT64_MAX >> 1)) return fail(Errc::chunk_size_overflow, i - 1);
+    if (const Step e = check_chunk_extensions(line, i); e == Step::error) return e;
+    if (config_.limits.max_body && body_total_ + size > *config_.limits.max_body) {
+      return fail(Errc::body_too_large, 0);
+    }
+    body_total_ += size;
+    used = next;
+    if (size == 0) {
+      state_ = State::trailers;
+      begin_section();
+    } else {
+      remaining_ = size;
+      state_ = State::chunk_data;
+    }
+    return Step::progress;
+  }
+
+  Step check_chunk_extensions(std::string_view line, std::size_t i) {
+    auto bws = [&] {
+      while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    };
+    const std::size_t after_size = i;
+    bws();
+    if (i == line.size()) {
+      if (i != after_size && !config_.has(lenient_spaces_after_chunk_size)) return fail(Errc::invalid_chunk_size, after_size);
+      return Step::event;
+    }
+    while (i < line.size()) {
+      if (line[i] != ';') return fail(Errc::invalid_chunk_extension, i);
+      ++i;
+      bws();
+      const std::size_t name = i;
+      while (i < line.size() && chars::is_tchar(static_cast<unsigned char>(line[i]))) ++i;
+      if (i == name) return fail(Errc::invalid_chunk_extension, i);
+      bws();
+      if (i < line.size() && line[i] == '=') {
+        ++i;
+        bws();
+        if (i < line.size() && line[i] == '"') {  // quoted-string
+          ++i;
+          while (i < line.size() && line[i] != '"') {
+            if (line[i] == '\\') ++i;
+            else if (!chars::is(static_cast<unsigned char>(line[i]), chars::kFieldVchar)) return fail(Errc::invalid_chunk_extension, i);
+            ++i;
+          }
+          if (i >= line.size()) return fail(Errc::invalid_chunk_extension, line.size());
+          ++i;
+        } else {
+          const std::size_t value = i;
+          while (i < line.size() && chars::is_tchar(static_cast<unsigned char>(line[i]))) ++i;
+          if (i == value) return fail(Errc::invalid_chunk_extension, i);
+        }
+        bws();
+      }
+    }
+    return Step::event;
+  }
+
+  Step parse_chunk_end(std::string_view in, std::size_t& used) {
+    if (in.empty()) return Step::need_more;
+    std::size_t n = 0;
+    if (in[0] == '\r') {
+      if (in.size() < 2) return Step::need_more;
+      if (in[1] == '\n') {
+        n = 2;
+      } else if (config_.has(lenient_optional_lf_after_cr)) {
+        n = 1;
+      } else {
+        return fail(Errc::missing_chunk_crlf, 1);
+      }
+    } else if (in[0] == '\n' && config_.has(lenient_optional_cr_before_lf)) {
+      n = 1;
+    } else if (!config_.has(lenient_optional_crlf_after_chunk)) {
+      return fail(Errc::missing_chunk_crlf, 0);
+    }
+    used = n;
+    state_ = State::chunk_size;
+    return Step::progress;
+  }
+
+  Role role_;
+  Config config_;
+  State state_ = State::head;
+  Errc error_ = Errc::none;
+  std::uint64_t error_offset_ = 0;
+  std::uint64_t offset_ = 0;
+  std::uint64_t remaining_ = 0;
+  std::uint64_t body_total_ = 0;
+  bool request_head_ = false;
+  bool request_connect_ = false;
+  bool tunnel_announced_ = false;
+  std::size_t scan_ = 0;            // the section's bytes checked so far
+  std::size_t start_line_end_ = 0;  // where the head's field lines start
+  Head head_;
+  std::vector<FieldOffsets> fields_;
+  std::vector<Header> headers_;
+  std::vector<Header> trailers_;
+};
+
+}  // namespace fasterapi::http1
