@@ -202,14 +202,14 @@ fh::Config config_from(const nb::kwargs& kwargs) {
   return c;
 }
 
-[[noreturn]] void raise_protocol_error(const fh::Parser& p) {
+[[noreturn]] void raise_protocol_error(const fh::Parser& p, nb::list events = nb::list()) {
   const fh::Errc e = p.error();
   const std::string code(fh::errc_name(e));
   std::string message = code;
   for (char& ch : message) ch = ch == '_' ? ' ' : ch;
   message += " at byte " + std::to_string(p.error_offset());
   nb::handle cls = fh::is_limit(e) ? g.limit_exceeded : g.protocol_error;
-  nb::object exc = cls(message, code, fh::status_hint(e), p.error_offset());
+  nb::object exc = cls(message, code, fh::status_hint(e), p.error_offset(), events);
   PyErr_SetObject(cls.ptr(), exc.ptr());
   throw nb::python_error();
 }
@@ -237,7 +237,10 @@ class Parser {
       if (s == fh::Status::event) out.append(event_object(ev, in.substr(pos, used)));
       pos += used;
       if (s == fh::Status::need_more) break;
-      if (s == fh::Status::error) raise_protocol_error(core_);
+      if (s == fh::Status::error) {
+        buffer_.clear();
+        raise_protocol_error(core_, out);
+      }
     }
     if (in.data() == buffer_.data() && !buffer_.empty()) {
       buffer_.erase(0, pos);
@@ -251,7 +254,7 @@ class Parser {
     nb::list out;
     fh::Event ev;
     const fh::Status s = core_.finish(buffer_, ev);
-    if (s == fh::Status::error) raise_protocol_error(core_);
+    if (s == fh::Status::error) raise_protocol_error(core_, out);
     if (s == fh::Status::event) out.append(event_object(ev, {}));
     return out;
   }

@@ -22,6 +22,7 @@
 // Errors are sticky: after one, next() returns it again until reset().
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -365,13 +366,16 @@ class Parser {
         used = 2;
         return Step::progress;
       }
+      // The start of the line first, so that an error names the same byte however the line arrived.
+      const std::size_t line_end = std::min(in.find_first_of("\r\n"), in.size());
+      if (check_start_line_prefix(in.substr(0, line_end)) == Step::error) return Step::error;
       std::size_t content_end = 0, next = 0;
       const Step s = find_line(in, 0, content_end, next);
       const std::size_t limit = config_.limits.max_request_line;
       const Errc too_long = role_ == Role::request ? Errc::request_line_too_long : Errc::invalid_status;
       if (s == Step::need_more) {
         if (in.size() > limit) return fail(too_long, limit);
-        return check_start_line_prefix(in);
+        return Step::need_more;
       }
       if (s == Step::error) return s;
       if (content_end > limit) return fail(too_long, limit);
@@ -393,9 +397,11 @@ class Parser {
       while (i < in.size() && chars::is_tchar(static_cast<unsigned char>(in[i]))) ++i;
       if (i < in.size() && (in[i] != ' ' || i == 0)) return fail(Errc::invalid_method, i);
     } else {
-      constexpr std::string_view kPrefix = "HTTP/";
-      for (std::size_t i = 0; i < in.size() && i < kPrefix.size(); ++i) {
-        if (in[i] != kPrefix[i]) return fail(Errc::invalid_version, i);
+      constexpr std::string_view kShape = "HTTP/0.0";  // '0' stands for any digit
+      for (std::size_t i = 0; i < in.size() && i < kShape.size(); ++i) {
+        const auto c = static_cast<unsigned char>(in[i]);
+        const bool ok = kShape[i] == '0' ? chars::is_digit(c) : c == static_cast<unsigned char>(kShape[i]);
+        if (!ok) return fail(Errc::invalid_version, i);
       }
     }
     return Step::need_more;
@@ -432,13 +438,18 @@ class Parser {
     return false;
   }
 
-  // HTTP-version = "HTTP/" DIGIT "." DIGIT, from `begin` to `end` of `line`.
+  // HTTP-version = "HTTP/" DIGIT "." DIGIT, from `begin` to `end` of `line`. An error names the
+  // first byte that does not fit, the same byte however the line arrived.
   Step parse_version(std::string_view line, std::size_t begin, std::size_t end) {
     const std::string_view v = line.substr(begin, end - begin);
-    if (v.size() != 8 || v.substr(0, 5) != "HTTP/" || !chars::is_digit(static_cast<unsigned char>(v[5])) ||
-        v[6] != '.' || !chars::is_digit(static_cast<unsigned char>(v[7]))) {
-      return fail(Errc::invalid_version, begin);
+    constexpr std::string_view kShape = "HTTP/0.0";  // '0' stands for any digit
+    for (std::size_t k = 0; k < kShape.size(); ++k) {
+      if (k == v.size()) return fail(Errc::invalid_version, begin + k);
+      const auto c = static_cast<unsigned char>(v[k]);
+      const bool ok = kShape[k] == '0' ? chars::is_digit(c) : c == static_cast<unsigned char>(kShape[k]);
+      if (!ok) return fail(Errc::invalid_version, begin + k);
     }
+    if (v.size() != kShape.size()) return fail(Errc::invalid_version, begin + kShape.size());
     head_.version_major = v[5] - '0';
     head_.version_minor = v[7] - '0';
     head_.version_text = v.substr(5);
@@ -690,19 +701,20 @@ class Parser {
   // chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
   // chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
   Step parse_chunk_size(std::string_view in, std::size_t& used) {
+    if (in.empty()) return Step::need_more;
+    // The size's digits first, so that an error names the same byte however the line arrived.
+    const std::size_t max_digits = config_.limits.max_chunk_size_digits;
+    std::size_t digits = 0;
+    while (digits < in.size() && chars::is_hex(static_cast<unsigned char>(in[digits]))) ++digits;
+    if (digits == 0) return fail(Errc::invalid_chunk_size, 0);
+    if (digits > max_digits) return fail(Errc::chunk_size_overflow, max_digits);
     std::size_t content_end = 0, next = 0;
     const Step s = find_line(in, 0, content_end, next);
     if (s == Step::error) return s;
-    const std::size_t max_digits = config_.limits.max_chunk_size_digits;
     if (s == Step::need_more) {
       if (in.size() > config_.limits.max_header_line) {
         return fail(Errc::invalid_chunk_extension, config_.limits.max_header_line);
       }
-      // Refuse bad bytes early, before the line is complete.
-      std::size_t k = 0;
-      while (k < in.size() && chars::is_hex(static_cast<unsigned char>(in[k]))) ++k;
-      if (k > max_digits) return fail(Errc::chunk_size_overflow, max_digits);
-      if (k == 0 && !in.empty()) return fail(Errc::invalid_chunk_size, 0);
       return Step::need_more;
     }
     const std::string_view line = in.substr(0, content_end);
