@@ -126,9 +126,38 @@ void test_serializer() {
   CHECK(transcript(fh::Role::request, req, 3) == "head:POST /x 0 h=2|Host=a|Content-Length=3;data:abc;end:0;");
 }
 
+// Every vector path finds what the scalar loop finds: each byte value, at each position, in
+// buffers of every length around the vector widths.
+void test_scans_agree() {
+  namespace scan = fh::scan;
+  std::string buf;
+  int mismatches = 0;
+  for (std::size_t n = 0; n <= 70; ++n) {
+    for (std::size_t pos = 0; pos < n || (n == 0 && pos == 0); ++pos) {
+      for (int b = 0; b < 256; ++b) {
+        buf.assign(n, 'a');
+        if (n != 0) buf[pos] = static_cast<char>(b);
+        const char* d = buf.data();
+        const std::size_t crlf = scan::crlf_scalar(d, n), bad = scan::invalid_field_byte_scalar(d, n);
+        if (scan::find_crlf(d, n) != crlf || scan::find_invalid_field_byte(d, n) != bad) ++mismatches;
+#ifdef FASTERAPI_HTTP1_X86
+        if (scan::crlf_sse2(d, n) != crlf || scan::invalid_field_byte_sse2(d, n) != bad) ++mismatches;
+        if (scan::cpu_has_avx2() && (scan::crlf_avx2(d, n) != crlf || scan::invalid_field_byte_avx2(d, n) != bad)) {
+          ++mismatches;
+        }
+#endif
+      }
+      if (n == 0) break;
+    }
+  }
+  CHECK(mismatches == 0);
+  std::printf("scan implementation: %s\n", scan::implementation());
+}
+
 }  // namespace
 
 int main() {
+  test_scans_agree();
   test_split_invariance();
   test_errors();
   test_serializer();

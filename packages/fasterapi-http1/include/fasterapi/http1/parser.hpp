@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "fasterapi/http1/chars.hpp"
+#include "fasterapi/http1/scan.hpp"
 
 namespace fasterapi::http1 {
 
@@ -327,9 +328,8 @@ class Parser {
   // (after it). Returns need_more when the line is not complete, error for a bare CR or LF.
   Step find_line(std::string_view in, std::size_t pos, std::size_t& content_end, std::size_t& next) {
     const char* p = in.data();
-    std::size_t i = pos;
     const std::size_t n = in.size();
-    while (i < n && p[i] != '\r' && p[i] != '\n') ++i;
+    const std::size_t i = pos + scan::find_crlf(p + pos, n - pos);
     if (i == n) return Step::need_more;
     content_end = i;
     if (p[i] == '\n') {
@@ -540,13 +540,14 @@ class Parser {
   Step check_value(std::string_view in, std::size_t begin, std::size_t end) {
     if (config_.has(lenient_header_value_relaxed)) return Step::event;
     const bool lenient = config_.has(lenient_headers);
-    for (std::size_t k = begin; k < end; ++k) {
+    std::size_t k = begin;
+    while (true) {
+      k += scan::find_invalid_field_byte(in.data() + k, end - k);
+      if (k == end) return Step::event;
       const auto c = static_cast<unsigned char>(in[k]);
-      if (!chars::is(c, chars::kFieldVchar)) {
-        if (c == '\r' || !lenient) return fail(c == '\r' ? Errc::bare_cr : Errc::invalid_header_value, k);
-      }
+      if (c == '\r' || !lenient) return fail(c == '\r' ? Errc::bare_cr : Errc::invalid_header_value, k);
+      ++k;
     }
-    return Step::event;
   }
 
   void materialize(std::string_view in) {

@@ -1,0 +1,126 @@
+// The two scans that take most of a parse: the end of a line, and the first byte a field value
+// may not hold. On x86-64 they use AVX2 when the CPU has it (chosen at run time, once), else SSE2,
+// which every x86-64 CPU has; elsewhere a table-driven loop. The build never assumes the build
+// machine's CPU (no -march=native).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "fasterapi/http1/chars.hpp"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define FASTERAPI_HTTP1_X86 1
+#include <immintrin.h>
+#endif
+
+namespace fasterapi::http1::scan {
+
+// --- scalar: the reference, and the path on other CPUs -------------------------------------------------
+
+inline std::size_t crlf_scalar(const char* p, std::size_t n) noexcept {
+  std::size_t i = 0;
+  while (i < n && p[i] != '\r' && p[i] != '\n') ++i;
+  return i;
+}
+
+inline std::size_t invalid_field_byte_scalar(const char* p, std::size_t n) noexcept {
+  std::size_t i = 0;
+  while (i < n && chars::is(static_cast<unsigned char>(p[i]), chars::kFieldVchar)) ++i;
+  return i;
+}
+
+#ifdef FASTERAPI_HTTP1_X86
+
+// --- SSE2 (x86-64 baseline) ---------------------------------------------------------------------
+
+inline std::size_t crlf_sse2(const char* p, std::size_t n) noexcept {
+  const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const int mask = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, lf)));
+    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+  }
+  return i + crlf_scalar(p + i, n - i);
+}
+
+// A byte is refused when it is a control other than HTAB (0x00-0x08, 0x0A-0x1F) or DEL (0x7F).
+inline std::size_t invalid_field_byte_sse2(const char* p, std::size_t n) noexcept {
+  const __m128i c1f = _mm_set1_epi8(0x1F), tab = _mm_set1_epi8('\t'), del = _mm_set1_epi8(0x7F);
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x);  // x <= 0x1F, unsigned
+    const __m128i bad = _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(x, tab), control), _mm_cmpeq_epi8(x, del));
+    const int mask = _mm_movemask_epi8(bad);
+    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+  }
+  return i + invalid_field_byte_scalar(p + i, n - i);
+}
+
+// --- AVX2 (when the CPU has it) ------------------------------------------------------------------
+
+__attribute__((target("avx2"))) inline std::size_t crlf_avx2(const char* p, std::size_t n) noexcept {
+  const __m256i cr = _mm256_set1_epi8('\r'), lf = _mm256_set1_epi8('\n');
+  std::size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
+    const unsigned mask = static_cast<unsigned>(
+        _mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(x, cr), _mm256_cmpeq_epi8(x, lf))));
+    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(mask));
+  }
+  return i + crlf_sse2(p + i, n - i);
+}
+
+__attribute__((target("avx2"))) inline std::size_t invalid_field_byte_avx2(const char* p, std::size_t n) noexcept {
+  const __m256i c1f = _mm256_set1_epi8(0x1F), tab = _mm256_set1_epi8('\t'), del = _mm256_set1_epi8(0x7F);
+  std::size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
+    const __m256i control = _mm256_cmpeq_epi8(_mm256_min_epu8(x, c1f), x);
+    const __m256i bad =
+        _mm256_or_si256(_mm256_andnot_si256(_mm256_cmpeq_epi8(x, tab), control), _mm256_cmpeq_epi8(x, del));
+    const unsigned mask = static_cast<unsigned>(_mm256_movemask_epi8(bad));
+    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(mask));
+  }
+  return i + invalid_field_byte_sse2(p + i, n - i);
+}
+
+inline bool cpu_has_avx2() noexcept {
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
+
+#endif  // FASTERAPI_HTTP1_X86
+
+// Which implementation runs: "avx2", "sse2" or "scalar".
+inline const char* implementation() noexcept {
+#ifdef FASTERAPI_HTTP1_X86
+  return cpu_has_avx2() ? "avx2" : "sse2";
+#else
+  return "scalar";
+#endif
+}
+
+// The index of the first '\r' or '\n' in p[0, n), or n.
+inline std::size_t find_crlf(const char* p, std::size_t n) noexcept {
+#ifdef FASTERAPI_HTTP1_X86
+  if (n >= 32 && cpu_has_avx2()) return crlf_avx2(p, n);
+  return crlf_sse2(p, n);
+#else
+  return crlf_scalar(p, n);
+#endif
+}
+
+// The index of the first byte of p[0, n) that a field value may not hold, or n.
+inline std::size_t find_invalid_field_byte(const char* p, std::size_t n) noexcept {
+#ifdef FASTERAPI_HTTP1_X86
+  if (n >= 32 && cpu_has_avx2()) return invalid_field_byte_avx2(p, n);
+  return invalid_field_byte_sse2(p, n);
+#else
+  return invalid_field_byte_scalar(p, n);
+#endif
+}
+
+}  // namespace fasterapi::http1::scan
