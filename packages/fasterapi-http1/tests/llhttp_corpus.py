@@ -42,6 +42,7 @@ from typing import Literal
 
 __all__ = [
     "CORPUS_DIR",
+    "CORPUS_FILES",
     "ERROR_NAMES",
     "FLAG_CHUNKED",
     "FLAG_CONNECTION_CLOSE",
@@ -57,9 +58,9 @@ __all__ = [
     "Case",
     "CaseKind",
     "Chunk",
+    "Expectation",
     "ExpectedError",
     "ExpectedMessage",
-    "Expectation",
     "expected",
     "load_cases",
 ]
@@ -154,17 +155,22 @@ ERROR_NAMES: Mapping[int, str] = MappingProxyType(
 )
 
 #: llhttp_method values, as printed by ``headers complete method=N``.
-METHODS: Mapping[int, bytes] = MappingProxyType(
-    {
-        i: name.encode()
-        for i, name in enumerate(
-            "DELETE GET HEAD POST PUT CONNECT OPTIONS TRACE COPY LOCK MKCOL MOVE PROPFIND PROPPATCH SEARCH "
-            "UNLOCK BIND REBIND UNBIND ACL REPORT MKACTIVITY CHECKOUT MERGE M-SEARCH NOTIFY SUBSCRIBE "
-            "UNSUBSCRIBE PATCH PURGE MKCALENDAR LINK UNLINK SOURCE PRI DESCRIBE ANNOUNCE SETUP PLAY PAUSE "
-            "TEARDOWN GET_PARAMETER SET_PARAMETER REDIRECT RECORD FLUSH QUERY".split()
-        )
-    }
+_METHOD_NAMES = (
+    # 0-7
+    *("DELETE", "GET", "HEAD", "POST", "PUT", "CONNECT", "OPTIONS", "TRACE"),
+    # 8-19: WebDAV
+    *("COPY", "LOCK", "MKCOL", "MOVE", "PROPFIND", "PROPPATCH", "SEARCH", "UNLOCK", "BIND", "REBIND"),
+    *("UNBIND", "ACL"),
+    # 20-23: subversion; 24-27: UPnP; 28-29: RFC 5789; 30: CalDAV; 31-32: RFC 2068; 33: icecast; 34: h2
+    *("REPORT", "MKACTIVITY", "CHECKOUT", "MERGE", "M-SEARCH", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE"),
+    *("PATCH", "PURGE", "MKCALENDAR", "LINK", "UNLINK", "SOURCE", "PRI"),
+    # 35-44: RTSP; 45: RAOP; 46: QUERY
+    *("DESCRIBE", "ANNOUNCE", "SETUP", "PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER", "SET_PARAMETER"),
+    *("REDIRECT", "RECORD", "FLUSH", "QUERY"),
 )
+
+#: llhttp_method values, as printed by ``headers complete method=N``.
+METHODS: Mapping[int, bytes] = MappingProxyType({i: name.encode() for i, name in enumerate(_METHOD_NAMES)})
 
 # llhttp's F_* flags, as printed (hex) by ``headers complete ... flags=X``.
 FLAG_CONNECTION_KEEP_ALIVE = 0x1
@@ -182,8 +188,6 @@ _ERROR_PAUSED_UPGRADE = 22
 _ERROR_PAUSED_H2_UPGRADE = 23
 _FINISH_SAFE_WITH_CB = 1
 _FINISH_UNSAFE = 2
-
-_BASE_TYPES = {"request", "response", "request-only", "response-only"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/string_view.h>
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -67,6 +68,57 @@ class Bytes {
 
 // --- events ---------------------------------------------------------------------------------------
 
+// Field names as browsers and clients send them: one shared bytes object each, instead of a new
+// one per request. Names are kept as sent, so only an exact match shares.
+class CommonNames {
+ public:
+  CommonNames() {
+    static constexpr std::string_view kNames[] = {
+        "Host", "host", "User-Agent", "user-agent", "Accept", "accept", "Accept-Language", "accept-language",
+        "Accept-Encoding", "accept-encoding", "Connection", "connection", "Content-Type", "content-type",
+        "Content-Length", "content-length", "Cookie", "cookie", "Referer", "referer", "Origin", "origin",
+        "Cache-Control", "cache-control", "Upgrade-Insecure-Requests", "upgrade-insecure-requests",
+        "Sec-Fetch-Site", "sec-fetch-site", "Sec-Fetch-Mode", "sec-fetch-mode", "Sec-Fetch-Dest",
+        "sec-fetch-dest", "Sec-Fetch-User", "sec-fetch-user", "sec-ch-ua", "sec-ch-ua-mobile",
+        "sec-ch-ua-platform", "Authorization", "authorization", "Transfer-Encoding", "transfer-encoding",
+        "If-None-Match", "if-none-match", "If-Modified-Since", "if-modified-since", "Pragma", "pragma",
+        "Keep-Alive", "keep-alive", "Accept-Charset", "Upgrade", "upgrade", "X-Forwarded-For",
+        "x-forwarded-for", "X-Forwarded-Proto", "x-forwarded-proto", "X-Real-IP", "x-real-ip",
+        "X-Request-ID", "x-request-id", "Date", "date", "Server", "server", "Expect", "expect",
+        "Sec-WebSocket-Key", "sec-websocket-key", "Sec-WebSocket-Version", "sec-websocket-version",
+        "Sec-WebSocket-Extensions", "sec-websocket-extensions", "DNT", "TE", "te", "Via", "via",
+    };
+    for (const std::string_view n : kNames) {
+      PyObject* obj = PyBytes_FromStringAndSize(n.data(), static_cast<Py_ssize_t>(n.size()));
+      if (obj && n.size() < kBuckets) by_length_[n.size()].push_back({n, obj});
+    }
+  }
+  // A new reference: the shared object for a common name, else a new bytes object.
+  PyObject* get(std::string_view name) const {
+    if (name.size() < kBuckets) {
+      for (const auto& [text, obj] : by_length_[name.size()]) {
+        std::size_t i = 0;
+        while (i < name.size() && text[i] == name[i]) ++i;
+        if (i == name.size()) {
+          Py_INCREF(obj);
+          return obj;
+        }
+      }
+    }
+    return PyBytes_FromStringAndSize(name.data(), static_cast<Py_ssize_t>(name.size()));
+  }
+
+ private:
+  static constexpr std::size_t kBuckets = 32;  // by name length; longer names are never shared
+  // Held for the life of the process.
+  std::array<std::vector<std::pair<std::string_view, PyObject*>>, kBuckets> by_length_;
+};
+
+PyObject* field_name(std::string_view name) {
+  static const CommonNames* names = new CommonNames();  // never destroyed: outlives the interpreter's objects
+  return names->get(name);
+}
+
 nb::list header_list(std::span<const fh::Header> headers) {
   nb::list out;
   for (const fh::Header& h : headers) out.append(nb::make_tuple(to_bytes(h.name), to_bytes(h.value)));
@@ -119,11 +171,26 @@ struct HeadEvent {
   nb::object content_length_obj() const { return content_length ? nb::object(nb::int_(*content_length)) : nb::none(); }
   nb::object headers() {
     if (!headers_cache.is_valid()) {
-      nb::list out;
-      for (std::size_t k = 0; k < fields.size(); k += 4) {
-        out.append(nb::make_tuple(slice(fields[k], fields[k + 1]), slice(fields[k + 2], fields[k + 3])));
+      const char* base = PyBytes_AS_STRING(raw.ptr());
+      const std::size_t n = fields.size() / 4;
+      PyObject* list = PyList_New(static_cast<Py_ssize_t>(n));
+      if (!list) throw nb::python_error();
+      nb::object held = nb::steal(list);
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint32_t* f = fields.data() + 4 * i;
+        PyObject* name = field_name(std::string_view(base + f[0], f[1]));
+        PyObject* value = name ? PyBytes_FromStringAndSize(base + f[2], f[3]) : nullptr;
+        PyObject* pair = value ? PyTuple_New(2) : nullptr;
+        if (!pair) {
+          Py_XDECREF(name);
+          Py_XDECREF(value);
+          throw nb::python_error();
+        }
+        PyTuple_SET_ITEM(pair, 0, name);
+        PyTuple_SET_ITEM(pair, 1, value);
+        PyList_SET_ITEM(list, static_cast<Py_ssize_t>(i), pair);
       }
-      headers_cache = out;
+      headers_cache = std::move(held);
     }
     return headers_cache;
   }

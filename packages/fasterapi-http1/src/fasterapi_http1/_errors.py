@@ -22,7 +22,9 @@ class ProtocolError(Http1Error):
     its error state: every later call raises the same error (with no events).
     """
 
-    def __init__(self, message: str, code: str, status_hint: int, offset: int, events: list[Any] | None = None) -> None:
+    def __init__(
+        self, message: str, code: str, status_hint: int, offset: int, events: list[Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.status_hint = status_hint

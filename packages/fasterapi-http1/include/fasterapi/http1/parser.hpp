@@ -366,24 +366,31 @@ class Parser {
         used = 2;
         return Step::progress;
       }
-      // The start of the line first, so that an error names the same byte however the line arrived.
-      const std::size_t line_end = std::min(in.find_first_of("\r\n"), in.size());
-      if (check_start_line_prefix(in.substr(0, line_end)) == Step::error) return Step::error;
       std::size_t content_end = 0, next = 0;
       const Step s = find_line(in, 0, content_end, next);
       const std::size_t limit = config_.limits.max_request_line;
       const Errc too_long = role_ == Role::request ? Errc::request_line_too_long : Errc::invalid_status;
-      if (s == Step::need_more) {
+      if (s != Step::event) {
+        // The start of the line first, so that an error names the same byte however the line
+        // arrived (a complete line is checked from its start below anyway).
+        const std::size_t line_end = scan::find_crlf(in.data(), in.size());
+        const Errc pending = error_;
+        const std::uint64_t pending_offset = error_offset_;
+        error_ = Errc::none;
+        if (check_start_line_prefix(in.substr(0, line_end)) == Step::error) return Step::error;
+        error_ = pending;
+        error_offset_ = pending_offset;
+        if (s == Step::error) return s;
         if (in.size() > limit) return fail(too_long, limit);
         return Step::need_more;
       }
-      if (s == Step::error) return s;
       if (content_end > limit) return fail(too_long, limit);
       const std::string_view line = in.substr(0, content_end);
       if ((role_ == Role::request ? parse_request_line(line) : parse_status_line(line)) == Step::error) {
         return Step::error;
       }
       start_line_end_ = next;
+      start_line_base_ = in.data();
       scan_ = next;
     }
     return parse_fields(in, ev, used);
@@ -574,12 +581,14 @@ class Parser {
 
   // RFC 9112 section 6: the message's framing from its fields.
   Step complete_head(std::string_view in, Event& ev, std::size_t& used) {
-    // The start line was checked when it arrived, maybe in an earlier buffer: take its views anew.
-    std::size_t content_end = 0, next = 0;
-    find_line(in, 0, content_end, next);
-    const std::string_view line = in.substr(0, content_end);
-    if ((role_ == Role::request ? parse_request_line(line) : parse_status_line(line)) == Step::error) {
-      return Step::error;
+    // The start line was checked when it arrived; if that was in another buffer, take its views anew.
+    if (in.data() != start_line_base_) {
+      std::size_t content_end = 0, next = 0;
+      find_line(in, 0, content_end, next);
+      const std::string_view line = in.substr(0, content_end);
+      if ((role_ == Role::request ? parse_request_line(line) : parse_status_line(line)) == Step::error) {
+        return Step::error;
+      }
     }
     materialize(in);
     Head& h = head_;
@@ -820,6 +829,7 @@ class Parser {
   bool tunnel_announced_ = false;
   std::size_t scan_ = 0;            // the section's bytes checked so far
   std::size_t start_line_end_ = 0;  // where the head's field lines start
+  const char* start_line_base_ = nullptr;  // the buffer the start line's views point into
   Head head_;
   std::vector<FieldOffsets> fields_;
   std::vector<Header> headers_;
