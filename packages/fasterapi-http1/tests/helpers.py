@@ -41,7 +41,7 @@ def run(make: Callable[[], Parser], chunks: list[bytes], eof: bool = False) -> l
         if eof:
             events.extend(parser.feed_eof())
     except ProtocolError as e:
-        return [*normalize(events), ("error", e.code)]
+        return [*normalize([*events, *e.events]), ("error", e.code)]
     return normalize(events)
 
 

@@ -138,9 +138,17 @@ struct HeadEvent {
   bool keep_alive = true, chunked = false, upgrade = false, expect_continue = false;
   nb::object headers_cache;
 
+  // Values rebuilt by the parser (an unfolded obs-fold) live outside the head's bytes.
+  std::vector<std::string> rebuilt;
+  static constexpr std::uint32_t kRebuilt = 0x80000000u;
+
   HeadEvent(const fh::Head& h, std::string_view bytes, bool request) : raw(to_bytes(bytes)) {
     const char* base = bytes.data();
-    auto off = [&](std::string_view v) { return static_cast<std::uint32_t>(v.data() - base); };
+    auto off = [&](std::string_view v) -> std::uint32_t {
+      if (v.data() >= base && v.data() + v.size() <= base + bytes.size()) return static_cast<std::uint32_t>(v.data() - base);
+      rebuilt.emplace_back(v);
+      return kRebuilt | static_cast<std::uint32_t>(rebuilt.size() - 1);
+    };
     if (request) {
       first_off = off(h.method);
       first_len = static_cast<std::uint32_t>(h.method.size());
@@ -164,7 +172,10 @@ struct HeadEvent {
     expect_continue = h.expect_continue;
   }
 
-  nb::bytes slice(std::uint32_t o, std::uint32_t n) const { return nb::bytes(PyBytes_AS_STRING(raw.ptr()) + o, n); }
+  nb::bytes slice(std::uint32_t o, std::uint32_t n) const {
+    if (o & kRebuilt) return to_bytes(rebuilt[o & ~kRebuilt]);
+    return nb::bytes(PyBytes_AS_STRING(raw.ptr()) + o, n);
+  }
   nb::bytes first() const { return slice(first_off, first_len); }
   nb::bytes second() const { return slice(second_off, second_len); }
   nb::bytes version() const { return slice(version_off, 3); }
@@ -179,7 +190,13 @@ struct HeadEvent {
       for (std::size_t i = 0; i < n; ++i) {
         const std::uint32_t* f = fields.data() + 4 * i;
         PyObject* name = field_name(std::string_view(base + f[0], f[1]));
-        PyObject* value = name ? PyBytes_FromStringAndSize(base + f[2], f[3]) : nullptr;
+        PyObject* value = nullptr;
+        if (name && (f[2] & kRebuilt)) {
+          const std::string& v = rebuilt[f[2] & ~kRebuilt];
+          value = PyBytes_FromStringAndSize(v.data(), static_cast<Py_ssize_t>(v.size()));
+        } else if (name) {
+          value = PyBytes_FromStringAndSize(base + f[2], f[3]);
+        }
         PyObject* pair = value ? PyTuple_New(2) : nullptr;
         if (!pair) {
           Py_XDECREF(name);

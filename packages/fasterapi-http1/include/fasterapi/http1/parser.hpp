@@ -25,8 +25,10 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -287,6 +289,7 @@ class Parser {
   // A field line of the section being parsed, as offsets from the section's first byte.
   struct FieldOffsets {
     std::uint32_t name, name_len, value, value_len;
+    std::int32_t fold;  // index of the unfolded value in folds_, or -1
   };
 
   // `local_offset` counts from the start of the input of the current step.
@@ -326,7 +329,9 @@ class Parser {
 
   // Finds the end of the line starting at `pos`: sets `content_end` (before CR LF) and `next`
   // (after it). Returns need_more when the line is not complete, error for a bare CR or LF.
-  Step find_line(std::string_view in, std::size_t pos, std::size_t& content_end, std::size_t& next) {
+  // In a field line, lenient_headers lets a bare CR end the line too (as llhttp does).
+  Step find_line(std::string_view in, std::size_t pos, std::size_t& content_end, std::size_t& next,
+                 bool field_line = false) {
     const char* p = in.data();
     const std::size_t n = in.size();
     const std::size_t i = pos + scan::find_crlf(p + pos, n - pos);
@@ -342,7 +347,9 @@ class Parser {
       next = i + 2;
       return Step::event;
     }
-    if (!config_.has(lenient_optional_lf_after_cr)) return fail(Errc::bare_cr, i + 1);
+    if (!config_.has(lenient_optional_lf_after_cr) && !(field_line && config_.has(lenient_headers))) {
+      return fail(Errc::bare_cr, i + 1);
+    }
     next = i + 1;
     return Step::event;
   }
@@ -353,9 +360,11 @@ class Parser {
     if (scan_ == 0) {
       if (in.empty()) return Step::need_more;
       head_ = Head{};
-      // RFC 9112 section 2.2: a server SHOULD ignore at least one empty line (CRLF) received
-      // before the request-line.
-      if (role_ == Role::request && (in[0] == '\r' || in[0] == '\n')) {
+      folds_.clear();  // the previous message's events are consumed by now
+      content_length_.reset();
+      // RFC 9112 section 2.2: a server SHOULD ignore at least one empty line (CRLF) received before
+      // the request-line; clients meet them between responses too.
+      if (in[0] == '\r' || in[0] == '\n') {
         if (in[0] == '\n') {
           if (!config_.has(lenient_optional_cr_before_lf)) return fail(Errc::bare_lf, 0);
           used = 1;
@@ -371,13 +380,13 @@ class Parser {
       const std::size_t limit = config_.limits.max_request_line;
       const Errc too_long = role_ == Role::request ? Errc::request_line_too_long : Errc::invalid_status;
       if (s != Step::event) {
-        // The start of the line first, so that an error names the same byte however the line
-        // arrived (a complete line is checked from its start below anyway).
+        // What has arrived of the line is checked now, from its start, so that an error names the
+        // same byte however the line arrived (a complete line is checked the same way below).
         const std::size_t line_end = scan::find_crlf(in.data(), in.size());
         const Errc pending = error_;
         const std::uint64_t pending_offset = error_offset_;
         error_ = Errc::none;
-        if (check_start_line_prefix(in.substr(0, line_end)) == Step::error) return Step::error;
+        if (parse_start_line(in.substr(0, line_end), true) == Step::error) return Step::error;
         error_ = pending;
         error_offset_ = pending_offset;
         if (s == Step::error) return s;
@@ -385,10 +394,7 @@ class Parser {
         return Step::need_more;
       }
       if (content_end > limit) return fail(too_long, limit);
-      const std::string_view line = in.substr(0, content_end);
-      if ((role_ == Role::request ? parse_request_line(line) : parse_status_line(line)) == Step::error) {
-        return Step::error;
-      }
+      if (parse_start_line(in.substr(0, content_end), false) == Step::error) return Step::error;
       start_line_end_ = next;
       start_line_base_ = in.data();
       scan_ = next;
@@ -396,36 +402,26 @@ class Parser {
     return parse_fields(in, ev, used);
   }
 
-  // An incomplete request line whose method already holds a byte no method may hold is refused
-  // at once, as is a response that does not start like "HTTP/".
-  Step check_start_line_prefix(std::string_view in) {
-    if (role_ == Role::request) {
-      std::size_t i = 0;
-      while (i < in.size() && chars::is_tchar(static_cast<unsigned char>(in[i]))) ++i;
-      if (i < in.size() && (in[i] != ' ' || i == 0)) return fail(Errc::invalid_method, i);
-    } else {
-      constexpr std::string_view kShape = "HTTP/0.0";  // '0' stands for any digit
-      for (std::size_t i = 0; i < in.size() && i < kShape.size(); ++i) {
-        const auto c = static_cast<unsigned char>(in[i]);
-        const bool ok = kShape[i] == '0' ? chars::is_digit(c) : c == static_cast<unsigned char>(kShape[i]);
-        if (!ok) return fail(Errc::invalid_version, i);
-      }
-    }
-    return Step::need_more;
+  // `partial`: the line is not complete; running out of bytes is then no error (need_more).
+  Step parse_start_line(std::string_view line, bool partial) {
+    return role_ == Role::request ? parse_request_line(line, partial) : parse_status_line(line, partial);
   }
 
-  Step parse_request_line(std::string_view line) {
+  Step parse_request_line(std::string_view line, bool partial) {
     // request-line = method SP request-target SP HTTP-version
+    const std::size_t n = line.size();
     std::size_t i = 0;
-    while (i < line.size() && chars::is_tchar(static_cast<unsigned char>(line[i]))) ++i;
-    if (i == 0 || i == line.size() || line[i] != ' ') return fail(Errc::invalid_method, i);
+    while (i < n && chars::is_tchar(static_cast<unsigned char>(line[i]))) ++i;
+    if (i == n) return partial ? Step::need_more : fail(Errc::invalid_method, i);
+    if (i == 0 || line[i] != ' ') return fail(Errc::invalid_method, i);
     head_.method = line.substr(0, i);
     const std::size_t t0 = ++i;
-    while (i < line.size() && chars::is(static_cast<unsigned char>(line[i]), chars::kTarget)) ++i;
-    if (i == t0 || i == line.size() || line[i] != ' ') return fail(Errc::invalid_target, i);
+    while (i < n && chars::is(static_cast<unsigned char>(line[i]), chars::kTarget)) ++i;
+    if (i == n) return partial ? Step::need_more : fail(Errc::invalid_target, i);
+    if (i == t0 || line[i] != ' ') return fail(Errc::invalid_target, i);
     head_.target = line.substr(t0, i - t0);
     if (!valid_target_form(head_.method, head_.target)) return fail(Errc::invalid_target, t0);
-    return parse_version(line, i + 1, line.size());
+    return parse_version(line, i + 1, n, partial);
   }
 
   // RFC 9112 section 3.2: origin-form, absolute-form, authority-form (CONNECT), asterisk-form (OPTIONS).
@@ -447,11 +443,11 @@ class Parser {
 
   // HTTP-version = "HTTP/" DIGIT "." DIGIT, from `begin` to `end` of `line`. An error names the
   // first byte that does not fit, the same byte however the line arrived.
-  Step parse_version(std::string_view line, std::size_t begin, std::size_t end) {
+  Step parse_version(std::string_view line, std::size_t begin, std::size_t end, bool partial) {
     const std::string_view v = line.substr(begin, end - begin);
     constexpr std::string_view kShape = "HTTP/0.0";  // '0' stands for any digit
     for (std::size_t k = 0; k < kShape.size(); ++k) {
-      if (k == v.size()) return fail(Errc::invalid_version, begin + k);
+      if (k == v.size()) return partial ? Step::need_more : fail(Errc::invalid_version, begin + k);
       const auto c = static_cast<unsigned char>(v[k]);
       const bool ok = kShape[k] == '0' ? chars::is_digit(c) : c == static_cast<unsigned char>(kShape[k]);
       if (!ok) return fail(Errc::invalid_version, begin + k);
@@ -459,33 +455,33 @@ class Parser {
     if (v.size() != kShape.size()) return fail(Errc::invalid_version, begin + kShape.size());
     head_.version_major = v[5] - '0';
     head_.version_minor = v[7] - '0';
-    head_.version_text = v.substr(5);
+    head_.version_text = v.substr(5, 3);
     if (head_.version_major != 1 || head_.version_minor > 1) {
       if (!config_.has(lenient_version)) return fail(Errc::unsupported_version, begin);
     }
     return Step::event;
   }
 
-  Step parse_status_line(std::string_view line) {
+  Step parse_status_line(std::string_view line, bool partial) {
     // status-line = HTTP-version SP status-code SP [ reason-phrase ]
-    if (line.size() < 12 || line[8] != ' ') {
-      if (parse_version(line, 0, line.size() < 8 ? line.size() : 8) == Step::error) return Step::error;
-      return fail(Errc::invalid_status, line.size() < 8 ? line.size() : 8);
-    }
-    if (parse_version(line, 0, 8) == Step::error) return Step::error;
+    const std::size_t n = line.size();
+    if (const Step s = parse_version(line, 0, n < 8 ? n : 8, partial); s != Step::event) return s;
+    if (n == 8) return partial ? Step::need_more : fail(Errc::invalid_status, 8);
+    if (line[8] != ' ') return fail(Errc::invalid_status, 8);
     int status = 0;
     for (std::size_t k = 9; k < 12; ++k) {
+      if (k == n) return partial ? Step::need_more : fail(Errc::invalid_status, k);
       if (!chars::is_digit(static_cast<unsigned char>(line[k]))) return fail(Errc::invalid_status, k);
       status = status * 10 + (line[k] - '0');
     }
     head_.status = status;
-    if (line.size() == 12) return Step::event;
+    if (n == 12) return partial ? Step::need_more : Step::event;
     if (line[12] != ' ') return fail(Errc::invalid_status, 12);
-    for (std::size_t k = 13; k < line.size(); ++k) {
+    for (std::size_t k = 13; k < n; ++k) {
       if (!chars::is(static_cast<unsigned char>(line[k]), chars::kReason)) return fail(Errc::invalid_reason, k);
     }
     head_.reason = line.substr(13);
-    return Step::event;
+    return partial ? Step::need_more : Step::event;
   }
 
   // Field lines of a head (after its start line) or of a trailer section, up to the empty line.
@@ -493,9 +489,17 @@ class Parser {
     const Limits& lim = config_.limits;
     while (true) {
       std::size_t content_end = 0, next = 0;
-      const Step s = find_line(in, scan_, content_end, next);
-      if (s == Step::error) return s;
-      if (s == Step::need_more) {
+      const Step s = find_line(in, scan_, content_end, next, /*field_line=*/true);
+      if (s != Step::event) {
+        // Check what has arrived of the line now (same order of checks as a complete line).
+        const std::size_t line_end = scan_ + scan::find_crlf(in.data() + scan_, in.size() - scan_);
+        const Errc pending = error_;
+        const std::uint64_t pending_offset = error_offset_;
+        error_ = Errc::none;
+        if (parse_field_line(in, scan_, line_end, true) == Step::error) return Step::error;
+        error_ = pending;
+        error_offset_ = pending_offset;
+        if (s == Step::error) return s;
         if (in.size() - scan_ > lim.max_header_line) return fail(Errc::header_line_too_long, scan_ + lim.max_header_line);
         if (in.size() > lim.max_header_bytes) return fail(Errc::headers_too_large, lim.max_header_bytes);
         return Step::need_more;
@@ -506,41 +510,87 @@ class Parser {
         scan_ = next;
         return state_ == State::head ? complete_head(in, ev, used) : complete_trailers(in, ev, used);
       }
-      if (parse_field_line(in, scan_, content_end) == Step::error) return Step::error;
+      if (parse_field_line(in, scan_, content_end, false) == Step::error) return Step::error;
       scan_ = next;
     }
   }
 
-  // field-line = field-name ":" OWS field-value OWS
-  Step parse_field_line(std::string_view in, std::size_t begin, std::size_t end) {
+  // RFC 9112 section 5.2: a server MAY reject obs-fold (it does, unless a leniency allows it); a
+  // client MUST replace it with SP.
+  bool folding_allowed() const noexcept {
+    return role_ == Role::response || config_.has(lenient_obs_fold) || config_.has(lenient_headers);
+  }
+
+  // field-line = field-name ":" OWS field-value OWS, from `begin` to `end` (before its CRLF).
+  Step parse_field_line(std::string_view in, std::size_t begin, std::size_t end, bool partial) {
     const char* p = in.data();
+    if (begin == end) return partial ? Step::need_more : Step::event;
     if (p[begin] == ' ' || p[begin] == '\t') {
-      // obs-fold: a continuation of the previous field line (RFC 9112 section 5.2)
-      if (!config_.has(lenient_obs_fold) || fields_.empty()) return fail(Errc::obs_fold, begin);
-      FieldOffsets& last = fields_.back();
-      std::size_t e = end;
-      while (e > begin && (p[e - 1] == ' ' || p[e - 1] == '\t')) --e;
-      if (Step s = check_value(in, begin, e); s == Step::error) return s;
-      last.value_len = static_cast<std::uint32_t>(e - last.value);
+      // obs-fold: a continuation of the previous field line
+      if (!folding_allowed() || fields_.empty()) return fail(Errc::obs_fold, begin);
+      std::size_t b = begin, e = end;
+      while (b < e && (p[b] == ' ' || p[b] == '\t')) ++b;
+      while (!partial && e > b && (p[e - 1] == ' ' || p[e - 1] == '\t')) --e;
+      if (const Step s = check_value(in, b, e); s == Step::error) return s;
+      if (partial) return Step::need_more;
+      unfold(in, fields_.back(), in.substr(b, e - b));
       return Step::event;
     }
     std::size_t i = begin;
     while (i < end && chars::is_tchar(static_cast<unsigned char>(p[i]))) ++i;
-    if (i == end) return fail(Errc::missing_colon, end);
+    if (i == end) return partial ? Step::need_more : fail(Errc::missing_colon, end);
+    std::size_t name_end = i;
     if (p[i] != ':') {
-      if (i != begin && (p[i] == ' ' || p[i] == '\t')) return fail(Errc::whitespace_before_colon, i);
-      return fail(Errc::invalid_header_name, i);
+      if (i == begin || (p[i] != ' ' && p[i] != '\t')) return fail(Errc::invalid_header_name, i);
+      if (!config_.has(lenient_headers)) return fail(Errc::whitespace_before_colon, i);
+      while (i < end && (p[i] == ' ' || p[i] == '\t')) ++i;
+      if (i == end) return partial ? Step::need_more : fail(Errc::missing_colon, end);
+      if (p[i] != ':') return fail(Errc::whitespace_before_colon, name_end);
     }
     if (i == begin) return fail(Errc::invalid_header_name, i);
-    if (fields_.size() == config_.limits.max_headers) return fail(Errc::too_many_headers, begin);
-    const std::size_t name_end = i++;
+    ++i;
     while (i < end && (p[i] == ' ' || p[i] == '\t')) ++i;
     std::size_t e = end;
-    while (e > i && (p[e - 1] == ' ' || p[e - 1] == '\t')) --e;
-    if (Step s = check_value(in, i, e); s == Step::error) return s;
+    while (!partial && e > i && (p[e - 1] == ' ' || p[e - 1] == '\t')) --e;
+    if (const Step s = check_value(in, i, e); s == Step::error) return s;
+    if (partial) return Step::need_more;
+    if (fields_.size() == config_.limits.max_headers) return fail(Errc::too_many_headers, begin);
+    const std::string_view name = in.substr(begin, name_end - begin);
+    if (state_ == State::head && chars::iequals(name, "content-length")) {
+      if (const Step s = read_content_length(in.substr(i, e - i), i, begin); s == Step::error) return s;
+    }
     fields_.push_back(FieldOffsets{static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(name_end - begin),
-                                   static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(e - i)});
+                                   static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(e - i), -1});
     return Step::event;
+  }
+
+  // Content-Length = 1*DIGIT (RFC 9110 section 8.6), one field line only: checked as soon as the
+  // line is complete, so that a smuggling attempt is refused before the rest of the head arrives.
+  Step read_content_length(std::string_view value, std::size_t value_offset, std::size_t line_offset) {
+    if (content_length_) return fail(Errc::duplicate_content_length, line_offset);
+    if (value.empty()) return fail(Errc::invalid_content_length, value_offset);
+    std::uint64_t n = 0;
+    for (std::size_t j = 0; j < value.size(); ++j) {
+      const auto c = static_cast<unsigned char>(value[j]);
+      if (!chars::is_digit(c)) return fail(Errc::invalid_content_length, value_offset + j);
+      if (n > (UINT64_MAX - 9) / 10) return fail(Errc::invalid_content_length, value_offset + j);
+      n = n * 10 + (c - '0');
+    }
+    content_length_ = n;
+    return Step::event;
+  }
+
+  // Replaces an obs-fold with one SP: the value is rebuilt in storage of the parser's own.
+  void unfold(std::string_view in, FieldOffsets& field, std::string_view continuation) {
+    if (field.fold < 0) {
+      folds_.emplace_back(in.substr(field.value, field.value_len));
+      field.fold = static_cast<std::int32_t>(folds_.size() - 1);
+    }
+    std::string& value = folds_[static_cast<std::size_t>(field.fold)];
+    if (!continuation.empty()) {
+      if (!value.empty()) value.push_back(' ');
+      value.append(continuation);
+    }
   }
 
   // field-value = *( VCHAR / obs-text / SP / HTAB ); a bare CR was already refused by find_line.
@@ -560,7 +610,9 @@ class Parser {
   void materialize(std::string_view in) {
     headers_.clear();
     for (const FieldOffsets& f : fields_) {
-      headers_.push_back(Header{in.substr(f.name, f.name_len), in.substr(f.value, f.value_len)});
+      const std::string_view value = f.fold >= 0 ? std::string_view(folds_[static_cast<std::size_t>(f.fold)])
+                                                 : in.substr(f.value, f.value_len);
+      headers_.push_back(Header{in.substr(f.name, f.name_len), value});
     }
   }
 
@@ -585,10 +637,7 @@ class Parser {
     if (in.data() != start_line_base_) {
       std::size_t content_end = 0, next = 0;
       find_line(in, 0, content_end, next);
-      const std::string_view line = in.substr(0, content_end);
-      if ((role_ == Role::request ? parse_request_line(line) : parse_status_line(line)) == Step::error) {
-        return Step::error;
-      }
+      if (parse_start_line(in.substr(0, content_end), false) == Step::error) return Step::error;
     }
     materialize(in);
     Head& h = head_;
@@ -596,27 +645,17 @@ class Parser {
     const bool http10 = h.version_major == 1 && h.version_minor == 0;
     bool te_seen = false, te_chunked_final = false, connection_close = false, connection_keep_alive = false;
     bool connection_upgrade = false, has_upgrade = false;
-    std::size_t cl_count = 0;
+    h.content_length = content_length_;
     for (std::size_t k = 0; k < headers_.size(); ++k) {
       const Header& f = headers_[k];
       const std::size_t value_offset = fields_[k].value;
-      if (chars::iequals(f.name, "content-length")) {
-        if (++cl_count > 1) return fail(Errc::duplicate_content_length, fields_[k].name);
-        std::uint64_t n = 0;
-        if (f.value.empty()) return fail(Errc::invalid_content_length, value_offset);
-        for (std::size_t j = 0; j < f.value.size(); ++j) {
-          const auto c = static_cast<unsigned char>(f.value[j]);
-          if (!chars::is_digit(c)) return fail(Errc::invalid_content_length, value_offset + j);
-          if (n > (UINT64_MAX - 9) / 10) return fail(Errc::invalid_content_length, value_offset + j);
-          n = n * 10 + (c - '0');
-        }
-        h.content_length = n;
-      } else if (chars::iequals(f.name, "transfer-encoding")) {
+      if (chars::iequals(f.name, "transfer-encoding")) {
         te_seen = true;
         bool bad = false;
         for_each_element(f.value, [&](std::string_view coding) {
           // transfer-coding = token *( OWS ";" OWS transfer-parameter ); "chunked" takes none
-          if (te_chunked_final) bad = true;  // chunked must be the last coding, applied once
+          // chunked must be the last coding, applied once (lenient_transfer_encoding: anywhere)
+          if (te_chunked_final && !config_.has(lenient_transfer_encoding)) bad = true;
           const std::size_t semi = coding.find(';');
           std::string_view name = coding.substr(0, semi);
           while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
@@ -624,7 +663,9 @@ class Parser {
           te_chunked_final = chars::iequals(name, "chunked");
           if (te_chunked_final && semi != std::string_view::npos) bad = true;
         });
-        if (bad) return fail(Errc::invalid_transfer_encoding, value_offset);
+        if (bad && role_ == Role::request) return fail(Errc::invalid_transfer_encoding, value_offset);
+        // RFC 9112 section 6.3: a response whose final coding is not chunked is read until close.
+        if (bad) te_chunked_final = false;
       } else if (chars::iequals(f.name, "connection")) {
         for_each_element(f.value, [&](std::string_view token) {
           if (chars::iequals(token, "close")) connection_close = true;
@@ -642,14 +683,15 @@ class Parser {
     enum class Body : std::uint8_t { none, length, chunked, close, tunnel } body = Body::none;
     if (te_seen) {
       if (http10 && !config_.has(lenient_transfer_encoding)) return fail(Errc::transfer_encoding_in_http10, start_line_end_);
-      if (h.content_length && !config_.has(lenient_chunked_length)) {
+      const bool had_length = h.content_length.has_value();
+      if (had_length && !config_.has(lenient_chunked_length)) {
         return fail(Errc::content_length_and_transfer_encoding, start_line_end_);
       }
       h.content_length.reset();
       if (te_chunked_final) {
         h.chunked = true;
         body = Body::chunked;
-      } else if (role_ == Role::request && !config_.has(lenient_transfer_encoding)) {
+      } else if (role_ == Role::request && !config_.has(lenient_transfer_encoding) && !had_length) {
         return fail(Errc::transfer_encoding_not_chunked, start_line_end_);
       } else {
         body = Body::close;
@@ -832,6 +874,8 @@ class Parser {
   const char* start_line_base_ = nullptr;  // the buffer the start line's views point into
   Head head_;
   std::vector<FieldOffsets> fields_;
+  std::deque<std::string> folds_;  // unfolded field values (stable addresses for the views)
+  std::optional<std::uint64_t> content_length_;
   std::vector<Header> headers_;
   std::vector<Header> trailers_;
 };
