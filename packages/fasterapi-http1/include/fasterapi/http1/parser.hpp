@@ -453,6 +453,7 @@ class Parser {
       if (!ok) return fail(Errc::invalid_version, begin + k);
     }
     if (v.size() != kShape.size()) return fail(Errc::invalid_version, begin + kShape.size());
+    if (partial && begin + kShape.size() == line.size()) return Step::need_more;  // more may follow
     head_.version_major = v[5] - '0';
     head_.version_minor = v[7] - '0';
     head_.version_text = v.substr(5, 3);
