@@ -452,14 +452,16 @@ class Parser {
       const bool ok = kShape[k] == '0' ? chars::is_digit(c) : c == static_cast<unsigned char>(kShape[k]);
       if (!ok) return fail(Errc::invalid_version, begin + k);
     }
-    if (v.size() != kShape.size()) return fail(Errc::invalid_version, begin + kShape.size());
-    if (partial && begin + kShape.size() == line.size()) return Step::need_more;  // more may follow
     head_.version_major = v[5] - '0';
     head_.version_minor = v[7] - '0';
     head_.version_text = v.substr(5, 3);
+    // Judged as soon as its 8 bytes are there, before what follows them, so that the error is the
+    // same however the line arrives.
     if (head_.version_major != 1 || head_.version_minor > 1) {
       if (!config_.has(lenient_version)) return fail(Errc::unsupported_version, begin);
     }
+    if (v.size() != kShape.size()) return fail(Errc::invalid_version, begin + kShape.size());
+    if (partial && begin + kShape.size() == line.size()) return Step::need_more;  // more may follow
     return Step::event;
   }
 
