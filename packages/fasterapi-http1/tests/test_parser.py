@@ -345,3 +345,34 @@ def test_buffers_of_any_kind() -> None:
     assert RequestParser().feed(bytearray(GET))[0] == RequestParser().feed(memoryview(GET))[0]
     assert Data(b"x") == Data(b"x")
     assert Data(b"x") != Data(b"y")
+
+
+def test_space_inside_a_field_name_is_not_whitespace_before_colon() -> None:
+    assert run(RequestParser, [b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n"])[-1] == (
+        "error",
+        "invalid_header_name",
+    )
+    assert run(RequestParser, [b"GET / HTTP/1.1\r\nName : x\r\n\r\n"])[-1] == (
+        "error",
+        "whitespace_before_colon",
+    )
+
+
+def test_chunk_size_line_limit() -> None:
+    head = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    line = b"1;" + b"a" * 48  # 50 bytes
+    assert run(lambda: RequestParser(max_header_line=50), [head + line + b"\r\nx\r\n0\r\n\r\n"])[-1] == (
+        "end",
+        [],
+    )
+    assert run(lambda: RequestParser(max_header_line=49), [head + line + b"\r\nx\r\n0\r\n\r\n"])[-1] == (
+        "error",
+        "invalid_chunk_extension",
+    )
+
+
+def test_idle_is_false_after_an_error() -> None:
+    p = RequestParser()
+    with pytest.raises(ProtocolError):
+        p.feed(b"G(T / HTTP/1.1\r\n")
+    assert not p.idle

@@ -41,10 +41,10 @@ enum class Role : std::uint8_t { request, response };
 
 // Named leniencies, each off by default (llhttp's lenient flags).
 enum Lenient : std::uint32_t {
-  lenient_headers = 1u << 0,                    // control characters in header values
+  lenient_headers = 1u << 0,                    // controls in values, whitespace before ':', obs-fold, bare CR ending a field line
   lenient_chunked_length = 1u << 1,             // Content-Length with Transfer-Encoding: the latter wins
   lenient_keep_alive = 1u << 2,                 // keep parsing after "Connection: close"
-  lenient_transfer_encoding = 1u << 3,          // a request whose final coding is not chunked: body until close
+  lenient_transfer_encoding = 1u << 3,          // chunked anywhere in a request's codings, or none: body until close
   lenient_version = 1u << 4,                    // any HTTP/d.d version
   lenient_data_after_close = 1u << 5,           // ignore bytes after a message that closes the connection
   lenient_optional_lf_after_cr = 1u << 6,       // a bare CR ends a line
@@ -235,7 +235,7 @@ class Parser {
   }
 
   // Whether the parser is between messages (nothing of a next message received yet).
-  bool idle() const noexcept { return state_ == State::head && scan_ == 0; }
+  bool idle() const noexcept { return error_ == Errc::none && state_ == State::head && scan_ == 0; }
 
  private:
   enum class State : std::uint8_t {
@@ -545,10 +545,12 @@ class Parser {
     std::size_t name_end = i;
     if (p[i] != ':') {
       if (i == begin || (p[i] != ' ' && p[i] != '\t')) return fail(Errc::invalid_header_name, i);
+      std::size_t k = i;
+      while (k < end && (p[k] == ' ' || p[k] == '\t')) ++k;
+      if (k == end) return partial ? Step::need_more : fail(Errc::missing_colon, end);
+      if (p[k] != ':') return fail(Errc::invalid_header_name, i);  // a space inside the name
       if (!config_.has(lenient_headers)) return fail(Errc::whitespace_before_colon, i);
-      while (i < end && (p[i] == ' ' || p[i] == '\t')) ++i;
-      if (i == end) return partial ? Step::need_more : fail(Errc::missing_colon, end);
-      if (p[i] != ':') return fail(Errc::whitespace_before_colon, name_end);
+      i = k;
     }
     if (i == begin) return fail(Errc::invalid_header_name, i);
     ++i;
@@ -771,6 +773,9 @@ class Parser {
         return fail(Errc::invalid_chunk_extension, config_.limits.max_header_line);
       }
       return Step::need_more;
+    }
+    if (content_end > config_.limits.max_header_line) {
+      return fail(Errc::invalid_chunk_extension, config_.limits.max_header_line);
     }
     const std::string_view line = in.substr(0, content_end);
     std::size_t i = 0;
