@@ -491,6 +491,7 @@ class Parser {
   Step parse_fields(std::string_view in, Event& ev, std::size_t& used) {
     const Limits& lim = config_.limits;
     while (true) {
+      if (fast_field_line(in)) continue;
       std::size_t content_end = 0, next = 0;
       const Step s = find_line(in, scan_, content_end, next, /*field_line=*/true);
       if (s != Step::event) {
@@ -516,6 +517,40 @@ class Parser {
       if (parse_field_line(in, scan_, content_end, false) == Step::error) return Step::error;
       scan_ = next;
     }
+  }
+
+  // The common field line in one pass: token ":" OWS value CRLF, the value's scan finding the CR.
+  // Anything else (the empty line, obs-fold, a limit reached, any error) is left to the general
+  // path, which decides it the same way; this one only ever accepts what that one accepts.
+  bool fast_field_line(std::string_view in) {
+    const char* p = in.data();
+    const std::size_t n = in.size();
+    const Limits& lim = config_.limits;
+    std::size_t i = scan_;
+    while (i < n && chars::is_tchar(static_cast<unsigned char>(p[i]))) ++i;
+    if (i == scan_ || i == n || p[i] != ':' || fields_.size() == lim.max_headers) return false;
+    const std::size_t name_end = i++;
+    while (i < n && (p[i] == ' ' || p[i] == '\t')) ++i;
+    const std::size_t value = i;
+    const std::size_t stop = config_.has(lenient_header_value_relaxed)
+                                 ? i + scan::find_crlf(p + i, n - i)
+                                 : i + scan::find_invalid_field_byte(p + i, n - i);
+    if (stop + 1 >= n || p[stop] != '\r' || p[stop + 1] != '\n') return false;
+    if (stop - scan_ > lim.max_header_line || stop + 2 > lim.max_header_bytes) return false;
+    std::size_t e = stop;
+    while (e > value && (p[e - 1] == ' ' || p[e - 1] == '\t')) --e;
+    const std::string_view name(p + scan_, name_end - scan_);
+    if (state_ == State::head && name.size() == 14 && chars::iequals(name, "content-length")) {
+      if (content_length_) return false;  // the general path reports the duplicate
+      if (read_content_length(in.substr(value, e - value), value, scan_) == Step::error) {
+        error_ = Errc::none;  // let the general path report it, at the same place
+        return false;
+      }
+    }
+    fields_.push_back(FieldOffsets{static_cast<std::uint32_t>(scan_), static_cast<std::uint32_t>(name_end - scan_),
+                                   static_cast<std::uint32_t>(value), static_cast<std::uint32_t>(e - value), -1});
+    scan_ = stop + 2;
+    return true;
   }
 
   // RFC 9112 section 5.2: a server MAY reject obs-fold (it does, unless a leniency allows it); a
