@@ -376,3 +376,24 @@ def test_idle_is_false_after_an_error() -> None:
     with pytest.raises(ProtocolError):
         p.feed(b"G(T / HTTP/1.1\r\n")
     assert not p.idle
+
+
+def test_pipelined_responses_to_get_head_get() -> None:
+    p = ResponseParser()
+    for method in (b"GET", b"HEAD", b"GET"):
+        p.expect_response_to(method)
+    stream = (
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"  # HEAD: no body despite the length
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"
+    )
+    events = p.feed(stream)
+    assert [type(e).__name__ for e in events] == [
+        "Response", "Data", "EndOfMessage",
+        "Response", "EndOfMessage",
+        "Response", "EndOfMessage",
+        "Response", "Data", "EndOfMessage",
+    ]  # fmt: skip
+    assert events[-2] == Data(b"abc")
+    assert p.pending == 0

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -317,8 +318,12 @@ class Parser {
     while (true) {
       fh::Event ev;
       std::size_t used = 0;
+      before_message();
       const fh::Status s = core_.next(in.substr(pos), ev, used);
-      if (s == fh::Status::event) out.append(event_object(ev, in.substr(pos, used)));
+      if (s == fh::Status::event) {
+        out.append(event_object(ev, in.substr(pos, used)));
+        if (ev.kind == fh::Event::Kind::head) after_head(*ev.head);
+      }
       pos += used;
       if (s == fh::Status::need_more) break;
       if (s == fh::Status::error) {
@@ -348,6 +353,9 @@ class Parser {
   bool idle() const noexcept { return core_.idle() && buffer_.empty(); }
 
  protected:
+  virtual void before_message() {}
+  virtual void after_head(const fh::Head&) {}
+
   nb::object event_object(const fh::Event& ev, std::string_view used) {
     switch (ev.kind) {
       case fh::Event::Kind::head: {
@@ -388,8 +396,21 @@ class ResponseParser : public Parser {
   }
   nb::bytes request_method() const { return to_bytes(method_); }
 
+  // Pipelining: the methods of requests sent and not answered yet, oldest first. Each final
+  // response (not a 1xx other than 101) answers the oldest; with none queued, request_method holds.
+  void expect_response_to(nb::bytes m) { pending_.emplace_back(m.c_str(), m.size()); }
+  std::size_t pending() const noexcept { return pending_.size(); }
+
  private:
+  void before_message() override {
+    if (core_.idle()) core_.set_request_method(pending_.empty() ? method_ : pending_.front());
+  }
+  void after_head(const fh::Head& h) override {
+    if ((h.status >= 200 || h.status == 101) && !pending_.empty()) pending_.pop_front();
+  }
+
   std::string method_;
+  std::deque<std::string> pending_;
 };
 
 // --- the fast path and the serializers ---------------------------------------------------------------
@@ -659,7 +680,13 @@ NB_MODULE(_http1, m) {
       .def(nb::init<nb::bytes, const nb::kwargs&>(), nb::arg("request_method") = nb::bytes("GET", 3), nb::arg("kwargs"),
            nb::sig((std::string("def __init__(self, request_method: bytes = b'GET', ") + kOptions + ") -> None").c_str()))
       .def_prop_rw("request_method", &ResponseParser::request_method, &ResponseParser::set_request_method,
-                   "The method of the request the next responses answer (HEAD: no body; CONNECT: a tunnel).");
+                   "The method of the request the next responses answer (HEAD: no body; CONNECT: a tunnel),\n"
+                   "for responses that no expect_response_to() call names.")
+      .def("expect_response_to", &ResponseParser::expect_response_to, nb::arg("method"),
+           nb::sig("def expect_response_to(self, method: bytes) -> None"),
+           "Queues the method of a request sent on this connection: pipelined responses are read in order,\n"
+           "each final response taking the oldest queued method.")
+      .def_prop_ro("pending", &ResponseParser::pending, "Requests queued by expect_response_to() and not answered yet.");
 
   m.def("parse_request", &parse_request, nb::arg("data"),
         nb::sig("def parse_request(data: bytes | bytearray | memoryview) -> tuple[Request, int] | None"),

@@ -168,11 +168,22 @@ class ResponseParser(Parser):
     @property
     def request_method(self) -> bytes:
         """
-        The method of the request the next responses answer (HEAD: no body; CONNECT: a tunnel).
+        The method of the request the next responses answer (HEAD: no body; CONNECT: a tunnel),
+        for responses that no expect_response_to() call names.
         """
 
     @request_method.setter
     def request_method(self, arg: bytes, /) -> None: ...
+
+    def expect_response_to(self, method: bytes) -> None:
+        """
+        Queues the method of a request sent on this connection: pipelined responses are read in order,
+        each final response taking the oldest queued method.
+        """
+
+    @property
+    def pending(self) -> int:
+        """Requests queued by expect_response_to() and not answered yet."""
 
 def parse_request(data: bytes | bytearray | memoryview) -> tuple[Request, int] | None:
     """
