@@ -861,9 +861,13 @@ class Parser {
         bws();
         if (i < line.size() && line[i] == '"') {  // quoted-string
           ++i;
+          // quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE (RFC 9110 section 5.6.4); a
+          // quoted-pair escapes HTAB, SP, VCHAR or obs-text, never a control.
           while (i < line.size() && line[i] != '"') {
             if (line[i] == '\\') ++i;
-            else if (!chars::is(static_cast<unsigned char>(line[i]), chars::kFieldVchar)) return fail(Errc::invalid_chunk_extension, i);
+            if (i < line.size() && !chars::is(static_cast<unsigned char>(line[i]), chars::kFieldVchar)) {
+              return fail(Errc::invalid_chunk_extension, i);
+            }
             ++i;
           }
           if (i >= line.size()) return fail(Errc::invalid_chunk_extension, line.size());
