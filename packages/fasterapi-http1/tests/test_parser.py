@@ -397,3 +397,28 @@ def test_pipelined_responses_to_get_head_get() -> None:
     ]  # fmt: skip
     assert events[-2] == Data(b"abc")
     assert p.pending == 0
+
+
+def test_remaining_leniencies_each_allow_their_shape() -> None:
+    # lenient_keep_alive: parsing goes on after "Connection: close"
+    closing = b"GET / HTTP/1.1\r\nConnection: close\r\n\r\nGET /2 HTTP/1.1\r\n\r\n"
+    assert run(RequestParser, [closing])[-1] == ("error", "data_after_close")
+    assert [e[0] for e in run(lambda: RequestParser(lenient_keep_alive=True), [closing])] == [  # type: ignore[index]
+        "request",
+        "end",
+        "request",
+        "end",
+    ]
+    # lenient_transfer_encoding: a request whose codings do not end in chunked is read until close
+    te = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\nraw"
+    assert run(RequestParser, [te])[-1] == ("error", "invalid_transfer_encoding")
+    assert run(lambda: RequestParser(lenient_transfer_encoding=True), [te], eof=True)[1:] == [
+        ("data", b"raw"),
+        ("end", []),
+    ]
+    # lenient_header_value_relaxed: any byte but CR and LF in a value
+    relaxed = b"GET / HTTP/1.1\r\nA: \x00\x7f\r\n\r\n"
+    assert run(RequestParser, [relaxed])[-1] == ("error", "invalid_header_value")
+    assert run(lambda: RequestParser(lenient_header_value_relaxed=True), [relaxed])[0][4] == [
+        (b"A", b"\x00\x7f")
+    ]  # type: ignore[index]
