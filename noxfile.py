@@ -95,6 +95,9 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     packages = install_wheels(session, "bench")
+    # Benchmarks fetch the C sources of their anchors (llhttp, picohttpparser) from the sdists of
+    # PyPI packages at run time, with pip; uv's environments have none of their own.
+    session.install("pip")
     for package in packages:
         for script in package.scripts("bench", "bench_*.py"):
             session.run("python", str(script), *session.posargs)
