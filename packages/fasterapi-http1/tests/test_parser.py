@@ -422,3 +422,15 @@ def test_remaining_leniencies_each_allow_their_shape() -> None:
     assert run(lambda: RequestParser(lenient_header_value_relaxed=True), [relaxed])[0][4] == [
         (b"A", b"\x00\x7f")
     ]  # type: ignore[index]
+
+
+def test_body_limit_holds_for_bodies_delimited_by_close() -> None:
+    response = b"HTTP/1.1 200 OK\r\n\r\n0123456789"
+    assert run(lambda: ResponseParser(max_body=10), [response], eof=True)[1:] == [
+        ("data", b"0123456789"),
+        ("end", []),
+    ]
+    assert replay_everywhere(lambda: ResponseParser(max_body=9), response, eof=True)[1:] == [
+        ("data", b"012345678"),
+        ("error", "body_too_large"),
+    ]

@@ -266,6 +266,15 @@ class Parser {
         return parse_fields(in, ev, used);
       case State::body_close:
         if (in.empty()) return Step::need_more;
+        if (config_.limits.max_body && body_total_ + in.size() > *config_.limits.max_body) {
+          // The bytes up to the limit are body, the first one past it is the error: the same
+          // events however the body arrives.
+          const auto allowed = static_cast<std::size_t>(*config_.limits.max_body - body_total_);
+          if (allowed == 0) return fail(Errc::body_too_large, 0);
+          body_total_ += allowed;
+          return data_event(in.substr(0, allowed), ev, used);
+        }
+        body_total_ += in.size();
         return data_event(in, ev, used);
       case State::message_end:
         return end_event({}, ev);
