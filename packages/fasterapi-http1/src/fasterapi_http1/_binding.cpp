@@ -431,18 +431,22 @@ nb::object parse_request(nb::handle data) {
 
 // Header pairs from Python: any iterable of 2-item sequences of bytes (or str, encoded as Latin-1).
 struct HeaderArgs {
-  std::vector<std::string> storage;
+  std::deque<std::string> storage;  // stable addresses: `headers` holds views into it
   std::vector<fh::Header> headers;
 
   explicit HeaderArgs(nb::handle iterable) {
-    std::vector<std::pair<std::size_t, std::size_t>> idx;
     for (nb::handle item : iterable) {
       nb::sequence pair = nb::borrow<nb::sequence>(item);
       if (nb::len(pair) != 2) throw nb::value_error("a header must be a (name, value) pair");
-      storage.push_back(text(pair[0]));
-      storage.push_back(text(pair[1]));
+      add(text(pair[0]), text(pair[1]));
     }
-    for (std::size_t k = 0; k < storage.size(); k += 2) headers.push_back(fh::Header{storage[k], storage[k + 1]});
+  }
+
+  void add(std::string name, std::string value) {
+    storage.push_back(std::move(name));
+    const std::string& n = storage.back();
+    storage.push_back(std::move(value));
+    headers.push_back(fh::Header{n, storage.back()});
   }
 
   static std::string text(nb::handle h) {
@@ -461,6 +465,14 @@ struct HeaderArgs {
       if (fh::chars::iequals(h.name, lower_name)) return true;
     }
     return false;
+  }
+
+  // The body of a serialize_*() call, held in `content`; a Content-Length is added unless a
+  // framing field is given.
+  void body(nb::handle obj, std::optional<Bytes>& content) {
+    if (obj.is_none()) return;
+    content.emplace(obj);
+    if (!has("content-length") && !has("transfer-encoding")) add("content-length", std::to_string(content->view().size()));
   }
 };
 
@@ -486,16 +498,7 @@ std::string_view version_arg(const std::string& v) {
 nb::bytes serialize_response(int status, nb::handle headers, nb::handle body, nb::handle reason, nb::bytes version) {
   HeaderArgs h(headers);
   std::optional<Bytes> content;
-  if (!body.is_none()) {
-    content.emplace(body);
-    if (!h.has("content-length") && !h.has("transfer-encoding")) {
-      h.storage.reserve(h.storage.size() + 2);
-      h.storage.emplace_back("content-length");
-      h.storage.push_back(std::to_string(content->view().size()));
-      h.headers.clear();
-      for (std::size_t k = 0; k < h.storage.size(); k += 2) h.headers.push_back(fh::Header{h.storage[k], h.storage[k + 1]});
-    }
-  }
+  h.body(body, content);
   const std::string r = reason.is_none() ? std::string(fh::default_reason(status)) : HeaderArgs::text(reason);
   std::string out;
   check_write(fh::write_response_head(out, status, r, h.headers, version_arg(std::string(version.c_str(), version.size()))));
@@ -506,15 +509,7 @@ nb::bytes serialize_response(int status, nb::handle headers, nb::handle body, nb
 nb::bytes serialize_request(nb::handle method, nb::handle target, nb::handle headers, nb::handle body, nb::bytes version) {
   HeaderArgs h(headers);
   std::optional<Bytes> content;
-  if (!body.is_none()) {
-    content.emplace(body);
-    if (!h.has("content-length") && !h.has("transfer-encoding")) {
-      h.storage.emplace_back("content-length");
-      h.storage.push_back(std::to_string(content->view().size()));
-      h.headers.clear();
-      for (std::size_t k = 0; k < h.storage.size(); k += 2) h.headers.push_back(fh::Header{h.storage[k], h.storage[k + 1]});
-    }
-  }
+  h.body(body, content);
   std::string out;
   check_write(fh::write_request_head(out, HeaderArgs::text(method), HeaderArgs::text(target), h.headers,
                                      version_arg(std::string(version.c_str(), version.size()))));
@@ -566,7 +561,7 @@ NB_MODULE(_http1, m) {
   g.protocol_error = errors.attr("ProtocolError").inc_ref();
   g.limit_exceeded = errors.attr("LimitExceeded").inc_ref();
 
-  auto head_class = [&](auto cls, bool request) {
+  auto head_class = [&](auto cls) {
     using T = typename decltype(cls)::Type;
     cls.def_prop_ro("http_version", [](const T& h) { return h.version(); }, "b'1.1' or b'1.0'.")
         .def_prop_ro("headers", [](T& h) { return h.headers(); }, nb::sig("def headers(self) -> list[tuple[bytes, bytes]]"),
@@ -578,12 +573,11 @@ NB_MODULE(_http1, m) {
         .def_prop_ro("chunked", [](const T& h) { return h.chunked; })
         .def_prop_ro("upgrade", [](const T& h) { return h.upgrade; },
                      "Whether the connection leaves HTTP/1 after this message (Upgrade, CONNECT, 101).");
-    (void)request;
     return cls;
   };
 
   nb::class_<Request> request(m, "Request", nb::type_slots(head_slots), "The head of a request.");
-  head_class(request, true)
+  head_class(request)
       .def_prop_ro("method", [](const Request& h) { return h.first(); })
       .def_prop_ro("target", [](const Request& h) { return h.second(); }, "The request-target as sent.")
       .def_prop_ro("expect_continue", [](const Request& h) { return h.expect_continue; },
@@ -602,7 +596,7 @@ NB_MODULE(_http1, m) {
   g.request_type = request;
 
   nb::class_<Response> response(m, "Response", nb::type_slots(head_slots), "The head of a response.");
-  head_class(response, false)
+  head_class(response)
       .def_prop_ro("status_code", [](const Response& h) { return h.status; })
       .def_prop_ro("reason", [](const Response& h) { return h.first(); })
       .def("__eq__", [](Response& a, nb::handle b) -> bool {

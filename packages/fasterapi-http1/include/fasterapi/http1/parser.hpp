@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <iterator>
 #include <optional>
 #include <span>
 #include <string>
@@ -116,6 +117,7 @@ inline constexpr std::string_view errc_name(Errc e) noexcept {
       "missing_chunk_crlf", "request_line_too_long", "header_line_too_long", "headers_too_large",
       "too_many_headers", "body_too_large", "unexpected_eof", "data_after_close",
   };
+  static_assert(std::size(names) == static_cast<std::size_t>(Errc::data_after_close) + 1, "a name per Errc");
   return names[static_cast<std::size_t>(e)];
 }
 
@@ -156,7 +158,6 @@ struct Head {
   bool keep_alive = true;
   bool upgrade = false;  // the connection leaves HTTP/1 after this message (Upgrade, CONNECT, 101)
   bool expect_continue = false;
-  std::string_view version() const noexcept { return version_text; }
   std::string_view version_text;  // "1.1"
 };
 
@@ -219,11 +220,7 @@ class Parser {
   // (nothing pending: a clean close) or error.
   Status finish(std::string_view in, Event& ev) {
     if (error_ != Errc::none) return Status::error;
-    if (state_ == State::body_close) {
-      end_event({}, ev);
-      return Status::event;
-    }
-    if (state_ == State::message_end) {
+    if (state_ == State::body_close || state_ == State::message_end) {
       end_event({}, ev);
       return Status::event;
     }
@@ -824,12 +821,9 @@ class Parser {
     const std::string_view line = in.substr(0, content_end);
     std::size_t i = 0;
     std::uint64_t size = 0;
-    while (i < line.size() && chars::is_hex(static_cast<unsigned char>(line[i]))) {
-      if (i == max_digits) return fail(Errc::chunk_size_overflow, i);
+    for (; i < digits; ++i) {  // at most max_digits (16): a uint64_t holds them
       size = size * 16 + static_cast<std::uint64_t>(chars::hex_value(static_cast<unsigned char>(line[i])));
-      ++i;
     }
-    if (i == 0) return fail(Errc::invalid_chunk_size, 0);
     if (size > (UINT64_MAX >> 1)) return fail(Errc::chunk_size_overflow, i - 1);
     if (const Step e = check_chunk_extensions(line, i); e == Step::error) return e;
     if (config_.limits.max_body && body_total_ + size > *config_.limits.max_body) {
