@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <deque>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -171,6 +172,48 @@ struct Event {
 
 enum class Status : std::uint8_t { event, need_more, error };
 
+// The field lines of the section being parsed: a growable array whose append is a store and an
+// increment (the parser appends a field per line, the hot loop of a head). Its storage is kept
+// from message to message.
+class HeaderList {
+ public:
+  HeaderList() = default;
+  HeaderList(const HeaderList&) = delete;
+  HeaderList& operator=(const HeaderList&) = delete;
+  HeaderList(HeaderList&&) noexcept = default;
+  HeaderList& operator=(HeaderList&&) noexcept = default;
+
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  Header* data() noexcept { return data_.get(); }
+  const Header* data() const noexcept { return data_.get(); }
+  Header& operator[](std::size_t i) noexcept { return data_[i]; }
+  const Header& operator[](std::size_t i) const noexcept { return data_[i]; }
+  Header& back() noexcept { return data_[size_ - 1]; }
+  Header* begin() noexcept { return data_.get(); }
+  Header* end() noexcept { return data_.get() + size_; }
+  std::span<const Header> view() const noexcept { return {data_.get(), size_}; }
+  void clear() noexcept { size_ = 0; }
+
+  void push_back(const Header& h) {
+    if (size_ == capacity_) [[unlikely]] grow();
+    data_[size_++] = h;
+  }
+
+ private:
+  void grow() {
+    const std::size_t capacity = capacity_ ? capacity_ * 2 : 32;
+    auto bigger = std::make_unique<Header[]>(capacity);
+    std::copy(data_.get(), data_.get() + size_, bigger.get());
+    data_ = std::move(bigger);
+    capacity_ = capacity;
+  }
+
+  std::unique_ptr<Header[]> data_;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+};
+
 class Parser {
  public:
   explicit Parser(Role role, Config config = {}) : role_(role), config_(config) {}
@@ -292,11 +335,28 @@ class Parser {
     return Step::need_more;
   }
 
-  // A field line of the section being parsed, as offsets from the section's first byte.
-  struct FieldOffsets {
-    std::uint32_t name, name_len, value, value_len;
-    std::int32_t fold;  // index of the unfolded value in folds_, or -1
-  };
+  // The views of the section's fields point into the buffer of the previous call; the caller may
+  // have moved the bytes since (to append what arrived), so they are moved to the same offsets of
+  // `in`. An unfolded value lives in folds_ and stays where it is.
+  void rebase(const char* base) noexcept {
+    if (base == fields_base_) return;
+    if (!fields_.empty()) {
+      const auto move = [&](std::string_view v) {
+        return std::string_view(base + (v.data() - fields_base_), v.size());
+      };
+      std::size_t next_fold = 0;
+      for (std::size_t k = 0; k < fields_.size(); ++k) {
+        Header& f = fields_[k];
+        f.name = move(f.name);
+        if (next_fold < folded_.size() && folded_[next_fold] == k) {
+          ++next_fold;
+        } else {
+          f.value = move(f.value);
+        }
+      }
+    }
+    fields_base_ = base;
+  }
 
   // `local_offset` counts from the start of the input of the current step.
   Step fail(Errc e, std::size_t local_offset) noexcept {
@@ -328,6 +388,7 @@ class Parser {
   void begin_section() noexcept {
     scan_ = 0;
     fields_.clear();
+    folded_.clear();
     start_line_end_ = 0;
   }
 
@@ -496,6 +557,7 @@ class Parser {
   // Field lines of a head (after its start line) or of a trailer section, up to the empty line.
   Step parse_fields(std::string_view in, Event& ev, std::size_t& used) {
     const Limits& lim = config_.limits;
+    rebase(in.data());
     while (true) {
       if (fast_field_line(in)) continue;
       std::size_t content_end = 0, next = 0;
@@ -553,8 +615,7 @@ class Parser {
         return false;
       }
     }
-    fields_.push_back(FieldOffsets{static_cast<std::uint32_t>(scan_), static_cast<std::uint32_t>(name_end - scan_),
-                                   static_cast<std::uint32_t>(value), static_cast<std::uint32_t>(e - value), -1});
+    fields_.push_back(Header{name, std::string_view(p + value, e - value)});
     scan_ = stop + 2;
     return true;
   }
@@ -577,7 +638,7 @@ class Parser {
       while (!partial && e > b && (p[e - 1] == ' ' || p[e - 1] == '\t')) --e;
       if (const Step s = check_value(in, b, e); s == Step::error) return s;
       if (partial) return Step::need_more;
-      unfold(in, fields_.back(), in.substr(b, e - b));
+      unfold(in.substr(b, e - b));
       return Step::event;
     }
     std::size_t i = begin;
@@ -605,8 +666,7 @@ class Parser {
     if (state_ == State::head && chars::iequals(name, "content-length")) {
       if (const Step s = read_content_length(in.substr(i, e - i), i, begin); s == Step::error) return s;
     }
-    fields_.push_back(FieldOffsets{static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(name_end - begin),
-                                   static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(e - i), -1});
+    fields_.push_back(Header{name, in.substr(i, e - i)});
     return Step::event;
   }
 
@@ -627,16 +687,20 @@ class Parser {
   }
 
   // Replaces an obs-fold with one SP: the value is rebuilt in storage of the parser's own.
-  void unfold(std::string_view in, FieldOffsets& field, std::string_view continuation) {
-    if (field.fold < 0) {
-      folds_.emplace_back(in.substr(field.value, field.value_len));
-      field.fold = static_cast<std::int32_t>(folds_.size() - 1);
+  // The last field line's value is rebuilt in storage of the parser's own.
+  void unfold(std::string_view continuation) {
+    const std::size_t k = fields_.size() - 1;
+    Header& field = fields_[k];
+    if (folded_.empty() || folded_.back() != k) {
+      folds_.emplace_back(field.value);
+      folded_.push_back(static_cast<std::uint32_t>(k));
     }
-    std::string& value = folds_[static_cast<std::size_t>(field.fold)];
+    std::string& value = folds_.back();
     if (!continuation.empty()) {
       if (!value.empty()) value.push_back(' ');
       value.append(continuation);
     }
+    field.value = value;
   }
 
   // field-value = *( VCHAR / obs-text / SP / HTAB ); a bare CR was already refused by find_line.
@@ -653,13 +717,17 @@ class Parser {
     }
   }
 
-  void materialize(std::string_view in) {
-    headers_.clear();
-    for (const FieldOffsets& f : fields_) {
-      const std::string_view value = f.fold >= 0 ? std::string_view(folds_[static_cast<std::size_t>(f.fold)])
-                                                 : in.substr(f.value, f.value_len);
-      headers_.push_back(Header{in.substr(f.name, f.name_len), value});
+  // Where the value of field k starts in `in` (an unfolded value: where it started on its line).
+  std::size_t value_offset(std::string_view in, std::size_t k) const noexcept {
+    const Header& f = fields_[k];
+    if (!std::binary_search(folded_.begin(), folded_.end(), static_cast<std::uint32_t>(k))) {
+      return static_cast<std::size_t>(f.value.data() - in.data());
     }
+    std::size_t i = static_cast<std::size_t>(f.name.data() - in.data()) + f.name.size();
+    while (in[i] != ':') ++i;  // lenient_headers allows whitespace before the colon
+    ++i;
+    while (in[i] == ' ' || in[i] == '\t') ++i;
+    return i;
   }
 
   // Comma-separated list elements of a field value (RFC 9110 section 5.6.1), without OWS.
@@ -685,43 +753,53 @@ class Parser {
       find_line(in, 0, content_end, next);
       if (parse_start_line(in.substr(0, content_end), false) == Step::error) return Step::error;
     }
-    materialize(in);
     Head& h = head_;
-    h.headers = headers_;
+    h.headers = fields_.view();
     const bool http10 = h.version_major == 1 && h.version_minor == 0;
     bool te_seen = false, te_chunked_final = false, connection_close = false, connection_keep_alive = false;
     bool connection_upgrade = false, has_upgrade = false;
     h.content_length = content_length_;
-    for (std::size_t k = 0; k < headers_.size(); ++k) {
-      const Header& f = headers_[k];
-      const std::size_t value_offset = fields_[k].value;
-      if (chars::iequals(f.name, "transfer-encoding")) {
-        te_seen = true;
-        bool bad = false;
-        for_each_element(f.value, [&](std::string_view coding) {
-          // transfer-coding = token *( OWS ";" OWS transfer-parameter ); "chunked" takes none
-          // chunked must be the last coding, applied once (lenient_transfer_encoding: anywhere)
-          if (te_chunked_final && !config_.has(lenient_transfer_encoding)) bad = true;
-          const std::size_t semi = coding.find(';');
-          std::string_view name = coding.substr(0, semi);
-          while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
-          for (const char c : name) bad = bad || !chars::is_tchar(static_cast<unsigned char>(c));
-          te_chunked_final = chars::iequals(name, "chunked");
-          if (te_chunked_final && semi != std::string_view::npos) bad = true;
-        });
-        if (bad && role_ == Role::request) return fail(Errc::invalid_transfer_encoding, value_offset);
-        // RFC 9112 section 6.3: a response whose final coding is not chunked is read until close.
-        if (bad) te_chunked_final = false;
-      } else if (chars::iequals(f.name, "connection")) {
-        for_each_element(f.value, [&](std::string_view token) {
-          if (chars::iequals(token, "close")) connection_close = true;
-          else if (chars::iequals(token, "keep-alive")) connection_keep_alive = true;
-          else if (chars::iequals(token, "upgrade")) connection_upgrade = true;
-        });
-      } else if (chars::iequals(f.name, "upgrade")) {
-        has_upgrade = true;
-      } else if (chars::iequals(f.name, "expect")) {
-        h.expect_continue = chars::iequals(f.value, "100-continue");
+    for (std::size_t k = 0; k < fields_.size(); ++k) {
+      const Header& f = fields_[k];
+      // The fields that frame the message, told apart by their length first.
+      switch (f.name.size()) {
+        case 17:
+          if (chars::iequals(f.name, "transfer-encoding")) {
+            te_seen = true;
+            bool bad = false;
+            for_each_element(f.value, [&](std::string_view coding) {
+              // transfer-coding = token *( OWS ";" OWS transfer-parameter ); "chunked" takes none
+              // chunked must be the last coding, applied once (lenient_transfer_encoding: anywhere)
+              if (te_chunked_final && !config_.has(lenient_transfer_encoding)) bad = true;
+              const std::size_t semi = coding.find(';');
+              std::string_view name = coding.substr(0, semi);
+              while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+              for (const char c : name) bad = bad || !chars::is_tchar(static_cast<unsigned char>(c));
+              te_chunked_final = chars::iequals(name, "chunked");
+              if (te_chunked_final && semi != std::string_view::npos) bad = true;
+            });
+            if (bad && role_ == Role::request) return fail(Errc::invalid_transfer_encoding, value_offset(in, k));
+            // RFC 9112 section 6.3: a response whose final coding is not chunked is read until close.
+            if (bad) te_chunked_final = false;
+          }
+          break;
+        case 10:
+          if (chars::iequals(f.name, "connection")) {
+            for_each_element(f.value, [&](std::string_view token) {
+              if (chars::iequals(token, "close")) connection_close = true;
+              else if (chars::iequals(token, "keep-alive")) connection_keep_alive = true;
+              else if (chars::iequals(token, "upgrade")) connection_upgrade = true;
+            });
+          }
+          break;
+        case 7:
+          if (chars::iequals(f.name, "upgrade")) has_upgrade = true;
+          break;
+        case 6:
+          if (chars::iequals(f.name, "expect")) h.expect_continue = chars::iequals(f.value, "100-continue");
+          break;
+        default:
+          break;
       }
     }
     h.keep_alive = http10 ? (connection_keep_alive && !connection_close) : !connection_close;
@@ -787,11 +865,9 @@ class Parser {
     return Step::event;
   }
 
-  Step complete_trailers(std::string_view in, Event& ev, std::size_t& used) {
-    materialize(in);
-    trailers_ = headers_;
+  Step complete_trailers(std::string_view /*in*/, Event& ev, std::size_t& used) {
     used = scan_;
-    return end_event(trailers_, ev);
+    return end_event(fields_.view(), ev);
   }
 
   // --- chunked transfer coding (RFC 9112 section 7.1) ------------------------------------------------
@@ -923,11 +999,11 @@ class Parser {
   std::size_t start_line_end_ = 0;  // where the head's field lines start
   const char* start_line_base_ = nullptr;  // the buffer the start line's views point into
   Head head_;
-  std::vector<FieldOffsets> fields_;
-  std::deque<std::string> folds_;  // unfolded field values (stable addresses for the views)
+  HeaderList fields_;                 // the section's field lines, views into the caller's bytes
+  const char* fields_base_ = nullptr;  // the buffer those views point into
+  std::vector<std::uint32_t> folded_;  // fields_ whose value was unfolded (it lives in folds_), ascending
+  std::deque<std::string> folds_;      // unfolded field values (stable addresses for the views)
   std::optional<std::uint64_t> content_length_;
-  std::vector<Header> headers_;
-  std::vector<Header> trailers_;
 };
 
 }  // namespace fasterapi::http1
