@@ -427,7 +427,7 @@ class Parser {
     if (scan_ == 0) {
       if (in.empty()) return Step::need_more;
       head_ = Head{};
-      folds_.clear();  // the previous message's events are consumed by now
+      if (!folds_.empty()) folds_.clear();  // the previous message's events are consumed by now
       content_length_.reset();
       // RFC 9112 section 2.2: a server SHOULD ignore at least one empty line (CRLF) received before
       // the request-line; clients meet them between responses too.
@@ -441,6 +441,14 @@ class Parser {
         if (in[1] != '\n') return fail(Errc::bare_cr, 1);
         used = 2;
         return Step::progress;
+      }
+      if (role_ == Role::request) {
+        if (const std::size_t next = fast_request_line(in)) {
+          start_line_end_ = next;
+          start_line_base_ = in.data();
+          scan_ = next;
+          return parse_fields(in, ev, used);
+        }
       }
       std::size_t content_end = 0, next = 0;
       const Step s = find_line(in, 0, content_end, next);
@@ -469,6 +477,31 @@ class Parser {
     return parse_fields(in, ev, used);
   }
 
+  // The common request line in one pass: method SP target SP "HTTP/1.1" (or 1.0) CRLF, complete
+  // and within the limit. Returns where the next line starts, or 0 for anything else, which
+  // parse_request_line then decides; this path only ever accepts what that one accepts.
+  std::size_t fast_request_line(std::string_view in) noexcept {
+    const char* p = in.data();
+    const std::size_t n = in.size();
+    const std::size_t m = scan::non_tchar_scalar(p, n);
+    if (m == 0 || m == n || p[m] != ' ') return 0;
+    const std::size_t t0 = m + 1;
+    const std::size_t t = t0 + scan::find_non_target(p + t0, n - t0);
+    constexpr std::size_t kVersionLine = 11;  // SP "HTTP/1.1" CR LF
+    if (t == t0 || n - t < kVersionLine || p[t] != ' ') return 0;
+    const char* v = p + t + 1;
+    if (std::string_view(v, 7) != "HTTP/1." || (v[7] != '1' && v[7] != '0') || v[8] != '\r' || v[9] != '\n') return 0;
+    if (t + 9 > config_.limits.max_request_line) return 0;
+    const std::string_view method(p, m), target(p + t0, t - t0);
+    if (!valid_target_form(method, target)) return 0;
+    head_.method = method;
+    head_.target = target;
+    head_.version_major = 1;
+    head_.version_minor = v[7] - '0';
+    head_.version_text = std::string_view(v + 5, 3);
+    return t + kVersionLine;
+  }
+
   // `partial`: the line is not complete; running out of bytes is then no error (need_more).
   Step parse_start_line(std::string_view line, bool partial) {
     return role_ == Role::request ? parse_request_line(line, partial) : parse_status_line(line, partial);
@@ -483,7 +516,7 @@ class Parser {
     if (i == 0 || line[i] != ' ') return fail(Errc::invalid_method, i);
     head_.method = line.substr(0, i);
     const std::size_t t0 = ++i;
-    while (i < n && chars::is(static_cast<unsigned char>(line[i]), chars::kTarget)) ++i;
+    i += scan::find_non_target(line.data() + i, n - i);
     if (i == n) return partial ? Step::need_more : fail(Errc::invalid_target, i);
     if (i == t0 || line[i] != ' ') return fail(Errc::invalid_target, i);
     head_.target = line.substr(t0, i - t0);
@@ -559,7 +592,11 @@ class Parser {
     const Limits& lim = config_.limits;
     rebase(in.data());
     while (true) {
-      if (fast_field_line(in)) continue;
+      fast_field_lines(in);
+      if (scan_ + 1 < in.size() && in[scan_] == '\r' && in[scan_ + 1] == '\n' && scan_ + 2 <= lim.max_header_bytes) {
+        scan_ += 2;  // the empty line: the section is complete
+        return state_ == State::head ? complete_head(in, ev, used) : complete_trailers(in, ev, used);
+      }
       std::size_t content_end = 0, next = 0;
       const Step s = find_line(in, scan_, content_end, next, /*field_line=*/true);
       if (s != Step::event) {
@@ -587,22 +624,40 @@ class Parser {
     }
   }
 
-  // The common field line in one pass: token ":" OWS value CRLF, the value's scan finding the CR.
-  // Anything else (the empty line, obs-fold, a limit reached, any error) is left to the general
-  // path, which decides it the same way; this one only ever accepts what that one accepts.
-  bool fast_field_line(std::string_view in) {
+  // The common field lines, one pass each: token ":" OWS value CRLF, the value's scan finding the
+  // CR. Stops at anything else (the empty line, obs-fold, a limit reached, any error), which the
+  // general path then decides the same way; this one only ever accepts what that one accepts.
+  // Compiled once per instruction set, so that the scans inline into the loop.
+  void fast_field_lines(std::string_view in) {
+#ifdef FASTERAPI_HTTP1_X86
+    if (scan::cpu_has_avx2()) {
+      fast_field_lines_avx2(in);
+      return;
+    }
+#endif
+    while (fast_field_line<scan::Baseline>(in)) {
+    }
+  }
+
+#ifdef FASTERAPI_HTTP1_X86
+  __attribute__((target("avx2"), flatten)) void fast_field_lines_avx2(std::string_view in) {
+    while (fast_field_line<scan::Avx2>(in)) {
+    }
+  }
+#endif
+
+  template <class Scan>
+  __attribute__((always_inline)) bool fast_field_line(std::string_view in) {
     const char* p = in.data();
     const std::size_t n = in.size();
     const Limits& lim = config_.limits;
-    std::size_t i = scan_;
-    while (i < n && chars::is_tchar(static_cast<unsigned char>(p[i]))) ++i;
+    std::size_t i = scan_ + Scan::non_tchar(p + scan_, n - scan_);
     if (i == scan_ || i == n || p[i] != ':' || fields_.size() == lim.max_headers) return false;
     const std::size_t name_end = i++;
     while (i < n && (p[i] == ' ' || p[i] == '\t')) ++i;
     const std::size_t value = i;
-    const std::size_t stop = config_.has(lenient_header_value_relaxed)
-                                 ? i + scan::find_crlf(p + i, n - i)
-                                 : i + scan::find_invalid_field_byte(p + i, n - i);
+    const std::size_t stop = config_.has(lenient_header_value_relaxed) ? i + Scan::crlf(p + i, n - i)
+                                                                        : i + Scan::invalid_field_byte(p + i, n - i);
     if (stop + 1 >= n || p[stop] != '\r' || p[stop + 1] != '\n') return false;
     if (stop - scan_ > lim.max_header_line || stop + 2 > lim.max_header_bytes) return false;
     std::size_t e = stop;

@@ -30,6 +30,18 @@ inline std::size_t invalid_field_byte_scalar(const char* p, std::size_t n) noexc
   return i;
 }
 
+inline std::size_t non_tchar_scalar(const char* p, std::size_t n) noexcept {
+  std::size_t i = 0;
+  while (i < n && chars::is_tchar(static_cast<unsigned char>(p[i]))) ++i;
+  return i;
+}
+
+inline std::size_t non_target_scalar(const char* p, std::size_t n) noexcept {
+  std::size_t i = 0;
+  while (i < n && chars::is(static_cast<unsigned char>(p[i]), chars::kTarget)) ++i;
+  return i;
+}
+
 #ifdef FASTERAPI_HTTP1_X86
 
 // --- SSE2 (x86-64 baseline) ---------------------------------------------------------------------
@@ -57,6 +69,20 @@ inline std::size_t invalid_field_byte_sse2(const char* p, std::size_t n) noexcep
     if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
   }
   return i + invalid_field_byte_scalar(p + i, n - i);
+}
+
+// A request-target byte is visible ASCII, 0x21-0x7E: as a signed byte, greater than 0x20 and
+// less than 0x7F (0x80-0xFF are negative).
+inline std::size_t non_target_sse2(const char* p, std::size_t n) noexcept {
+  const __m128i low = _mm_set1_epi8(0x20), high = _mm_set1_epi8(0x7F);
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const __m128i ok = _mm_and_si128(_mm_cmpgt_epi8(x, low), _mm_cmpgt_epi8(high, x));
+    const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(ok)) ^ 0xFFFFu;
+    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(mask));
+  }
+  return i + non_target_scalar(p + i, n - i);
 }
 
 // --- AVX2 (when the CPU has it) ------------------------------------------------------------------
@@ -94,6 +120,36 @@ inline bool cpu_has_avx2() noexcept {
 
 #endif  // FASTERAPI_HTTP1_X86
 
+// The scans as policies, for code compiled once per instruction set (a loop over many lines
+// calls them inline; see Parser::fast_field_lines).
+struct Baseline {  // SSE2 on x86-64, the table-driven loops elsewhere
+  static std::size_t non_tchar(const char* p, std::size_t n) noexcept { return non_tchar_scalar(p, n); }
+#ifdef FASTERAPI_HTTP1_X86
+  static std::size_t crlf(const char* p, std::size_t n) noexcept { return crlf_sse2(p, n); }
+  static std::size_t invalid_field_byte(const char* p, std::size_t n) noexcept {
+    return invalid_field_byte_sse2(p, n);
+  }
+#else
+  static std::size_t crlf(const char* p, std::size_t n) noexcept { return crlf_scalar(p, n); }
+  static std::size_t invalid_field_byte(const char* p, std::size_t n) noexcept {
+    return invalid_field_byte_scalar(p, n);
+  }
+#endif
+};
+
+#ifdef FASTERAPI_HTTP1_X86
+struct Avx2 {
+  static std::size_t non_tchar(const char* p, std::size_t n) noexcept { return non_tchar_scalar(p, n); }
+  __attribute__((target("avx2"))) static std::size_t crlf(const char* p, std::size_t n) noexcept {
+    return crlf_avx2(p, n);
+  }
+  __attribute__((target("avx2"))) static std::size_t invalid_field_byte(const char* p,
+                                                                                       std::size_t n) noexcept {
+    return invalid_field_byte_avx2(p, n);
+  }
+};
+#endif
+
 // Which implementation runs: "avx2", "sse2" or "scalar".
 inline const char* implementation() noexcept {
 #ifdef FASTERAPI_HTTP1_X86
@@ -110,6 +166,15 @@ inline std::size_t find_crlf(const char* p, std::size_t n) noexcept {
   return crlf_sse2(p, n);
 #else
   return crlf_scalar(p, n);
+#endif
+}
+
+// The index of the first byte of p[0, n) that a request-target may not hold, or n.
+inline std::size_t find_non_target(const char* p, std::size_t n) noexcept {
+#ifdef FASTERAPI_HTTP1_X86
+  return non_target_sse2(p, n);
+#else
+  return non_target_scalar(p, n);
 #endif
 }
 
