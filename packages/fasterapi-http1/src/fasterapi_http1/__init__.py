@@ -25,6 +25,7 @@ from ._http1 import (
     parse_request,
     serialize_request,
     serialize_response,
+    simd_implementation,
 )
 from ._version import __version__
 
@@ -47,6 +48,7 @@ __all__ = [
     "parse_request",
     "serialize_request",
     "serialize_response",
+    "simd_implementation",
 ]
 
 

@@ -701,4 +701,7 @@ NB_MODULE(_http1, m) {
   m.def("encode_last_chunk", &encode_last_chunk, nb::arg("trailers") = nb::tuple(),
         nb::sig("def encode_last_chunk(trailers: collections.abc.Iterable[tuple[bytes | str, bytes | str]] = ()) -> bytes"),
         "The last chunk and the trailer section that end a chunked body.");
+  m.def("simd_implementation", [] { return fh::scan::implementation(); },
+        "The vector instructions the scans use on this CPU: 'avx2', 'sse2' or 'scalar' (FASTERAPI_HTTP1_SIMD=sse2\n"
+        "in the environment keeps an AVX2 CPU to the x86-64 baseline).");
 }

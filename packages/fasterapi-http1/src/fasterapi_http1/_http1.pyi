@@ -207,3 +207,9 @@ def encode_chunk(data: bytes | bytearray | memoryview) -> bytes:
 
 def encode_last_chunk(trailers: Iterable[tuple[bytes | str, bytes | str]] = ()) -> bytes:
     """The last chunk and the trailer section that end a chunked body."""
+
+def simd_implementation() -> str:
+    """
+    The vector instructions the scans use on this CPU: 'avx2', 'sse2' or 'scalar' (FASTERAPI_HTTP1_SIMD=sse2
+    in the environment keeps an AVX2 CPU to the x86-64 baseline).
+    """

@@ -3,6 +3,7 @@
 #include <fasterapi/http1/parser.hpp>
 #include <fasterapi/http1/serializer.hpp>
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -154,10 +155,39 @@ void test_scans_agree() {
   std::printf("scan implementation: %s\n", scan::implementation());
 }
 
+// The 64-byte masks of the field-line walk agree with the byte-by-byte rule, for each byte value
+// at each position, strict and relaxed.
+void test_masks_agree() {
+  namespace scan = fh::scan;
+  int mismatches = 0;
+  for (const bool relaxed : {false, true}) {
+    for (std::size_t pos = 0; pos < 64; ++pos) {
+      for (int b = 0; b < 256; ++b) {
+        std::string buf(64, 'a');
+        buf[pos] = static_cast<char>(b);
+        buf[(pos + 17) % 64] = '\t';
+        const std::uint64_t want = scan::field_mask64_scalar(buf.data(), relaxed);
+        const auto c = static_cast<unsigned char>(b);
+        const bool bad = relaxed ? (c == '\r' || c == '\n') : (c < 0x20 && c != '\t') || c == 0x7F;
+        if (((want >> pos) & 1u) != static_cast<std::uint64_t>(bad) || (want & ~(std::uint64_t{1} << pos)) != 0) {
+          ++mismatches;
+        }
+        if (scan::Baseline::field_mask64(buf.data(), relaxed) != want) ++mismatches;
+#ifdef FASTERAPI_HTTP1_X86
+        if (scan::field_mask64_sse2(buf.data(), relaxed) != want) ++mismatches;
+        if (scan::cpu_has_avx2() && scan::field_mask64_avx2(buf.data(), relaxed) != want) ++mismatches;
+#endif
+      }
+    }
+  }
+  CHECK(mismatches == 0);
+}
+
 }  // namespace
 
 int main() {
   test_scans_agree();
+  test_masks_agree();
   test_split_invariance();
   test_errors();
   test_serializer();

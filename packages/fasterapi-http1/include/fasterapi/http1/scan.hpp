@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <string_view>
 
 #include "fasterapi/http1/chars.hpp"
 
@@ -113,8 +115,14 @@ __attribute__((target("avx2"))) inline std::size_t invalid_field_byte_avx2(const
   return i + invalid_field_byte_sse2(p + i, n - i);
 }
 
+// Whether the AVX2 paths run: the CPU has AVX2, and FASTERAPI_HTTP1_SIMD=sse2 is not set in the
+// environment (which keeps to the x86-64 baseline, for tests and comparisons). Decided once.
 inline bool cpu_has_avx2() noexcept {
-  static const bool has = __builtin_cpu_supports("avx2");
+  static const bool has = [] {
+    const char* forced = std::getenv("FASTERAPI_HTTP1_SIMD");
+    if (forced != nullptr && std::string_view(forced) == "sse2") return false;
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
   return has;
 }
 
@@ -122,30 +130,74 @@ inline bool cpu_has_avx2() noexcept {
 
 // The scans as policies, for code compiled once per instruction set (a loop over many lines
 // calls them inline; see Parser::fast_field_lines).
-struct Baseline {  // SSE2 on x86-64, the table-driven loops elsewhere
-  static std::size_t non_tchar(const char* p, std::size_t n) noexcept { return non_tchar_scalar(p, n); }
+// 64 bytes at once, one bit per byte: the bytes a field value may not hold (`relaxed`: only CR
+// and LF). These bits are where field lines end (or where something is wrong); the parser walks
+// them instead of scanning line after line, so that each line's work does not wait on the scan
+// of the line before it.
+inline std::uint64_t field_mask64_scalar(const char* p, bool relaxed) noexcept {
+  std::uint64_t bits = 0;
+  for (unsigned k = 0; k < 64; ++k) {
+    const auto c = static_cast<unsigned char>(p[k]);
+    const bool bad = relaxed ? (c == '\r' || c == '\n') : !chars::is(c, chars::kFieldVchar);
+    bits |= static_cast<std::uint64_t>(bad) << k;
+  }
+  return bits;
+}
+
 #ifdef FASTERAPI_HTTP1_X86
-  static std::size_t crlf(const char* p, std::size_t n) noexcept { return crlf_sse2(p, n); }
-  static std::size_t invalid_field_byte(const char* p, std::size_t n) noexcept {
-    return invalid_field_byte_sse2(p, n);
+inline std::uint64_t field_mask64_sse2(const char* p, bool relaxed) noexcept {
+  const __m128i c1f = _mm_set1_epi8(0x1F), tab = _mm_set1_epi8('\t'), del = _mm_set1_epi8(0x7F);
+  const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+  std::uint64_t bits = 0;
+  for (unsigned k = 0; k < 4; ++k) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    __m128i bad;
+    if (relaxed) {
+      bad = _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, lf));
+    } else {
+      const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x);
+      bad = _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(x, tab), control), _mm_cmpeq_epi8(x, del));
+    }
+    bits |= static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(bad))) << (16 * k);
   }
-#else
-  static std::size_t crlf(const char* p, std::size_t n) noexcept { return crlf_scalar(p, n); }
-  static std::size_t invalid_field_byte(const char* p, std::size_t n) noexcept {
-    return invalid_field_byte_scalar(p, n);
+  return bits;
+}
+
+__attribute__((target("avx2"))) inline std::uint64_t field_mask64_avx2(const char* p, bool relaxed) noexcept {
+  const __m256i c1f = _mm256_set1_epi8(0x1F), tab = _mm256_set1_epi8('\t'), del = _mm256_set1_epi8(0x7F);
+  const __m256i cr = _mm256_set1_epi8('\r'), lf = _mm256_set1_epi8('\n');
+  std::uint64_t bits = 0;
+  for (unsigned k = 0; k < 2; ++k) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * k));
+    __m256i bad;
+    if (relaxed) {
+      bad = _mm256_or_si256(_mm256_cmpeq_epi8(x, cr), _mm256_cmpeq_epi8(x, lf));
+    } else {
+      const __m256i control = _mm256_cmpeq_epi8(_mm256_min_epu8(x, c1f), x);
+      bad = _mm256_or_si256(_mm256_andnot_si256(_mm256_cmpeq_epi8(x, tab), control), _mm256_cmpeq_epi8(x, del));
+    }
+    bits |= static_cast<std::uint64_t>(static_cast<unsigned>(_mm256_movemask_epi8(bad))) << (32 * k);
   }
+  return bits;
+}
 #endif
+
+// The scans as policies, for code compiled once per instruction set (Parser::fast_field_lines
+// inlines them into its loop).
+struct Baseline {  // SSE2 on x86-64, the table-driven loops elsewhere
+  static std::uint64_t field_mask64(const char* p, bool relaxed) noexcept {
+#ifdef FASTERAPI_HTTP1_X86
+    return field_mask64_sse2(p, relaxed);
+#else
+    return field_mask64_scalar(p, relaxed);
+#endif
+  }
 };
 
 #ifdef FASTERAPI_HTTP1_X86
 struct Avx2 {
-  static std::size_t non_tchar(const char* p, std::size_t n) noexcept { return non_tchar_scalar(p, n); }
-  __attribute__((target("avx2"))) static std::size_t crlf(const char* p, std::size_t n) noexcept {
-    return crlf_avx2(p, n);
-  }
-  __attribute__((target("avx2"))) static std::size_t invalid_field_byte(const char* p,
-                                                                                       std::size_t n) noexcept {
-    return invalid_field_byte_avx2(p, n);
+  __attribute__((target("avx2"))) static std::uint64_t field_mask64(const char* p, bool relaxed) noexcept {
+    return field_mask64_avx2(p, relaxed);
   }
 };
 #endif
