@@ -177,6 +177,11 @@ void test_masks_agree() {
         if (scan::field_mask64_sse2(buf.data(), relaxed) != want) ++mismatches;
         if (scan::cpu_has_avx2() && scan::field_mask64_avx2(buf.data(), relaxed) != want) ++mismatches;
 #endif
+        const std::uint64_t names = scan::non_tchar_mask64_scalar(buf.data());
+        if (((names >> pos) & 1u) != static_cast<std::uint64_t>(!fh::chars::is_tchar(c))) ++mismatches;
+#ifdef FASTERAPI_HTTP1_X86
+        if (scan::cpu_has_avx2() && scan::non_tchar_mask64_avx2(buf.data()) != names) ++mismatches;
+#endif
       }
     }
   }

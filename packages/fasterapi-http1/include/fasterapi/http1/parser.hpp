@@ -654,15 +654,21 @@ class Parser {
     const std::size_t n = in.size();
     const bool relaxed = config_.has(lenient_header_value_relaxed);
     std::size_t line = scan_;  // the start of the line being looked for
+    // Where names end: the bits of the bytes that are not tchars, of this block and the one before
+    // (with AVX2; otherwise the names are scanned byte by byte).
+    std::uint64_t names = 0, names_before = 0;
     alignas(64) char tail[64];
     for (std::size_t block = line; block < n; block += 64) {
-      std::uint64_t bits;
-      if (n - block >= 64) {
-        bits = Scan::field_mask64(p + block, relaxed);
-      } else {  // the last bytes, padded with bytes that are never marked
+      const char* b = p + block;
+      if (n - block < 64) {  // the last bytes, padded with bytes that are never marked
         std::memset(tail, 'x', sizeof tail);
-        std::memcpy(tail, p + block, n - block);
-        bits = Scan::field_mask64(tail, relaxed);
+        std::memcpy(tail, b, n - block);
+        b = tail;
+      }
+      std::uint64_t bits = Scan::field_mask64(b, relaxed);
+      if constexpr (Scan::kNameMask) {
+        names_before = names;
+        names = Scan::non_tchar_mask64(b);
       }
       if (line > block) bits &= ~std::uint64_t{0} << (line - block);  // the LF of a CR of the block before
       while (bits != 0) {
@@ -671,7 +677,21 @@ class Parser {
           scan_ = line;
           return;
         }
-        if (!fast_field_line(in, line, cr)) {
+        std::size_t name_end = line;
+        if constexpr (Scan::kNameMask) {
+          // The first byte from `line` on that is not a tchar; the CR at the latest.
+          const std::uint64_t from = line >= block ? names >> (line - block) : 0;
+          if (from != 0) {
+            name_end = line + static_cast<std::size_t>(__builtin_ctzll(from));
+          } else if (line < block && line + 64 >= block && (names_before >> (line + 64 - block)) != 0) {
+            name_end = line + static_cast<std::size_t>(__builtin_ctzll(names_before >> (line + 64 - block)));
+          } else {
+            while (chars::is_tchar(static_cast<unsigned char>(p[name_end]))) ++name_end;
+          }
+        } else {
+          while (chars::is_tchar(static_cast<unsigned char>(p[name_end]))) ++name_end;
+        }
+        if (!fast_field_line(in, line, name_end, cr)) {
           scan_ = line;
           return;
         }
@@ -683,16 +703,16 @@ class Parser {
     scan_ = line;
   }
 
-  // One field line from `line` to its CR at `cr`, whose bytes all may be in a field value.
-  __attribute__((always_inline)) bool fast_field_line(std::string_view in, std::size_t line, std::size_t cr) {
+  // One field line from `line` to its CR at `cr`, whose bytes all may be in a field value; its
+  // first byte that is not a tchar is at `name_end`.
+  __attribute__((always_inline)) bool fast_field_line(std::string_view in, std::size_t line, std::size_t name_end,
+                                                      std::size_t cr) {
     const char* p = in.data();
     const Limits& lim = config_.limits;
-    std::size_t i = line;
-    while (chars::is_tchar(static_cast<unsigned char>(p[i]))) ++i;  // stops at the CR at the latest
-    if (i == line || p[i] != ':' || fields_.size() == lim.max_headers) return false;
+    if (name_end == line || p[name_end] != ':' || fields_.size() == lim.max_headers) return false;
     if (cr - line > lim.max_header_line || cr + 2 > lim.max_header_bytes) return false;
-    const std::size_t name_end = i++;
-    while (p[i] == ' ' || p[i] == '\t') ++i;
+    std::size_t i = name_end + 1;
+    while (p[i] == ' ' || p[i] == '\t') ++i;  // stops at the CR at the latest
     const std::size_t value = i;
     std::size_t e = cr;
     while (e > value && (p[e - 1] == ' ' || p[e - 1] == '\t')) --e;

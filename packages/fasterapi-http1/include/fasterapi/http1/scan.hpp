@@ -4,6 +4,7 @@
 // machine's CPU (no -march=native).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -144,6 +145,15 @@ inline std::uint64_t field_mask64_scalar(const char* p, bool relaxed) noexcept {
   return bits;
 }
 
+// One bit per byte of p[0, 64): set where the byte is not a tchar.
+inline std::uint64_t non_tchar_mask64_scalar(const char* p) noexcept {
+  std::uint64_t bits = 0;
+  for (unsigned k = 0; k < 64; ++k) {
+    bits |= static_cast<std::uint64_t>(!chars::is_tchar(static_cast<unsigned char>(p[k]))) << k;
+  }
+  return bits;
+}
+
 #ifdef FASTERAPI_HTTP1_X86
 inline std::uint64_t field_mask64_sse2(const char* p, bool relaxed) noexcept {
   const __m128i c1f = _mm_set1_epi8(0x1F), tab = _mm_set1_epi8('\t'), del = _mm_set1_epi8(0x7F);
@@ -180,11 +190,43 @@ __attribute__((target("avx2"))) inline std::uint64_t field_mask64_avx2(const cha
   }
   return bits;
 }
+
+// Token characters by nibbles: a byte c below 0x80 is a tchar when bit (c >> 4) of
+// kTcharByLowNibble[c & 15] is set; no byte from 0x80 on is.
+inline constexpr std::array<std::uint8_t, 16> make_tchar_by_low_nibble() {
+  std::array<std::uint8_t, 16> t{};
+  for (int c = 0; c < 0x80; ++c) {
+    if (chars::is_tchar(static_cast<unsigned char>(c))) {
+      t[static_cast<std::size_t>(c & 15)] |= static_cast<std::uint8_t>(1u << (c >> 4));
+    }
+  }
+  return t;
+}
+alignas(16) inline constexpr std::array<std::uint8_t, 16> kTcharByLowNibble = make_tchar_by_low_nibble();
+
+// One bit per byte of p[0, 64): set where the byte is not a tchar.
+__attribute__((target("avx2"))) inline std::uint64_t non_tchar_mask64_avx2(const char* p) noexcept {
+  const __m256i by_low = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(kTcharByLowNibble.data())));
+  const __m256i high_bit = _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, -128, 0, 0, 0, 0, 0, 0, 0, 0,  //
+                                            1, 2, 4, 8, 16, 32, 64, -128, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m256i nibble = _mm256_set1_epi8(0x0F);
+  std::uint64_t bits = 0;
+  for (unsigned k = 0; k < 2; ++k) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * k));
+    const __m256i row = _mm256_shuffle_epi8(by_low, _mm256_and_si256(x, nibble));
+    const __m256i col = _mm256_shuffle_epi8(high_bit, _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble));
+    const __m256i no = _mm256_cmpeq_epi8(_mm256_and_si256(row, col), _mm256_setzero_si256());
+    bits |= static_cast<std::uint64_t>(static_cast<unsigned>(_mm256_movemask_epi8(no))) << (32 * k);
+  }
+  return bits;
+}
 #endif
 
 // The scans as policies, for code compiled once per instruction set (Parser::fast_field_lines
 // inlines them into its loop).
 struct Baseline {  // SSE2 on x86-64, the table-driven loops elsewhere
+  static constexpr bool kNameMask = false;  // names are scanned byte by byte (no byte shuffle in SSE2)
+  static std::uint64_t non_tchar_mask64(const char*) noexcept { return 0; }
   static std::uint64_t field_mask64(const char* p, bool relaxed) noexcept {
 #ifdef FASTERAPI_HTTP1_X86
     return field_mask64_sse2(p, relaxed);
@@ -196,6 +238,10 @@ struct Baseline {  // SSE2 on x86-64, the table-driven loops elsewhere
 
 #ifdef FASTERAPI_HTTP1_X86
 struct Avx2 {
+  static constexpr bool kNameMask = true;
+  __attribute__((target("avx2"))) static std::uint64_t non_tchar_mask64(const char* p) noexcept {
+    return non_tchar_mask64_avx2(p);
+  }
   __attribute__((target("avx2"))) static std::uint64_t field_mask64(const char* p, bool relaxed) noexcept {
     return field_mask64_avx2(p, relaxed);
   }
