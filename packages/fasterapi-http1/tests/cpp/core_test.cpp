@@ -188,9 +188,32 @@ void test_masks_agree() {
   CHECK(mismatches == 0);
 }
 
+// The word-at-a-time comparison agrees with the byte-by-byte one for every byte a name or a value
+// may hold (all but CR, which neither may), at each position of each literal the parser uses.
+void test_iequals_checked() {
+  int mismatches = 0;
+  for (const std::string_view lit : {"content-length", "transfer-encoding", "connection", "upgrade", "expect",
+                                     "chunked", "close", "keep-alive", "te", "x"}) {
+    for (std::size_t pos = 0; pos < lit.size(); ++pos) {
+      for (int b = 0; b < 256; ++b) {
+        if (b == '\r') continue;
+        std::string s(lit);
+        s[pos] = static_cast<char>(b);
+        if (fh::chars::iequals_checked(s, lit) != fh::chars::iequals(s, lit)) ++mismatches;
+        std::string upper(s);
+        for (char& c : upper) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+        if (fh::chars::iequals_checked(upper, lit) != fh::chars::iequals(upper, lit)) ++mismatches;
+      }
+    }
+    if (fh::chars::iequals_checked(std::string(lit) + "s", lit) || fh::chars::iequals_checked(lit.substr(1), lit)) ++mismatches;
+  }
+  CHECK(mismatches == 0);
+}
+
 }  // namespace
 
 int main() {
+  test_iequals_checked();
   test_scans_agree();
   test_masks_agree();
   test_split_invariance();

@@ -717,7 +717,7 @@ class Parser {
     std::size_t e = cr;
     while (e > value && (p[e - 1] == ' ' || p[e - 1] == '\t')) --e;
     const std::string_view name(p + line, name_end - line);
-    if (state_ == State::head && name.size() == 14 && chars::iequals(name, "content-length")) {
+    if (state_ == State::head && name.size() == 14 && chars::iequals_checked(name, "content-length")) {
       if (content_length_) return false;  // the general path reports the duplicate
       if (read_content_length(in.substr(value, e - value), value, line) == Step::error) {
         error_ = Errc::none;  // let the general path report it, at the same place
@@ -771,7 +771,7 @@ class Parser {
     if (partial) return Step::need_more;
     if (fields_.size() == config_.limits.max_headers) return fail(Errc::too_many_headers, begin);
     const std::string_view name = in.substr(begin, name_end - begin);
-    if (state_ == State::head && chars::iequals(name, "content-length")) {
+    if (state_ == State::head && chars::iequals_checked(name, "content-length")) {
       if (const Step s = read_content_length(in.substr(i, e - i), i, begin); s == Step::error) return s;
     }
     fields_.push_back(Header{name, in.substr(i, e - i)});
@@ -872,7 +872,7 @@ class Parser {
       // The fields that frame the message, told apart by their length first.
       switch (f.name.size()) {
         case 17:
-          if (chars::iequals(f.name, "transfer-encoding")) {
+          if (chars::iequals_checked(f.name, "transfer-encoding")) {
             te_seen = true;
             bool bad = false;
             for_each_element(f.value, [&](std::string_view coding) {
@@ -883,7 +883,7 @@ class Parser {
               std::string_view name = coding.substr(0, semi);
               while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
               for (const char c : name) bad = bad || !chars::is_tchar(static_cast<unsigned char>(c));
-              te_chunked_final = chars::iequals(name, "chunked");
+              te_chunked_final = chars::iequals_checked(name, "chunked");
               if (te_chunked_final && semi != std::string_view::npos) bad = true;
             });
             if (bad && role_ == Role::request) return fail(Errc::invalid_transfer_encoding, value_offset(in, k));
@@ -892,19 +892,19 @@ class Parser {
           }
           break;
         case 10:
-          if (chars::iequals(f.name, "connection")) {
+          if (chars::iequals_checked(f.name, "connection")) {
             for_each_element(f.value, [&](std::string_view token) {
-              if (chars::iequals(token, "close")) connection_close = true;
-              else if (chars::iequals(token, "keep-alive")) connection_keep_alive = true;
-              else if (chars::iequals(token, "upgrade")) connection_upgrade = true;
+              if (chars::iequals_checked(token, "close")) connection_close = true;
+              else if (chars::iequals_checked(token, "keep-alive")) connection_keep_alive = true;
+              else if (chars::iequals_checked(token, "upgrade")) connection_upgrade = true;
             });
           }
           break;
         case 7:
-          if (chars::iequals(f.name, "upgrade")) has_upgrade = true;
+          if (chars::iequals_checked(f.name, "upgrade")) has_upgrade = true;
           break;
         case 6:
-          if (chars::iequals(f.name, "expect")) h.expect_continue = chars::iequals(f.value, "100-continue");
+          if (chars::iequals_checked(f.name, "expect")) h.expect_continue = chars::iequals(f.value, "100-continue");
           break;
         default:
           break;
