@@ -183,3 +183,16 @@ def test_invalid_utf8_is_not_sticky() -> None:
 def test_decode_rejects_text() -> None:
     with pytest.raises(TypeError):
         Decoder().decode("\x82")  # type: ignore[arg-type]
+
+
+def test_invalid_utf8_name_and_value_of_an_indexed_dynamic_entry() -> None:
+    # Inserted while decoding raw, then referenced by index while decoding text: the UTF-8 errors
+    # of both name and value must surface as the package's error (found by the fuzz target: a
+    # SystemError before, the second decode running with the first one's error pending).
+    decoder = Decoder()
+    assert decoder.decode(bytes([0x40, 0x01, 0xE1, 0x01, 0xFF]), raw=True) == [(b"\xe1", b"\xff")]
+    with pytest.raises(HPACKDecodingError) as info:
+        decoder.decode(b"\xbe")
+    assert info.value.code == "invalid_utf8"
+    assert info.value.offset == 0
+    assert decoder.decode(b"\xbe", raw=True) == [(b"\xe1", b"\xff")]  # only text decoding failed

@@ -257,7 +257,10 @@ class Decoder {
     if (f.representation == fh::Representation::indexed) {
       if (f.source == fh::Source::static_table) return Py_NewRef(g.static_field[form][f.static_index]);
       if (PyObject* t = cached(f.entry_id, form)) return Py_NewRef(t);
-      PyObject* t = make_field(g.header_tuple, make_text(f.name, form), make_text(f.value, form));
+      // One at a time: no Python call may run while the first one's error is pending.
+      PyObject* name = make_text(f.name, form);
+      if (!name) return nullptr;
+      PyObject* t = make_field(g.header_tuple, name, make_text(f.value, form));
       if (t) remember(f.entry_id, form, t);
       return t;
     }
