@@ -1,0 +1,31 @@
+"""`AsyncExitStackMiddleware`: an `AsyncExitStack` per request, in the scope, closed after it."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+
+from ..types import ASGIApp, Receive, Scope, Send
+
+__all__ = ["AsyncExitStackMiddleware"]
+
+
+class AsyncExitStackMiddleware:
+    """Puts an `AsyncExitStack` in `scope[context_name]` and closes it once the app returns or
+    raises, as `async with` would; a stack nothing was pushed on is not entered or closed (the
+    common case: this runs on every request)."""
+
+    def __init__(self, app: ASGIApp, context_name: str = "fastapi_middleware_astack") -> None:
+        self.app = app
+        self.context_name = context_name
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        stack = AsyncExitStack()
+        scope[self.context_name] = stack
+        try:
+            await self.app(scope, receive, send)
+        except BaseException as exc:
+            if stack._exit_callbacks and await stack.__aexit__(type(exc), exc, exc.__traceback__):
+                return
+            raise
+        if stack._exit_callbacks:
+            await stack.aclose()
