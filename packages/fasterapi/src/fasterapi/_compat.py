@@ -1,0 +1,568 @@
+"""Pydantic v2 helpers: field wrappers, type inspection and JSON Schema generation."""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+import warnings
+from collections import deque
+from collections.abc import Mapping, Sequence
+from copy import copy
+from dataclasses import is_dataclass
+from enum import Enum
+from functools import lru_cache
+from typing import Annotated, Any, Literal, TypeGuard, TypeVar, Union, cast, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+from pydantic import PydanticSchemaGenerationError as PydanticSchemaGenerationError
+from pydantic.fields import FieldInfo
+from pydantic.json_schema import GenerateJsonSchema as _PydanticGenerateJsonSchema
+from pydantic.json_schema import JsonSchemaValue
+from pydantic.version import VERSION as PYDANTIC_VERSION
+from pydantic_core import CoreSchema, PydanticUndefined
+from pydantic_core import Url as Url
+
+from fasterapi.openapi.constants import REF_TEMPLATE
+
+try:  # the foundation layer provides UploadFile; tolerate its absence while it is being written
+    from fasterapi.datastructures import UploadFile
+except ImportError:  # pragma: no cover
+
+    class UploadFile:  # type: ignore[no-redef]
+        pass
+
+
+_T = TypeVar("_T")
+
+Undefined: Any = PydanticUndefined
+RequiredParam: Any = PydanticUndefined
+PYDANTIC_VERSION_MINOR_TUPLE = tuple(int(x) for x in PYDANTIC_VERSION.split(".")[:2])
+
+IncEx = set[int] | set[str] | Mapping[int, Any] | Mapping[str, Any]
+ModelNameMap = dict[type[BaseModel] | type[Enum], str]
+
+
+class _UnsetType:
+    """Marks a keyword argument that was not given (distinct from an explicit None)."""
+
+    __slots__ = ()
+    _instance: _UnsetType | None = None
+
+    def __new__(cls) -> _UnsetType:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "_Unset"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+_Unset: Any = _UnsetType()
+
+_GENERIC_ALIAS_TYPES: tuple[Any, ...] = (
+    typing._GenericAlias,  # type: ignore[attr-defined]
+    types.GenericAlias,
+    types.UnionType,
+)
+
+_SEQUENCE_TO_CONCRETE: dict[Any, type[Any]] = {
+    Sequence: list,
+    list: list,
+    tuple: tuple,
+    set: set,
+    frozenset: frozenset,
+    deque: deque,
+}
+sequence_types: tuple[type[Any], ...] = tuple(_SEQUENCE_TO_CONCRETE)
+
+
+def lenient_issubclass(
+    cls: Any, class_or_tuple: type[_T] | tuple[type[_T], ...] | None
+) -> TypeGuard[type[_T]]:
+    try:
+        return isinstance(cls, type) and issubclass(cls, class_or_tuple)  # type: ignore[arg-type]
+    except TypeError:  # pragma: no cover
+        if isinstance(cls, _GENERIC_ALIAS_TYPES):
+            return False
+        raise
+
+
+def _is_union(origin: Any) -> bool:
+    return origin is Union or origin is types.UnionType
+
+
+def _plain_is_sequence(annotation: Any) -> bool:
+    if lenient_issubclass(annotation, (str, bytes)):
+        return False
+    return lenient_issubclass(annotation, sequence_types)
+
+
+def field_annotation_is_sequence(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return field_annotation_is_sequence(get_args(annotation)[0])
+    if _is_union(origin):
+        return any(field_annotation_is_sequence(arg) for arg in get_args(annotation))
+    return _plain_is_sequence(annotation) or _plain_is_sequence(origin)
+
+
+def value_is_sequence(value: Any) -> bool:
+    return isinstance(value, sequence_types) and not isinstance(value, (str, bytes))
+
+
+def _plain_is_complex(annotation: Any) -> bool:
+    return (
+        lenient_issubclass(annotation, (BaseModel, Mapping, UploadFile))
+        or _plain_is_sequence(annotation)
+        or is_dataclass(annotation)
+    )
+
+
+def field_annotation_is_complex(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if _is_union(origin):
+        return any(field_annotation_is_complex(arg) for arg in get_args(annotation))
+    if origin is Annotated:
+        return field_annotation_is_complex(get_args(annotation)[0])
+    return (
+        _plain_is_complex(annotation)
+        or _plain_is_complex(origin)
+        or hasattr(origin, "__pydantic_core_schema__")
+        or hasattr(origin, "__get_pydantic_core_schema__")
+    )
+
+
+def field_annotation_is_scalar(annotation: Any) -> bool:
+    return annotation is Ellipsis or not field_annotation_is_complex(annotation)
+
+
+def field_annotation_is_scalar_sequence(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return field_annotation_is_scalar_sequence(get_args(annotation)[0])
+    if _is_union(origin):
+        found = False
+        for arg in get_args(annotation):
+            if field_annotation_is_scalar_sequence(arg):
+                found = True
+            elif not field_annotation_is_scalar(arg):
+                return False
+        return found
+    return field_annotation_is_sequence(annotation) and all(
+        field_annotation_is_scalar(sub) for sub in get_args(annotation)
+    )
+
+
+def _is_or_optional(annotation: Any, kind: type[Any]) -> bool:
+    if lenient_issubclass(annotation, kind):
+        return True
+    if _is_union(get_origin(annotation)):
+        return any(lenient_issubclass(arg, kind) for arg in get_args(annotation))
+    return False
+
+
+def is_bytes_or_nonable_bytes_annotation(annotation: Any) -> bool:
+    return _is_or_optional(annotation, bytes)
+
+
+def is_uploadfile_or_nonable_uploadfile_annotation(annotation: Any) -> bool:
+    return _is_or_optional(annotation, UploadFile)
+
+
+def _sequence_of(annotation: Any, kind: type[Any]) -> bool:
+    if _is_union(get_origin(annotation)):
+        return any(_sequence_of(arg, kind) for arg in get_args(annotation))
+    return field_annotation_is_sequence(annotation) and all(
+        _is_or_optional(sub, kind) for sub in get_args(annotation)
+    )
+
+
+def is_bytes_sequence_annotation(annotation: Any) -> bool:
+    return _sequence_of(annotation, bytes)
+
+
+def is_uploadfile_sequence_annotation(annotation: Any) -> bool:
+    return _sequence_of(annotation, UploadFile)
+
+
+class GenerateJsonSchema(_PydanticGenerateJsonSchema):
+    """Pydantic's generator, with bytes described as OpenAPI 3.1 binary content."""
+
+    def bytes_schema(self, schema: CoreSchema) -> JsonSchemaValue:  # type: ignore[override]
+        json_schema: dict[str, Any] = {"type": "string", "contentMediaType": "application/octet-stream"}
+        mode = self._config.ser_json_bytes if self.mode == "serialization" else self._config.val_json_bytes
+        if mode == "base64":
+            json_schema["contentEncoding"] = "base64"
+        self.update_with_validations(json_schema, schema, self.ValidationsMapping.bytes)
+        return json_schema
+
+
+_FIELD_ATTRIBUTES: dict[str, Any] = {
+    "default": ...,
+    "default_factory": None,
+    "alias": None,
+    "alias_priority": None,
+    "validation_alias": None,
+    "serialization_alias": None,
+    "title": None,
+    "field_title_generator": None,
+    "description": None,
+    "examples": None,
+    "exclude": None,
+    "exclude_if": None,
+    "discriminator": None,
+    "deprecated": None,
+    "json_schema_extra": None,
+    "frozen": None,
+    "validate_default": None,
+    "repr": True,
+    "init": None,
+    "init_var": None,
+    "kw_only": None,
+}
+
+
+def _field_attributes(field_info: FieldInfo) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for attr in _FIELD_ATTRIBUTES:
+        value = getattr(field_info, attr, Undefined)
+        if value is not Undefined:
+            out[attr] = value
+    return out
+
+
+def _build_adapter(field_info: FieldInfo, config: ConfigDict | None) -> TypeAdapter[Any]:
+    with warnings.catch_warnings():
+        if PYDANTIC_VERSION_MINOR_TUPLE >= (2, 12):
+            from pydantic.warnings import UnsupportedFieldAttributeWarning
+
+            warnings.simplefilter("ignore", category=UnsupportedFieldAttributeWarning)
+        args = (field_info.annotation, *field_info.metadata, Field(**_field_attributes(field_info)))
+        return TypeAdapter(Annotated[args], config=config)  # type: ignore[valid-type]
+
+
+class ModelField:
+    """One declared value (parameter, body, response) with its pydantic validator/serializer."""
+
+    __slots__ = ("field_info", "name", "mode", "config", "_type_adapter", "_validate_python", "__weakref__")
+
+    def __init__(
+        self,
+        field_info: FieldInfo,
+        name: str,
+        mode: Literal["validation", "serialization"] = "validation",
+        config: ConfigDict | None = None,
+    ) -> None:
+        self.field_info = field_info
+        self.name = name
+        self.mode = mode
+        self.config = config
+        self._type_adapter: TypeAdapter[Any] = _build_adapter(field_info, config)
+        self._validate_python = self._type_adapter.validate_python
+
+    @property
+    def alias(self) -> str:
+        a = self.field_info.alias
+        return a if a is not None else self.name
+
+    @property
+    def validation_alias(self) -> str | None:
+        va = self.field_info.validation_alias
+        return va if isinstance(va, str) and va else None
+
+    @property
+    def serialization_alias(self) -> str | None:
+        return self.field_info.serialization_alias or None
+
+    @property
+    def default(self) -> Any:
+        return self.get_default()
+
+    @property
+    def type_(self) -> Any:
+        return self.field_info.annotation
+
+    @property
+    def required(self) -> bool:
+        return self.field_info.is_required()
+
+    def get_default(self) -> Any:
+        if self.field_info.is_required():
+            return Undefined
+        return self.field_info.get_default(call_default_factory=True)
+
+    def validate(
+        self,
+        value: Any,
+        values: dict[str, Any] | None = None,
+        *,
+        loc: tuple[int | str, ...] = (),
+    ) -> tuple[Any, list[dict[str, Any]]]:
+        try:
+            return self._validate_python(value, from_attributes=True), []
+        except ValidationError as exc:
+            return None, prefix_errors(exc.errors(include_url=False), loc)
+
+    def serialize(
+        self,
+        value: Any,
+        *,
+        mode: Literal["json", "python"] = "json",
+        include: IncEx | None = None,
+        exclude: IncEx | None = None,
+        by_alias: bool = True,
+        exclude_unset: bool = False,
+        exclude_defaults: bool = False,
+        exclude_none: bool = False,
+    ) -> Any:
+        return self._type_adapter.dump_python(
+            value,
+            mode=mode,
+            include=include,
+            exclude=exclude,
+            by_alias=by_alias,
+            exclude_unset=exclude_unset,
+            exclude_defaults=exclude_defaults,
+            exclude_none=exclude_none,
+        )
+
+    def serialize_json(
+        self,
+        value: Any,
+        *,
+        include: IncEx | None = None,
+        exclude: IncEx | None = None,
+        by_alias: bool = True,
+        exclude_unset: bool = False,
+        exclude_defaults: bool = False,
+        exclude_none: bool = False,
+    ) -> bytes:
+        return self._type_adapter.dump_json(
+            value,
+            include=include,
+            exclude=exclude,
+            by_alias=by_alias,
+            exclude_unset=exclude_unset,
+            exclude_defaults=exclude_defaults,
+            exclude_none=exclude_none,
+        )
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __repr__(self) -> str:
+        return f"ModelField(name={self.name!r}, type={self.field_info.annotation!r}, mode={self.mode!r})"
+
+
+def prefix_errors(errors: Sequence[Any], loc: tuple[int | str, ...]) -> list[dict[str, Any]]:
+    if not loc:
+        return [dict(err) for err in errors]
+    return [{**err, "loc": loc + tuple(err.get("loc", ()))} for err in errors]
+
+
+def get_missing_field_error(loc: tuple[int | str, ...]) -> dict[str, Any]:
+    return {"type": "missing", "loc": loc, "msg": "Field required", "input": None}
+
+
+def _has_computed_fields(field: ModelField) -> bool:
+    schema = cast(dict[str, Any], field._type_adapter.core_schema)
+    return len(schema.get("schema", {}).get("computed_fields", [])) > 0
+
+
+FieldMapping = dict[tuple[ModelField, Literal["validation", "serialization"]], JsonSchemaValue]
+
+
+def get_schema_from_model_field(
+    *,
+    field: ModelField,
+    model_name_map: ModelNameMap | None = None,
+    field_mapping: FieldMapping,
+    separate_input_output_schemas: bool = True,
+) -> dict[str, Any]:
+    override: Literal["validation"] | None = (
+        None if (separate_input_output_schemas or _has_computed_fields(field)) else "validation"
+    )
+    if field.mode == "validation":
+        alias = field.validation_alias or field.alias
+    else:
+        alias = field.serialization_alias or field.alias
+    json_schema = field_mapping[(field, override or field.mode)]
+    if "$ref" not in json_schema:
+        json_schema["title"] = field.field_info.title or alias.title().replace("_", " ")
+    return json_schema
+
+
+def get_definitions(
+    *,
+    fields: Sequence[ModelField],
+    model_name_map: ModelNameMap | None = None,
+    separate_input_output_schemas: bool = True,
+) -> tuple[FieldMapping, dict[str, dict[str, Any]]]:
+    generator = GenerateJsonSchema(ref_template=REF_TEMPLATE)
+    validation = get_flat_models_from_fields(
+        [f for f in fields if f.mode == "validation"], known_models=set()
+    )
+    serialization = get_flat_models_from_fields(
+        [f for f in fields if f.mode == "serialization"], known_models=set()
+    )
+    model_fields = [
+        ModelField(field_info=FieldInfo(annotation=m), name=m.__name__, mode="validation") for m in validation
+    ] + [
+        ModelField(field_info=FieldInfo(annotation=m), name=m.__name__, mode="serialization")
+        for m in serialization
+    ]
+    input_types = {f.field_info.annotation for f in fields}
+    extra_fields = {f for f in model_fields if f.field_info.annotation not in input_types}
+    inputs = [
+        (
+            f,
+            f.mode if (separate_input_output_schemas or _has_computed_fields(f)) else "validation",
+            f._type_adapter.core_schema,
+        )
+        for f in list(fields) + list(extra_fields)
+    ]
+    field_mapping, definitions = generator.generate_definitions(inputs=inputs)  # type: ignore[arg-type]
+    for item in cast(dict[str, dict[str, Any]], definitions).values():
+        if "description" in item:
+            item["description"] = cast(str, item["description"]).split("\f")[0]
+    return cast(FieldMapping, field_mapping), cast(dict[str, dict[str, Any]], definitions)
+
+
+def is_scalar_field(field: ModelField) -> bool:
+    from fasterapi import params
+
+    return field_annotation_is_scalar(field.field_info.annotation) and not isinstance(
+        field.field_info, params.Body
+    )
+
+
+def copy_field_info(*, field_info: FieldInfo, annotation: Any) -> FieldInfo:
+    merged = type(field_info).from_annotation(annotation)
+    new = copy(field_info)
+    new.metadata = merged.metadata
+    new.annotation = merged.annotation
+    return new
+
+
+def serialize_sequence_value(*, field: ModelField, value: Any) -> Sequence[Any]:
+    annotation = field.field_info.annotation
+    origin = get_origin(annotation) or annotation
+    if _is_union(origin):
+        for arg in get_args(annotation):
+            if arg is type(None):
+                continue
+            origin = get_origin(arg) or arg
+            break
+    return _SEQUENCE_TO_CONCRETE[origin](value)  # type: ignore[no-any-return]
+
+
+def create_body_model(*, fields: Sequence[ModelField], model_name: str) -> type[BaseModel]:
+    definitions: dict[str, Any] = {f.name: (f.field_info.annotation, f.field_info) for f in fields}
+    model: type[BaseModel] = create_model(model_name, **definitions)
+    return model
+
+
+def get_model_fields(model: type[BaseModel]) -> list[ModelField]:
+    out: list[ModelField] = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        config = (
+            None
+            if lenient_issubclass(annotation, (BaseModel, dict)) or is_dataclass(annotation)
+            else (model.model_config)
+        )
+        out.append(ModelField(field_info=info, name=name, config=config))
+    return out
+
+
+@lru_cache
+def get_cached_model_fields(model: type[BaseModel]) -> list[ModelField]:
+    return get_model_fields(model)
+
+
+TypeModelOrEnum = type[BaseModel] | type[Enum]
+TypeModelSet = set[TypeModelOrEnum]
+
+
+def normalize_name(name: str) -> str:
+    return re.sub(r"[^a-zA-Z0-9.\-_]", "_", name)
+
+
+def get_model_name_map(unique_models: TypeModelSet) -> dict[TypeModelOrEnum, str]:
+    by_name: dict[str, TypeModelOrEnum] = {}
+    for model in unique_models:
+        by_name[normalize_name(model.__name__)] = model
+    return {v: k for k, v in by_name.items()}
+
+
+def _flat_models_from_model(model: type[BaseModel], known: TypeModelSet) -> TypeModelSet:
+    get_flat_models_from_fields(get_model_fields(model), known_models=known)
+    return known
+
+
+def _flat_models_from_annotation(annotation: Any, known: TypeModelSet) -> TypeModelSet:
+    if get_origin(annotation) is not None:
+        for arg in get_args(annotation):
+            if lenient_issubclass(arg, (BaseModel, Enum)):
+                if arg not in known:
+                    known.add(arg)
+                    if lenient_issubclass(arg, BaseModel):
+                        _flat_models_from_model(arg, known)
+            else:
+                _flat_models_from_annotation(arg, known)
+    return known
+
+
+def get_flat_models_from_fields(fields: Sequence[ModelField], known_models: TypeModelSet) -> TypeModelSet:
+    for field in fields:
+        annotation = field.field_info.annotation
+        if lenient_issubclass(annotation, BaseModel):
+            if annotation in known_models:
+                continue
+            known_models.add(annotation)
+            _flat_models_from_model(annotation, known_models)
+        elif lenient_issubclass(annotation, Enum):
+            known_models.add(annotation)
+        else:
+            _flat_models_from_annotation(annotation, known_models)
+    return known_models
+
+
+def evaluate_forwardref(
+    value: Any, globalns: dict[str, Any] | None = None, localns: dict[str, Any] | None = None
+) -> Any:
+    from pydantic._internal import _typing_extra
+
+    try_eval = getattr(_typing_extra, "try_eval_type", None)
+    if try_eval is not None:
+        return try_eval(value, globalns, localns)[0]
+    return _typing_extra.eval_type_lenient(value, globalns, localns)  # pragma: no cover
+
+
+__all__ = [
+    "IncEx",
+    "ModelField",
+    "ModelNameMap",
+    "PydanticSchemaGenerationError",
+    "RequiredParam",
+    "Undefined",
+    "Url",
+    "_Unset",
+    "copy_field_info",
+    "create_body_model",
+    "get_cached_model_fields",
+    "get_definitions",
+    "get_flat_models_from_fields",
+    "get_missing_field_error",
+    "get_model_name_map",
+    "get_schema_from_model_field",
+    "is_scalar_field",
+    "lenient_issubclass",
+]

@@ -1,0 +1,1753 @@
+"""Path operations: APIRoute, APIWebSocketRoute and APIRouter, with each endpoint compiled once."""
+
+from __future__ import annotations
+
+import contextlib
+import email.message
+import functools
+import inspect
+import json
+import math
+import os
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from enum import Enum, IntEnum
+from typing import Any, Literal, TypeVar
+
+import anyio
+from typing_extensions import deprecated
+
+from fasterapi import params
+from fasterapi._compat import IncEx, ModelField, lenient_issubclass
+from fasterapi._frontend import (
+    FrontendRoute,
+    FrontendStaticFiles,
+    join_frontend_paths,
+    match_low_priority,
+    normalize_frontend_path,
+    resolve_check_dir,
+)
+from fasterapi._routing_base import (
+    BaseRoute,
+    Host,
+    Match,
+    Mount,
+    NoMatchFound,
+    Route,
+    Router,
+    WebSocketRoute,
+    compile_path,
+    get_name,
+    get_route_path,
+)
+from fasterapi._routing_base import Route as _BaseHTTPRoute
+from fasterapi.concurrency import is_async_callable, iterate_in_threadpool, run_in_threadpool
+from fasterapi.datastructures import Default, DefaultPlaceholder
+from fasterapi.dependencies.models import _is_async_gen_callable, _is_gen_callable
+from fasterapi.dependencies.utils import (
+    SolvePlan,
+    _get_body_field,
+    _get_flat_body_params,
+    _should_embed_body_fields,
+    compile_plan,
+    get_dependant,
+    get_parameterless_sub_dependant,
+    get_stream_item_type,
+    get_typed_return_annotation,
+    run_plan,
+)
+from fasterapi.encoders import jsonable_encoder
+from fasterapi.exceptions import (
+    EndpointContext,
+    FastAPIError,
+    HTTPException,
+    RequestValidationError,
+    ResponseValidationError,
+    WebSocketRequestValidationError,
+)
+from fasterapi.middleware.exceptions import wrap_app_handling_exceptions
+from fasterapi.requests import Request
+from fasterapi.responses import JSONResponse, Response, StreamingResponse
+from fasterapi.sse import _PING_INTERVAL, KEEPALIVE_COMMENT
+from fasterapi.types import ASGIApp, DecoratedCallable, Lifespan, Receive, Scope, Send
+from fasterapi.utils import (
+    create_model_field,
+    generate_unique_id,
+    get_value_or_default,
+    is_body_allowed_for_status_code,
+)
+from fasterapi.websockets import WebSocket
+
+__all__ = [
+    "APIRoute",
+    "APIRouter",
+    "APIWebSocketRoute",
+    "BaseRoute",
+    "Host",
+    "Match",
+    "Mount",
+    "NoMatchFound",
+    "Route",
+    "Router",
+    "WebSocketRoute",
+    "compile_path",
+    "get_name",
+    "get_route_path",
+    "request_response",
+    "websocket_session",
+]
+
+_T = TypeVar("_T")
+
+_NOT_AWAITED = (
+    "Response not awaited. There's a high chance that the "
+    "application code is raising an exception and a dependency with yield "
+    "has a block with a bare except, or a block with except Exception, "
+    "and is not raising the exception again. Read more about it in the "
+    "docs: https://fastapi.tiangolo.com/tutorial/dependencies/dependencies-with-yield/#dependencies-with-yield-and-except"
+)
+
+
+_ON_EVENT_DEPRECATED = """
+        on_event is deprecated, use lifespan event handlers instead.
+
+        Read more about it in the
+        [FastAPI docs for Lifespan Events](https://fastapi.tiangolo.com/advanced/events/).
+        """
+
+
+def _sse_module() -> Any:
+    from fasterapi import sse
+
+    return sse
+
+
+def _is_sse_class(cls: Any) -> bool:
+    try:
+        return lenient_issubclass(cls, _sse_module().EventSourceResponse)
+    except ImportError:  # pragma: no cover
+        return False
+
+
+def request_response(func: Callable[[Request], Awaitable[Response] | Response]) -> ASGIApp:
+    """An ASGI app calling `func(request)` inside the exit stacks of dependencies with yield."""
+    f: Callable[[Request], Awaitable[Response]] = (
+        func if is_async_callable(func) else functools.partial(run_in_threadpool, func)  # type: ignore[assignment]
+    )
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive, send)
+
+        async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+            awaited = False
+            async with AsyncExitStack() as request_stack:
+                scope["fastapi_inner_astack"] = request_stack
+                async with AsyncExitStack() as function_stack:
+                    scope["fastapi_function_astack"] = function_stack
+                    response = await f(request)
+                await response(scope, receive, send)
+                awaited = True
+            if not awaited:
+                raise FastAPIError(_NOT_AWAITED)
+
+        await wrap_app_handling_exceptions(inner, request)(scope, receive, send)
+
+    return app
+
+
+def websocket_session(func: Callable[[WebSocket], Awaitable[None]]) -> ASGIApp:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        session = WebSocket(scope, receive=receive, send=send)
+
+        async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+            async with AsyncExitStack() as request_stack:
+                scope["fastapi_inner_astack"] = request_stack
+                async with AsyncExitStack() as function_stack:
+                    scope["fastapi_function_astack"] = function_stack
+                    await func(session)
+
+        await wrap_app_handling_exceptions(inner, session)(scope, receive, send)
+
+    return app
+
+
+class _AsyncLiftContextManager(AbstractAsyncContextManager[_T]):
+    def __init__(self, cm: contextlib.AbstractContextManager[_T]) -> None:
+        self._cm = cm
+
+    async def __aenter__(self) -> _T:
+        return self._cm.__enter__()
+
+    async def __aexit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> bool | None:
+        return self._cm.__exit__(exc_type, exc_value, traceback)
+
+
+def _wrap_gen_lifespan_context(
+    lifespan_context: Callable[[Any], Generator[Any, Any, Any]],
+) -> Callable[[Any], AbstractAsyncContextManager[Any]]:
+    cmgr = contextlib.contextmanager(lifespan_context)
+
+    @functools.wraps(cmgr)
+    def wrapper(app: Any) -> _AsyncLiftContextManager[Any]:
+        return _AsyncLiftContextManager(cmgr(app))
+
+    return wrapper
+
+
+def _merge_lifespan_context(original: Lifespan[Any], nested: Lifespan[Any]) -> Lifespan[Any]:
+    @asynccontextmanager
+    async def merged_lifespan(app: Any) -> AsyncIterator[Mapping[str, Any] | None]:
+        async with original(app) as original_state, nested(app) as nested_state:
+            if nested_state is None and original_state is None:
+                yield None
+            else:
+                yield {**(nested_state or {}), **(original_state or {})}
+
+    return merged_lifespan  # type: ignore[return-value]
+
+
+class _DefaultLifespan:
+    """Runs a router's on_startup / on_shutdown handlers."""
+
+    def __init__(self, router: APIRouter) -> None:
+        self._router = router
+
+    async def __aenter__(self) -> None:
+        await self._router._startup()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._router._shutdown()
+
+    def __call__(self, app: object) -> _DefaultLifespan:
+        return self
+
+
+_endpoint_context_cache: dict[int, EndpointContext] = {}
+
+
+def _extract_endpoint_context(func: Any) -> EndpointContext:
+    key = id(func)
+    cached = _endpoint_context_cache.get(key)
+    if cached is not None:
+        return cached
+    ctx: EndpointContext = {}
+    try:
+        source_file = inspect.getsourcefile(func)
+        if source_file is not None:
+            ctx["file"] = source_file
+        ctx["line"] = inspect.getsourcelines(func)[1]
+        name = getattr(func, "__name__", None)
+        if name is not None:
+            ctx["function"] = name
+    except Exception:
+        ctx = EndpointContext()
+    _endpoint_context_cache[key] = ctx
+    return ctx
+
+
+def _normalize_non_finite_floats(data: Any) -> Any:
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _normalize_non_finite_floats(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_normalize_non_finite_floats(v) for v in data]
+    return data
+
+
+async def serialize_response(
+    *,
+    field: ModelField | None = None,
+    response_content: Any,
+    include: IncEx | None = None,
+    exclude: IncEx | None = None,
+    by_alias: bool = True,
+    exclude_unset: bool = False,
+    exclude_defaults: bool = False,
+    exclude_none: bool = False,
+    is_coroutine: bool = True,
+    endpoint_ctx: EndpointContext | None = None,
+    dump_json: bool = False,
+) -> Any:
+    if field is None:
+        return jsonable_encoder(response_content)
+    value, errors = field.validate(response_content, {}, loc=("response",))
+    if errors:
+        raise ResponseValidationError(errors=errors, body=response_content, endpoint_ctx=endpoint_ctx or {})
+    serializer = field.serialize_json if dump_json else field.serialize
+    return serializer(
+        value,
+        include=include,
+        exclude=exclude,
+        by_alias=by_alias,
+        exclude_unset=exclude_unset,
+        exclude_defaults=exclude_defaults,
+        exclude_none=exclude_none,
+    )
+
+
+def _json_content_type(content_type: str | None, strict: bool) -> bool:
+    if not content_type:
+        return not strict
+    if content_type == "application/json":
+        return True
+    message = email.message.Message()
+    message["content-type"] = content_type
+    if message.get_content_maintype() != "application":
+        return False
+    subtype = message.get_content_subtype()
+    return subtype == "json" or subtype.endswith("+json")
+
+
+class APIRoute(_BaseHTTPRoute):
+    """An HTTP path operation; its request handling is compiled once, at creation."""
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        response_model: Any = Default(None),
+        status_code: int | None = None,
+        tags: list[str | Enum] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        response_description: str = "Successful Response",
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        deprecated: bool | None = None,
+        name: str | None = None,
+        methods: set[str] | list[str] | None = None,
+        operation_id: str | None = None,
+        response_model_include: IncEx | None = None,
+        response_model_exclude: IncEx | None = None,
+        response_model_by_alias: bool = True,
+        response_model_exclude_unset: bool = False,
+        response_model_exclude_defaults: bool = False,
+        response_model_exclude_none: bool = False,
+        include_in_schema: bool = True,
+        response_class: type[Response] | DefaultPlaceholder = Default(JSONResponse),
+        dependency_overrides_provider: Any | None = None,
+        callbacks: list[BaseRoute] | None = None,
+        openapi_extra: dict[str, Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] | DefaultPlaceholder = Default(
+            generate_unique_id
+        ),
+        strict_content_type: bool | DefaultPlaceholder = Default(True),
+    ) -> None:
+        self.path = path
+        self.endpoint = endpoint
+        self._response_model_argument = response_model  # given again by include_router
+        self.stream_item_type: Any = None
+        self.summary = summary
+        self.response_description = response_description
+        self.deprecated = deprecated
+        self.operation_id = operation_id
+        self.response_model_include = response_model_include
+        self.response_model_exclude = response_model_exclude
+        self.response_model_by_alias = response_model_by_alias
+        self.response_model_exclude_unset = response_model_exclude_unset
+        self.response_model_exclude_defaults = response_model_exclude_defaults
+        self.response_model_exclude_none = response_model_exclude_none
+        self.include_in_schema = include_in_schema
+        self.response_class = response_class
+        self.dependency_overrides_provider = dependency_overrides_provider
+        self.callbacks = callbacks
+        self.openapi_extra = openapi_extra
+        self.generate_unique_id_function = generate_unique_id_function
+        self.strict_content_type = strict_content_type
+        self.tags: list[str | Enum] = tags or []
+        self.responses: dict[int | str, dict[str, Any]] = responses or {}
+        self.name = get_name(endpoint) if name is None else name
+        self.path_regex, self.path_format, self.param_convertors = compile_path(path)
+        self.methods: set[str] = {m.upper() for m in (methods if methods is not None else ["GET"])}
+        uid_fn = (
+            generate_unique_id_function.value
+            if isinstance(generate_unique_id_function, DefaultPlaceholder)
+            else generate_unique_id_function
+        )
+        self.unique_id: str = self.operation_id or uid_fn(self)
+        if isinstance(status_code, IntEnum):
+            status_code = int(status_code)
+        self.status_code = status_code
+        self.dependencies = list(dependencies or [])
+        doc = description or inspect.cleandoc(self.endpoint.__doc__ or "")
+        self.description = doc.split("\f")[0].strip()
+        self.response_fields: dict[int | str, ModelField] = {}
+        for extra_status, extra in self.responses.items():
+            assert isinstance(extra, dict), "An additional response must be a dict"
+            model = extra.get("model")
+            if model:
+                assert is_body_allowed_for_status_code(extra_status), (
+                    f"Status code {extra_status} must not have a response body"
+                )
+                self.response_fields[extra_status] = create_model_field(
+                    name=f"Response_{extra_status}_{self.unique_id}", type_=model, mode="serialization"
+                )
+        assert callable(endpoint), "An endpoint must be a callable"
+        self.dependant = get_dependant(path=self.path_format, call=self.endpoint, scope="function")
+        for depends in self.dependencies[::-1]:
+            self.dependant.dependencies.insert(
+                0, get_parameterless_sub_dependant(depends=depends, path=self.path_format)
+            )
+        body_params = _get_flat_body_params(self.dependant)
+        self._embed_body_fields = _should_embed_body_fields(body_params)
+        self.body_field = _get_body_field(
+            body_params=body_params, name=self.unique_id, embed_body_fields=self._embed_body_fields
+        )
+        is_generator = _is_async_gen_callable(self.dependant.call) or _is_gen_callable(self.dependant.call)
+        self.is_sse_stream = is_generator and _is_sse_class(response_class)
+        self.is_json_stream = is_generator and isinstance(response_class, DefaultPlaceholder)
+        if isinstance(response_model, DefaultPlaceholder):
+            return_annotation = get_typed_return_annotation(endpoint)
+            if lenient_issubclass(return_annotation, Response):
+                response_model = None
+            else:
+                stream_item = get_stream_item_type(return_annotation)
+                if stream_item is not None and is_generator:
+                    server_sent_event: Any = None
+                    try:
+                        server_sent_event = _sse_module().ServerSentEvent
+                    except ImportError:  # pragma: no cover
+                        pass
+                    if (
+                        isinstance(response_class, DefaultPlaceholder) or _is_sse_class(response_class)
+                    ) and not (
+                        server_sent_event is not None and lenient_issubclass(stream_item, server_sent_event)
+                    ):
+                        self.stream_item_type = stream_item
+                    response_model = None
+                else:
+                    response_model = return_annotation
+        self.response_model = response_model
+        if self.response_model:
+            assert is_body_allowed_for_status_code(status_code), (
+                f"Status code {status_code} must not have a response body"
+            )
+            self.response_field: ModelField | None = create_model_field(
+                name="Response_" + self.unique_id, type_=self.response_model, mode="serialization"
+            )
+        else:
+            self.response_field = None
+        if self.stream_item_type:
+            self.stream_item_field: ModelField | None = create_model_field(
+                name="StreamItem_" + self.unique_id, type_=self.stream_item_type, mode="serialization"
+            )
+        else:
+            self.stream_item_field = None
+        self._plan = compile_plan(self.dependant, embed_body_fields=self._embed_body_fields)
+        self._override_plans: dict[tuple[tuple[int, int], ...], SolvePlan] = {}
+        if type(self).get_route_handler is APIRoute.get_route_handler:
+            self.app = self._build_app()
+        else:
+            # A subclass customizing the handler (a custom Request class, timing...): its
+            # handler runs inside the usual exit stacks, as FastAPI's would.
+            self.app = request_response(self.get_route_handler())
+
+    # ---- plan selection -------------------------------------------------------------------
+
+    def _current_plan(self) -> SolvePlan:
+        provider = self.dependency_overrides_provider
+        overrides = getattr(provider, "dependency_overrides", None) if provider is not None else None
+        if not overrides:
+            return self._plan
+        key = tuple((id(k), id(v)) for k, v in overrides.items())
+        plan = self._override_plans.get(key)
+        if plan is None:
+            plan = compile_plan(
+                self.dependant, embed_body_fields=self._embed_body_fields, overrides=overrides
+            )
+            if len(self._override_plans) > 64:
+                self._override_plans.clear()
+            self._override_plans[key] = plan
+        return plan
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = self._make_handler()
+
+        async def app(request: Request) -> Response:
+            return await handle(request, self._current_plan())
+
+        return app
+
+    def _build_app(self) -> ASGIApp:
+        handle = self._make_handler()
+        current_plan = self._current_plan
+        is_form = self.body_field is not None and isinstance(self.body_field.field_info, params.Form)
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            request = Request(scope, receive, send)
+            plan = current_plan()
+            if not plan.needs_stack and not is_form and not self.is_sse_stream:
+
+                async def fast(scope: Scope, receive: Receive, send: Send) -> None:
+                    response = await handle(request, plan)
+                    await response(scope, receive, send)
+
+                await wrap_app_handling_exceptions(fast, request)(scope, receive, send)
+                return
+
+            async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+                awaited = False
+                async with AsyncExitStack() as request_stack:
+                    scope["fastapi_inner_astack"] = request_stack
+                    async with AsyncExitStack() as function_stack:
+                        scope["fastapi_function_astack"] = function_stack
+                        response = await handle(request, plan)
+                    await response(scope, receive, send)
+                    awaited = True
+                if not awaited:
+                    raise FastAPIError(_NOT_AWAITED)
+
+            await wrap_app_handling_exceptions(inner, request)(scope, receive, send)
+
+        return app
+
+    def _make_handler(self) -> Callable[[Request, SolvePlan], Coroutine[Any, Any, Response]]:
+        call = self.dependant.call
+        assert call is not None
+        from fasterapi.dependencies.models import _is_coroutine_callable
+
+        is_coroutine = _is_coroutine_callable(call)
+        body_field = self.body_field
+        is_body_form = body_field is not None and isinstance(body_field.field_info, params.Form)
+        response_class = self.response_class
+        actual_response_class: type[Response] = (
+            response_class.value if isinstance(response_class, DefaultPlaceholder) else response_class
+        )
+        strict = (
+            self.strict_content_type.value
+            if isinstance(self.strict_content_type, DefaultPlaceholder)
+            else self.strict_content_type
+        )
+        status_code = self.status_code
+        response_field = self.response_field
+        stream_item_field = self.stream_item_field
+        is_json_stream = self.is_json_stream
+        is_sse_stream = self.is_sse_stream
+        is_async_gen = _is_async_gen_callable(call)
+        is_generator = is_async_gen or _is_gen_callable(call)
+        dump_options = {
+            "include": self.response_model_include,
+            "exclude": self.response_model_exclude,
+            "by_alias": self.response_model_by_alias,
+            "exclude_unset": self.response_model_exclude_unset,
+            "exclude_defaults": self.response_model_exclude_defaults,
+            "exclude_none": self.response_model_exclude_none,
+        }
+        use_dump_json = response_field is not None and isinstance(response_class, DefaultPlaceholder)
+        endpoint_path = self.path_format
+        status_body_allowed = is_body_allowed_for_status_code(status_code)
+        plain_fast = (
+            not is_generator
+            and response_field is None
+            and isinstance(response_class, DefaultPlaceholder)
+            and actual_response_class is JSONResponse
+        )
+
+        def endpoint_ctx(request: Request) -> EndpointContext:
+            ctx = dict(_extract_endpoint_context(call))
+            mount_path = request.scope.get("root_path", "").rstrip("/")
+            ctx["path"] = f"{request.method} {mount_path}{endpoint_path}"
+            return ctx  # type: ignore[return-value]
+
+        def serialize_item(data: Any, request: Request) -> bytes:
+            if stream_item_field is not None:
+                value, errors = stream_item_field.validate(data, {}, loc=("response",))
+                if errors:
+                    raise ResponseValidationError(
+                        errors=errors, body=data, endpoint_ctx=endpoint_ctx(request)
+                    )
+                return stream_item_field.serialize_json(value, **dump_options)
+            return json.dumps(_normalize_non_finite_floats(jsonable_encoder(data))).encode("utf-8")
+
+        def response_args(solved: Any) -> dict[str, Any]:
+            args: dict[str, Any] = {"background": solved.background_tasks}
+            sub = solved.response
+            current = status_code if status_code else (sub.status_code if sub is not None else None)
+            if current is not None:
+                args["status_code"] = current
+            if sub is not None and sub.status_code:
+                args["status_code"] = sub.status_code
+            return args
+
+        async def read_body(request: Request) -> Any:
+            try:
+                if is_body_form:
+                    form = await request.form()
+                    stack = request.scope.get("fastapi_middleware_astack") or request.scope.get(
+                        "fastapi_inner_astack"
+                    )
+                    if isinstance(stack, AsyncExitStack):
+                        stack.push_async_callback(form.close)
+                    return form
+                body_bytes = await request.body()
+                if body_bytes:
+                    if _json_content_type(request.headers.get("content-type"), strict):
+                        return await request.json()
+                    return body_bytes
+                return None
+            except json.JSONDecodeError as e:
+                raise RequestValidationError(
+                    [
+                        {
+                            "type": "json_invalid",
+                            "loc": ("body", e.pos),
+                            "msg": "JSON decode error",
+                            "input": {},
+                            "ctx": {"error": e.msg},
+                        }
+                    ],
+                    body=e.doc,
+                    endpoint_ctx=endpoint_ctx(request),
+                ) from e
+            except HTTPException:
+                raise
+            except Exception as e:
+                raise HTTPException(status_code=400, detail="There was an error parsing the body") from e
+
+        async def handle(request: Request, plan: SolvePlan) -> Response:
+            body = await read_body(request) if body_field is not None else None
+            solved = await run_plan(plan, request, body)
+            if solved.errors:
+                raise RequestValidationError(solved.errors, body=body, endpoint_ctx=endpoint_ctx(request))
+            values = solved.values
+            if plain_fast:
+                raw = await call(**values) if is_coroutine else await run_in_threadpool(call, **values)
+                if isinstance(raw, Response):
+                    if raw.background is None:
+                        raw.background = solved.background_tasks
+                    return raw
+                if solved.response is None and solved.background_tasks is None:
+                    if status_code is None:
+                        return JSONResponse(jsonable_encoder(raw))
+                    response = JSONResponse(jsonable_encoder(raw), status_code=status_code)
+                    if not status_body_allowed:
+                        response.body = b""
+                    return response
+                response = JSONResponse(jsonable_encoder(raw), **response_args(solved))
+                if not is_body_allowed_for_status_code(response.status_code):
+                    response.body = b""
+                if solved.response is not None:
+                    response.headers.raw.extend(solved.response.headers.raw)
+                return response
+            if is_sse_stream:
+                response = await _sse_response(
+                    call, values, is_async_gen, serialize_item, request, response_args(solved)
+                )
+            elif is_json_stream:
+                gen = call(**values)
+                if is_async_gen:
+
+                    async def jsonl_async() -> AsyncIterator[bytes]:
+                        async for item in gen:
+                            yield serialize_item(item, request) + b"\n"
+                            await anyio.sleep(0)
+
+                    content: Any = jsonl_async()
+                else:
+
+                    def jsonl_sync() -> Iterator[bytes]:
+                        for item in gen:
+                            yield serialize_item(item, request) + b"\n"
+
+                    content = jsonl_sync()
+                response = StreamingResponse(content, media_type="application/jsonl", **response_args(solved))
+            elif is_generator:
+                gen = call(**values)
+                if is_async_gen:
+
+                    async def raw_async(agen: Any) -> AsyncIterator[Any]:
+                        async for chunk in agen:
+                            yield chunk
+                            await anyio.sleep(0)
+
+                    gen = raw_async(gen)
+                response = actual_response_class(content=gen, **response_args(solved))
+            else:
+                raw = await call(**values) if is_coroutine else await run_in_threadpool(call, **values)
+                if isinstance(raw, Response):
+                    if raw.background is None:
+                        raw.background = solved.background_tasks
+                    return raw
+                args = response_args(solved)
+                if response_field is not None:
+                    value, errors = response_field.validate(raw, {}, loc=("response",))
+                    if errors:
+                        raise ResponseValidationError(
+                            errors=errors, body=raw, endpoint_ctx=endpoint_ctx(request)
+                        )
+                    if use_dump_json:
+                        response = Response(
+                            content=response_field.serialize_json(value, **dump_options),
+                            media_type="application/json",
+                            **args,
+                        )
+                    else:
+                        response = actual_response_class(
+                            response_field.serialize(value, **dump_options), **args
+                        )
+                else:
+                    response = actual_response_class(jsonable_encoder(raw), **args)
+                if not is_body_allowed_for_status_code(response.status_code):
+                    response.body = b""
+            if solved.response is not None:
+                response.headers.raw.extend(solved.response.headers.raw)
+            return response
+
+        return handle
+
+
+async def _sse_response(
+    call: Callable[..., Any],
+    values: dict[str, Any],
+    is_async_gen: bool,
+    serialize_item: Callable[[Any, Request], bytes],
+    request: Request,
+    args: dict[str, Any],
+) -> Response:
+    sse = _sse_module()
+    gen = call(**values)
+
+    def encode(item: Any) -> bytes:
+        if isinstance(item, sse.ServerSentEvent):
+            if item.raw_data is not None:
+                data: str | None = item.raw_data
+            elif item.data is not None:
+                if hasattr(item.data, "model_dump_json"):
+                    data = item.data.model_dump_json()
+                else:
+                    data = json.dumps(_normalize_non_finite_floats(jsonable_encoder(item.data)))
+            else:
+                data = None
+            return sse.format_sse_event(  # type: ignore[no-any-return]
+                data_str=data, event=item.event, id=item.id, retry=item.retry, comment=item.comment
+            )
+        return sse.format_sse_event(data_str=serialize_item(item, request).decode("utf-8"))  # type: ignore[no-any-return]
+
+    source: AsyncIterator[Any] = gen.__aiter__() if is_async_gen else iterate_in_threadpool(gen)
+    ping_interval = _PING_INTERVAL  # read per response: tests shorten it
+    keepalive = KEEPALIVE_COMMENT
+
+    @asynccontextmanager
+    async def producer() -> AsyncIterator[Any]:
+        send_items, receive_items = anyio.create_memory_object_stream[bytes](max_buffer_size=1)
+        send_out, receive_out = anyio.create_memory_object_stream[bytes](max_buffer_size=1)
+
+        async def produce() -> None:
+            async with send_items:
+                async for raw in source:
+                    await send_items.send(encode(raw))
+
+        async def forward() -> None:
+            async with send_out, receive_items:
+                try:
+                    while True:
+                        try:
+                            with anyio.fail_after(ping_interval):
+                                data = await receive_items.receive()
+                            await send_out.send(data)
+                        except TimeoutError:
+                            await send_out.send(keepalive)
+                except anyio.EndOfStream:
+                    pass
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(produce)
+            tg.start_soon(forward)
+            yield receive_out
+            tg.cancel_scope.cancel()
+
+    stack = request.scope["fastapi_inner_astack"]
+    stream = await stack.enter_async_context(producer())
+    stack.push_async_callback(stream.aclose)
+
+    async def body() -> AsyncIterator[bytes]:
+        async for data in stream:
+            yield data
+            await anyio.sleep(0)
+
+    response = StreamingResponse(body(), media_type="text/event-stream", **args)
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _frontend_dependency_endpoint() -> None:
+    pass  # pragma: no cover
+
+
+async def _serve_frontend_with_dependencies(
+    route: FrontendRoute, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """A frontend file behind the dependencies of its routers, solved as a path operation's."""
+    if route.compiled is None:
+        dependant = get_dependant(path="", call=_frontend_dependency_endpoint, scope="function")
+        for depends in route.dependencies[::-1]:
+            dependant.dependencies.insert(0, get_parameterless_sub_dependant(depends=depends, path=""))
+        route.compiled = (dependant, compile_plan(dependant, embed_body_fields=False))
+    dependant, plan = route.compiled
+    overrides = getattr(route.dependency_overrides_provider, "dependency_overrides", None)
+    if overrides:
+        plan = compile_plan(dependant, embed_body_fields=False, overrides=overrides)
+    request = Request(scope, receive, send)
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        async with AsyncExitStack() as request_stack:
+            scope["fastapi_inner_astack"] = request_stack
+            async with AsyncExitStack() as function_stack:
+                scope["fastapi_function_astack"] = function_stack
+                solved = await run_plan(plan, request)
+                if solved.errors:
+                    raise RequestValidationError(solved.errors, body=None)
+                response = await route.files.response_for(scope, scope.get("fastapi.frontend_path", ""))
+                if response.background is None:
+                    response.background = solved.background_tasks
+                if solved.response is not None:
+                    response.headers.raw.extend(solved.response.headers.raw)
+            await response(scope, receive, send)
+
+    await wrap_app_handling_exceptions(inner, request)(scope, receive, send)
+
+
+class APIWebSocketRoute(WebSocketRoute):
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        name: str | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        dependency_overrides_provider: Any | None = None,
+    ) -> None:
+        self.path = path
+        self.endpoint = endpoint
+        self.name = get_name(endpoint) if name is None else name
+        self.dependencies = list(dependencies or [])
+        self.path_regex, self.path_format, self.param_convertors = compile_path(path)
+        self.dependant = get_dependant(path=self.path_format, call=self.endpoint, scope="function")
+        for depends in self.dependencies[::-1]:
+            self.dependant.dependencies.insert(
+                0, get_parameterless_sub_dependant(depends=depends, path=self.path_format)
+            )
+        self._flat_dependant = self.dependant
+        self._embed_body_fields = _should_embed_body_fields(_get_flat_body_params(self.dependant))
+        self.dependency_overrides_provider = dependency_overrides_provider
+        self._plan = compile_plan(self.dependant, embed_body_fields=self._embed_body_fields)
+        call = self.dependant.call
+        assert call is not None
+
+        async def app(websocket: WebSocket) -> None:
+            plan = self._plan
+            overrides = getattr(self.dependency_overrides_provider, "dependency_overrides", None)
+            if overrides:
+                plan = compile_plan(
+                    self.dependant, embed_body_fields=self._embed_body_fields, overrides=overrides
+                )
+            solved = await run_plan(plan, websocket)
+            if solved.errors:
+                ctx = dict(_extract_endpoint_context(call))
+                mount_path = websocket.scope.get("root_path", "").rstrip("/")
+                ctx["path"] = f"WS {mount_path}{self.path_format}"
+                raise WebSocketRequestValidationError(solved.errors, endpoint_ctx=ctx)  # type: ignore[arg-type]
+            await call(**solved.values)
+
+        self.app = websocket_session(app)
+
+
+class APIRouter(Router):
+    """Groups path operations; `include_router` copies them into another router or app."""
+
+    def __init__(
+        self,
+        *,
+        prefix: str = "",
+        tags: list[str | Enum] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        default_response_class: type[Response] = Default(JSONResponse),
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        callbacks: list[BaseRoute] | None = None,
+        routes: list[BaseRoute] | None = None,
+        redirect_slashes: bool = True,
+        default: ASGIApp | None = None,
+        dependency_overrides_provider: Any | None = None,
+        route_class: type[APIRoute] = APIRoute,
+        on_startup: Sequence[Callable[[], Any]] | None = None,
+        on_shutdown: Sequence[Callable[[], Any]] | None = None,
+        lifespan: Lifespan[Any] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default(generate_unique_id),
+        strict_content_type: bool = Default(True),
+    ) -> None:
+        lifespan_context: Lifespan[Any]
+        if lifespan is None:
+            lifespan_context = _DefaultLifespan(self)
+        elif inspect.isasyncgenfunction(lifespan):
+            lifespan_context = asynccontextmanager(lifespan)
+        elif inspect.isgeneratorfunction(lifespan):
+            lifespan_context = _wrap_gen_lifespan_context(lifespan)
+        else:
+            lifespan_context = lifespan
+        super().__init__(
+            routes=routes, redirect_slashes=redirect_slashes, default=default, lifespan=lifespan_context
+        )
+        self.lifespan_context = lifespan_context
+        if prefix:
+            assert prefix.startswith("/"), "A path prefix must start with '/'"
+            assert not prefix.endswith("/"), (
+                "A path prefix must not end with '/', as the routes will start with '/'"
+            )
+        self.on_startup: list[Callable[[], Any]] = list(on_startup or [])
+        self.on_shutdown: list[Callable[[], Any]] = list(on_shutdown or [])
+        self.prefix = prefix
+        self.tags: list[str | Enum] = tags or []
+        self.dependencies = list(dependencies or [])
+        self.deprecated = deprecated
+        self.include_in_schema = include_in_schema
+        self.responses = responses or {}
+        self.callbacks = callbacks or []
+        self.dependency_overrides_provider = dependency_overrides_provider
+        self.route_class = route_class
+        self.default_response_class = default_response_class
+        self.generate_unique_id_function = generate_unique_id_function
+        self.strict_content_type = strict_content_type
+        # Tried when no route matched (the frontends, see `frontend()`), before `default`.
+        self._low_priority_routes: list[BaseRoute] = []
+        self._fallback_default = self.default
+        self.default = self._low_priority_default
+
+    async def _low_priority_default(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._low_priority_routes:
+            found = match_low_priority(self._low_priority_routes, scope)
+            if found is not None:
+                route, child_scope = found
+                scope.update(child_scope)
+                scope["route"] = route
+                if (
+                    isinstance(route, FrontendRoute)
+                    and route.dependencies
+                    and scope["method"] in route.methods
+                ):
+                    await _serve_frontend_with_dependencies(route, scope, receive, send)
+                else:
+                    await route.handle(scope, receive, send)
+                return
+        await self._fallback_default(scope, receive, send)
+
+    def frontend(
+        self,
+        path: str,
+        *,
+        directory: str | os.PathLike[str],
+        fallback: Literal["auto", "index.html", "404.html"] | None = "auto",
+        check_dir: bool | Literal["auto"] = "auto",
+    ) -> None:
+        """Serves a static frontend build (`directory`) under `path`, after every other route:
+        its files, else "404.html" (status 404), else "index.html" for a browser navigation
+        (`fallback="auto"`; or name the fallback file, or None for none)."""
+        if fallback not in {"auto", "index.html", "404.html", None}:
+            raise AssertionError("fallback must be 'auto', 'index.html', '404.html', or None")
+        resolved_check_dir = resolve_check_dir(directory, check_dir)
+        files = FrontendStaticFiles(directory=directory, fallback=fallback, check_dir=resolved_check_dir)
+        full_path = join_frontend_paths(self.prefix, normalize_frontend_path(path))
+        self._low_priority_routes.append(
+            FrontendRoute(
+                full_path,
+                files,
+                dependencies=self.dependencies,
+                dependency_overrides_provider=self.dependency_overrides_provider,
+            )
+        )
+
+    async def _startup(self) -> None:
+        for handler in self.on_startup:
+            if is_async_callable(handler):
+                await handler()
+            else:
+                handler()
+
+    async def _shutdown(self) -> None:
+        for handler in self.on_shutdown:
+            if is_async_callable(handler):
+                await handler()
+            else:
+                handler()
+
+    def add_event_handler(self, event_type: str, func: Callable[[], Any]) -> None:
+        assert event_type in ("startup", "shutdown")
+        (self.on_startup if event_type == "startup" else self.on_shutdown).append(func)
+
+    @deprecated(_ON_EVENT_DEPRECATED)
+    def on_event(self, event_type: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        def decorator(func: DecoratedCallable) -> DecoratedCallable:
+            self.add_event_handler(event_type, func)
+            return func
+
+        return decorator
+
+    def route(
+        self,
+        path: str,
+        methods: list[str] | None = None,
+        name: str | None = None,
+        include_in_schema: bool = True,
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        def decorator(func: DecoratedCallable) -> DecoratedCallable:
+            self.add_route(path, func, methods=methods, name=name, include_in_schema=include_in_schema)
+            return func
+
+        return decorator
+
+    def add_api_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        response_model: Any = Default(None),
+        status_code: int | None = None,
+        tags: list[str | Enum] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        response_description: str = "Successful Response",
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        deprecated: bool | None = None,
+        methods: set[str] | list[str] | None = None,
+        operation_id: str | None = None,
+        response_model_include: IncEx | None = None,
+        response_model_exclude: IncEx | None = None,
+        response_model_by_alias: bool = True,
+        response_model_exclude_unset: bool = False,
+        response_model_exclude_defaults: bool = False,
+        response_model_exclude_none: bool = False,
+        include_in_schema: bool = True,
+        response_class: type[Response] | DefaultPlaceholder = Default(JSONResponse),
+        name: str | None = None,
+        route_class_override: type[APIRoute] | None = None,
+        callbacks: list[BaseRoute] | None = None,
+        openapi_extra: dict[str, Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] | DefaultPlaceholder = Default(
+            generate_unique_id
+        ),
+        strict_content_type: bool | DefaultPlaceholder = Default(True),
+    ) -> None:
+        route_class = route_class_override or self.route_class
+        responses = responses or {}
+        combined_responses = {**self.responses, **responses}
+        current_response_class = get_value_or_default(response_class, self.default_response_class)
+        current_tags = list(self.tags)
+        if tags:
+            current_tags.extend(tags)
+        current_dependencies = list(self.dependencies)
+        if dependencies:
+            current_dependencies.extend(dependencies)
+        current_callbacks = list(self.callbacks)
+        if callbacks:
+            current_callbacks.extend(callbacks)
+        current_uid = get_value_or_default(generate_unique_id_function, self.generate_unique_id_function)
+        route = route_class(
+            self.prefix + path,
+            endpoint=endpoint,
+            response_model=response_model,
+            status_code=status_code,
+            tags=current_tags,
+            dependencies=current_dependencies,
+            summary=summary,
+            description=description,
+            response_description=response_description,
+            responses=combined_responses,
+            deprecated=deprecated or self.deprecated,
+            methods=methods,
+            operation_id=operation_id,
+            response_model_include=response_model_include,
+            response_model_exclude=response_model_exclude,
+            response_model_by_alias=response_model_by_alias,
+            response_model_exclude_unset=response_model_exclude_unset,
+            response_model_exclude_defaults=response_model_exclude_defaults,
+            response_model_exclude_none=response_model_exclude_none,
+            include_in_schema=include_in_schema and self.include_in_schema,
+            response_class=current_response_class,
+            name=name,
+            dependency_overrides_provider=self.dependency_overrides_provider,
+            callbacks=current_callbacks,
+            openapi_extra=openapi_extra,
+            generate_unique_id_function=current_uid,
+            strict_content_type=get_value_or_default(strict_content_type, self.strict_content_type),
+        )
+        self.routes.append(route)
+
+    def api_route(
+        self,
+        path: str,
+        *,
+        response_model: Any = Default(None),
+        status_code: int | None = None,
+        tags: list[str | Enum] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        response_description: str = "Successful Response",
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        deprecated: bool | None = None,
+        methods: list[str] | None = None,
+        operation_id: str | None = None,
+        response_model_include: IncEx | None = None,
+        response_model_exclude: IncEx | None = None,
+        response_model_by_alias: bool = True,
+        response_model_exclude_unset: bool = False,
+        response_model_exclude_defaults: bool = False,
+        response_model_exclude_none: bool = False,
+        include_in_schema: bool = True,
+        response_class: type[Response] = Default(JSONResponse),
+        name: str | None = None,
+        callbacks: list[BaseRoute] | None = None,
+        openapi_extra: dict[str, Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default(generate_unique_id),
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        def decorator(func: DecoratedCallable) -> DecoratedCallable:
+            self.add_api_route(
+                path,
+                func,
+                response_model=response_model,
+                status_code=status_code,
+                tags=tags,
+                dependencies=dependencies,
+                summary=summary,
+                description=description,
+                response_description=response_description,
+                responses=responses,
+                deprecated=deprecated,
+                methods=methods,
+                operation_id=operation_id,
+                response_model_include=response_model_include,
+                response_model_exclude=response_model_exclude,
+                response_model_by_alias=response_model_by_alias,
+                response_model_exclude_unset=response_model_exclude_unset,
+                response_model_exclude_defaults=response_model_exclude_defaults,
+                response_model_exclude_none=response_model_exclude_none,
+                include_in_schema=include_in_schema,
+                response_class=response_class,
+                name=name,
+                callbacks=callbacks,
+                openapi_extra=openapi_extra,
+                generate_unique_id_function=generate_unique_id_function,
+            )
+            return func
+
+        return decorator
+
+    def add_api_websocket_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        name: str | None = None,
+        *,
+        dependencies: Sequence[params.Depends] | None = None,
+    ) -> None:
+        current_dependencies = list(self.dependencies)
+        if dependencies:
+            current_dependencies.extend(dependencies)
+        self.routes.append(
+            APIWebSocketRoute(
+                self.prefix + path,
+                endpoint=endpoint,
+                name=name,
+                dependencies=current_dependencies,
+                dependency_overrides_provider=self.dependency_overrides_provider,
+            )
+        )
+
+    def websocket(
+        self,
+        path: str,
+        name: str | None = None,
+        *,
+        dependencies: Sequence[params.Depends] | None = None,
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        def decorator(func: DecoratedCallable) -> DecoratedCallable:
+            self.add_api_websocket_route(path, func, name=name, dependencies=dependencies)
+            return func
+
+        return decorator
+
+    def websocket_route(
+        self, path: str, name: str | None = None
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        def decorator(func: DecoratedCallable) -> DecoratedCallable:
+            self.add_websocket_route(path, func, name=name)
+            return func
+
+        return decorator
+
+    def include_router(
+        self,
+        router: APIRouter,
+        *,
+        prefix: str = "",
+        tags: list[str | Enum] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        default_response_class: type[Response] = Default(JSONResponse),
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        callbacks: list[BaseRoute] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default(generate_unique_id),
+    ) -> None:
+        assert self is not router, (
+            "Cannot include the same APIRouter instance into itself. Did you mean to include a different router?"
+        )
+        if prefix:
+            assert prefix.startswith("/"), "A path prefix must start with '/'"
+            assert not prefix.endswith("/"), (
+                "A path prefix must not end with '/', as the routes will start with '/'"
+            )
+        else:
+            for r in router.routes:
+                path = getattr(r, "path", None)
+                name = getattr(r, "name", "unknown")
+                if path is not None and not path:
+                    raise FastAPIError(f"Prefix and path cannot be both empty (path operation: {name})")
+        responses = responses or {}
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                combined_responses = {**responses, **route.responses}
+                use_response_class = get_value_or_default(
+                    route.response_class,
+                    router.default_response_class,
+                    default_response_class,
+                    self.default_response_class,
+                )
+                current_tags: list[str | Enum] = []
+                if tags:
+                    current_tags.extend(tags)
+                if route.tags:
+                    current_tags.extend(route.tags)
+                current_dependencies: list[params.Depends] = []
+                if dependencies:
+                    current_dependencies.extend(dependencies)
+                if route.dependencies:
+                    current_dependencies.extend(route.dependencies)
+                current_callbacks: list[BaseRoute] = []
+                if callbacks:
+                    current_callbacks.extend(callbacks)
+                if route.callbacks:
+                    current_callbacks.extend(route.callbacks)
+                current_uid = get_value_or_default(
+                    route.generate_unique_id_function,
+                    router.generate_unique_id_function,
+                    generate_unique_id_function,
+                    self.generate_unique_id_function,
+                )
+                self.add_api_route(
+                    prefix + route.path,
+                    route.endpoint,
+                    response_model=getattr(route, "_response_model_argument", route.response_model),
+                    status_code=route.status_code,
+                    tags=current_tags,
+                    dependencies=current_dependencies,
+                    summary=route.summary,
+                    description=route.description,
+                    response_description=route.response_description,
+                    responses=combined_responses,
+                    deprecated=route.deprecated or deprecated or self.deprecated,
+                    methods=route.methods,
+                    operation_id=route.operation_id,
+                    response_model_include=route.response_model_include,
+                    response_model_exclude=route.response_model_exclude,
+                    response_model_by_alias=route.response_model_by_alias,
+                    response_model_exclude_unset=route.response_model_exclude_unset,
+                    response_model_exclude_defaults=route.response_model_exclude_defaults,
+                    response_model_exclude_none=route.response_model_exclude_none,
+                    include_in_schema=route.include_in_schema
+                    and self.include_in_schema
+                    and include_in_schema,
+                    response_class=use_response_class,
+                    name=route.name,
+                    route_class_override=type(route),
+                    callbacks=current_callbacks,
+                    openapi_extra=route.openapi_extra,
+                    generate_unique_id_function=current_uid,
+                    strict_content_type=get_value_or_default(
+                        route.strict_content_type, router.strict_content_type, self.strict_content_type
+                    ),
+                )
+            elif isinstance(route, APIWebSocketRoute):
+                current_dependencies = []
+                if dependencies:
+                    current_dependencies.extend(dependencies)
+                if route.dependencies:
+                    current_dependencies.extend(route.dependencies)
+                self.add_api_websocket_route(
+                    prefix + route.path, route.endpoint, dependencies=current_dependencies, name=route.name
+                )
+            elif isinstance(route, _BaseHTTPRoute):
+                methods = list(route.methods or [])
+                self.add_route(
+                    prefix + route.path,
+                    route.endpoint,
+                    methods=methods,
+                    include_in_schema=route.include_in_schema,
+                    name=route.name,
+                )
+            elif isinstance(route, WebSocketRoute):
+                self.add_websocket_route(prefix + route.path, route.endpoint, name=route.name)
+            else:
+                self.routes.append(route)
+        for route in router._low_priority_routes:
+            if isinstance(route, FrontendRoute):
+                self._low_priority_routes.append(
+                    route.with_prefix(
+                        self.prefix + prefix,
+                        [*self.dependencies, *(dependencies or [])],
+                        self.dependency_overrides_provider,
+                    )
+                )
+            else:
+                self._low_priority_routes.append(route)
+        for handler in router.on_startup:
+            self.add_event_handler("startup", handler)
+        for handler in router.on_shutdown:
+            self.add_event_handler("shutdown", handler)
+        self.lifespan_context = _merge_lifespan_context(self.lifespan_context, router.lifespan_context)
+
+    def get(
+        self,
+        path: str,
+        *,
+        response_model: Any = Default(None),
+        status_code: int | None = None,
+        tags: list[str | Enum] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        response_description: str = "Successful Response",
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        deprecated: bool | None = None,
+        operation_id: str | None = None,
+        response_model_include: IncEx | None = None,
+        response_model_exclude: IncEx | None = None,
+        response_model_by_alias: bool = True,
+        response_model_exclude_unset: bool = False,
+        response_model_exclude_defaults: bool = False,
+        response_model_exclude_none: bool = False,
+        include_in_schema: bool = True,
+        response_class: type[Response] = Default(JSONResponse),
+        name: str | None = None,
+        callbacks: list[BaseRoute] | None = None,
+        openapi_extra: dict[str, Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default(generate_unique_id),
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        return self.api_route(
+            path,
+            methods=["GET"],
+            response_model=response_model,
+            status_code=status_code,
+            tags=tags,
+            dependencies=dependencies,
+            summary=summary,
+            description=description,
+            response_description=response_description,
+            responses=responses,
+            deprecated=deprecated,
+            operation_id=operation_id,
+            response_model_include=response_model_include,
+            response_model_exclude=response_model_exclude,
+            response_model_by_alias=response_model_by_alias,
+            response_model_exclude_unset=response_model_exclude_unset,
+            response_model_exclude_defaults=response_model_exclude_defaults,
+            response_model_exclude_none=response_model_exclude_none,
+            include_in_schema=include_in_schema,
+            response_class=response_class,
+            name=name,
+            callbacks=callbacks,
+            openapi_extra=openapi_extra,
+            generate_unique_id_function=generate_unique_id_function,
+        )
+
+    def put(
+        self,
+        path: str,
+        *,
+        response_model: Any = Default(None),
+        status_code: int | None = None,
+        tags: list[str | Enum] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        response_description: str = "Successful Response",
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        deprecated: bool | None = None,
+        operation_id: str | None = None,
+        response_model_include: IncEx | None = None,
+        response_model_exclude: IncEx | None = None,
+        response_model_by_alias: bool = True,
+        response_model_exclude_unset: bool = False,
+        response_model_exclude_defaults: bool = False,
+        response_model_exclude_none: bool = False,
+        include_in_schema: bool = True,
+        response_class: type[Response] = Default(JSONResponse),
+        name: str | None = None,
+        callbacks: list[BaseRoute] | None = None,
+        openapi_extra: dict[str, Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default(generate_unique_id),
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        return self.api_route(
+            path,
+            methods=["PUT"],
+            response_model=response_model,
+            status_code=status_code,
+            tags=tags,
+            dependencies=dependencies,
+            summary=summary,
+            description=description,
+            response_description=response_description,
+            responses=responses,
+            deprecated=deprecated,
+            operation_id=operation_id,
+            response_model_include=response_model_include,
+            response_model_exclude=response_model_exclude,
+            response_model_by_alias=response_model_by_alias,
+            response_model_exclude_unset=response_model_exclude_unset,
+            response_model_exclude_defaults=response_model_exclude_defaults,
+            response_model_exclude_none=response_model_exclude_none,
+            include_in_schema=include_in_schema,
+            response_class=response_class,
+            name=name,
+            callbacks=callbacks,
+            openapi_extra=openapi_extra,
+            generate_unique_id_function=generate_unique_id_function,
+        )
+
+    def post(
+        self,
+        path: str,
+        *,
+        response_model: Any = Default(None),
+        status_code: int | None = None,
+        tags: list[str | Enum] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        response_description: str = "Successful Response",
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        deprecated: bool | None = None,
+        operation_id: str | None = None,
+        response_model_include: IncEx | None = None,
+        response_model_exclude: IncEx | None = None,
+        response_model_by_alias: bool = True,
+        response_model_exclude_unset: bool = False,
+        response_model_exclude_defaults: bool = False,
+        response_model_exclude_none: bool = False,
+        include_in_schema: bool = True,
+        response_class: type[Response] = Default(JSONResponse),
+        name: str | None = None,
+        callbacks: list[BaseRoute] | None = None,
+        openapi_extra: dict[str, Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default(generate_unique_id),
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        return self.api_route(
+            path,
+            methods=["POST"],
+            response_model=response_model,
+            status_code=status_code,
+            tags=tags,
+            dependencies=dependencies,
+            summary=summary,
+            description=description,
+            response_description=response_description,
+            responses=responses,
+            deprecated=deprecated,
+            operation_id=operation_id,
+            response_model_include=response_model_include,
+            response_model_exclude=response_model_exclude,
+            response_model_by_alias=response_model_by_alias,
+            response_model_exclude_unset=response_model_exclude_unset,
+            response_model_exclude_defaults=response_model_exclude_defaults,
+            response_model_exclude_none=response_model_exclude_none,
+            include_in_schema=include_in_schema,
+            response_class=response_class,
+            name=name,
+            callbacks=callbacks,
+            openapi_extra=openapi_extra,
+            generate_unique_id_function=generate_unique_id_function,
+        )
+
+    def delete(
+        self,
+        path: str,
+        *,
+        response_model: Any = Default(None),
+        status_code: int | None = None,
+        tags: list[str | Enum] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        response_description: str = "Successful Response",
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        deprecated: bool | None = None,
+        operation_id: str | None = None,
+        response_model_include: IncEx | None = None,
+        response_model_exclude: IncEx | None = None,
+        response_model_by_alias: bool = True,
+        response_model_exclude_unset: bool = False,
+        response_model_exclude_defaults: bool = False,
+        response_model_exclude_none: bool = False,
+        include_in_schema: bool = True,
+        response_class: type[Response] = Default(JSONResponse),
+        name: str | None = None,
+        callbacks: list[BaseRoute] | None = None,
+        openapi_extra: dict[str, Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default(generate_unique_id),
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        return self.api_route(
+            path,
+            methods=["DELETE"],
+            response_model=response_model,
+            status_code=status_code,
+            tags=tags,
+            dependencies=dependencies,
+            summary=summary,
+            description=description,
+            response_description=response_description,
+            responses=responses,
+            deprecated=deprecated,
+            operation_id=operation_id,
+            response_model_include=response_model_include,
+            response_model_exclude=response_model_exclude,
+            response_model_by_alias=response_model_by_alias,
+            response_model_exclude_unset=response_model_exclude_unset,
+            response_model_exclude_defaults=response_model_exclude_defaults,
+            response_model_exclude_none=response_model_exclude_none,
+            include_in_schema=include_in_schema,
+            response_class=response_class,
+            name=name,
+            callbacks=callbacks,
+            openapi_extra=openapi_extra,
+            generate_unique_id_function=generate_unique_id_function,
+        )
+
+    def options(
+        self,
+        path: str,
+        *,
+        response_model: Any = Default(None),
+        status_code: int | None = None,
+        tags: list[str | Enum] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        response_description: str = "Successful Response",
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        deprecated: bool | None = None,
+        operation_id: str | None = None,
+        response_model_include: IncEx | None = None,
+        response_model_exclude: IncEx | None = None,
+        response_model_by_alias: bool = True,
+        response_model_exclude_unset: bool = False,
+        response_model_exclude_defaults: bool = False,
+        response_model_exclude_none: bool = False,
+        include_in_schema: bool = True,
+        response_class: type[Response] = Default(JSONResponse),
+        name: str | None = None,
+        callbacks: list[BaseRoute] | None = None,
+        openapi_extra: dict[str, Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default(generate_unique_id),
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        return self.api_route(
+            path,
+            methods=["OPTIONS"],
+            response_model=response_model,
+            status_code=status_code,
+            tags=tags,
+            dependencies=dependencies,
+            summary=summary,
+            description=description,
+            response_description=response_description,
+            responses=responses,
+            deprecated=deprecated,
+            operation_id=operation_id,
+            response_model_include=response_model_include,
+            response_model_exclude=response_model_exclude,
+            response_model_by_alias=response_model_by_alias,
+            response_model_exclude_unset=response_model_exclude_unset,
+            response_model_exclude_defaults=response_model_exclude_defaults,
+            response_model_exclude_none=response_model_exclude_none,
+            include_in_schema=include_in_schema,
+            response_class=response_class,
+            name=name,
+            callbacks=callbacks,
+            openapi_extra=openapi_extra,
+            generate_unique_id_function=generate_unique_id_function,
+        )
+
+    def head(
+        self,
+        path: str,
+        *,
+        response_model: Any = Default(None),
+        status_code: int | None = None,
+        tags: list[str | Enum] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        response_description: str = "Successful Response",
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        deprecated: bool | None = None,
+        operation_id: str | None = None,
+        response_model_include: IncEx | None = None,
+        response_model_exclude: IncEx | None = None,
+        response_model_by_alias: bool = True,
+        response_model_exclude_unset: bool = False,
+        response_model_exclude_defaults: bool = False,
+        response_model_exclude_none: bool = False,
+        include_in_schema: bool = True,
+        response_class: type[Response] = Default(JSONResponse),
+        name: str | None = None,
+        callbacks: list[BaseRoute] | None = None,
+        openapi_extra: dict[str, Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default(generate_unique_id),
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        return self.api_route(
+            path,
+            methods=["HEAD"],
+            response_model=response_model,
+            status_code=status_code,
+            tags=tags,
+            dependencies=dependencies,
+            summary=summary,
+            description=description,
+            response_description=response_description,
+            responses=responses,
+            deprecated=deprecated,
+            operation_id=operation_id,
+            response_model_include=response_model_include,
+            response_model_exclude=response_model_exclude,
+            response_model_by_alias=response_model_by_alias,
+            response_model_exclude_unset=response_model_exclude_unset,
+            response_model_exclude_defaults=response_model_exclude_defaults,
+            response_model_exclude_none=response_model_exclude_none,
+            include_in_schema=include_in_schema,
+            response_class=response_class,
+            name=name,
+            callbacks=callbacks,
+            openapi_extra=openapi_extra,
+            generate_unique_id_function=generate_unique_id_function,
+        )
+
+    def patch(
+        self,
+        path: str,
+        *,
+        response_model: Any = Default(None),
+        status_code: int | None = None,
+        tags: list[str | Enum] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        response_description: str = "Successful Response",
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        deprecated: bool | None = None,
+        operation_id: str | None = None,
+        response_model_include: IncEx | None = None,
+        response_model_exclude: IncEx | None = None,
+        response_model_by_alias: bool = True,
+        response_model_exclude_unset: bool = False,
+        response_model_exclude_defaults: bool = False,
+        response_model_exclude_none: bool = False,
+        include_in_schema: bool = True,
+        response_class: type[Response] = Default(JSONResponse),
+        name: str | None = None,
+        callbacks: list[BaseRoute] | None = None,
+        openapi_extra: dict[str, Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default(generate_unique_id),
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        return self.api_route(
+            path,
+            methods=["PATCH"],
+            response_model=response_model,
+            status_code=status_code,
+            tags=tags,
+            dependencies=dependencies,
+            summary=summary,
+            description=description,
+            response_description=response_description,
+            responses=responses,
+            deprecated=deprecated,
+            operation_id=operation_id,
+            response_model_include=response_model_include,
+            response_model_exclude=response_model_exclude,
+            response_model_by_alias=response_model_by_alias,
+            response_model_exclude_unset=response_model_exclude_unset,
+            response_model_exclude_defaults=response_model_exclude_defaults,
+            response_model_exclude_none=response_model_exclude_none,
+            include_in_schema=include_in_schema,
+            response_class=response_class,
+            name=name,
+            callbacks=callbacks,
+            openapi_extra=openapi_extra,
+            generate_unique_id_function=generate_unique_id_function,
+        )
+
+    def trace(
+        self,
+        path: str,
+        *,
+        response_model: Any = Default(None),
+        status_code: int | None = None,
+        tags: list[str | Enum] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        response_description: str = "Successful Response",
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        deprecated: bool | None = None,
+        operation_id: str | None = None,
+        response_model_include: IncEx | None = None,
+        response_model_exclude: IncEx | None = None,
+        response_model_by_alias: bool = True,
+        response_model_exclude_unset: bool = False,
+        response_model_exclude_defaults: bool = False,
+        response_model_exclude_none: bool = False,
+        include_in_schema: bool = True,
+        response_class: type[Response] = Default(JSONResponse),
+        name: str | None = None,
+        callbacks: list[BaseRoute] | None = None,
+        openapi_extra: dict[str, Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default(generate_unique_id),
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        return self.api_route(
+            path,
+            methods=["TRACE"],
+            response_model=response_model,
+            status_code=status_code,
+            tags=tags,
+            dependencies=dependencies,
+            summary=summary,
+            description=description,
+            response_description=response_description,
+            responses=responses,
+            deprecated=deprecated,
+            operation_id=operation_id,
+            response_model_include=response_model_include,
+            response_model_exclude=response_model_exclude,
+            response_model_by_alias=response_model_by_alias,
+            response_model_exclude_unset=response_model_exclude_unset,
+            response_model_exclude_defaults=response_model_exclude_defaults,
+            response_model_exclude_none=response_model_exclude_none,
+            include_in_schema=include_in_schema,
+            response_class=response_class,
+            name=name,
+            callbacks=callbacks,
+            openapi_extra=openapi_extra,
+            generate_unique_id_function=generate_unique_id_function,
+        )
