@@ -1,20 +1,23 @@
 """Dependency analysis and the compiled call plan, driven without the HTTP layer."""
 
-
 import asyncio
 from typing import Annotated, Any
-
-from pydantic import BaseModel
 
 from fasterapi.datastructures import Headers, QueryParams
 from fasterapi.dependencies.utils import compile_plan, get_dependant, run_plan
 from fasterapi.param_functions import Body, Depends, Header, Query
+from pydantic import BaseModel
 
 
 class _Conn:
     """The attributes of a connection that the plan reads."""
 
-    def __init__(self, query: str = "", headers: dict[str, str] | None = None, path_params: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        query: str = "",
+        headers: dict[str, str] | None = None,
+        path_params: dict[str, Any] | None = None,
+    ):
         self.scope: dict[str, Any] = {"path_params": path_params or {}}
         self.query_params = QueryParams(query)
         self.headers = Headers(headers=headers or {})
@@ -55,7 +58,9 @@ def test_missing_and_invalid_errors_shape() -> None:
         },
     ]
     solved = _solve(lambda n=Query(): None)
-    assert solved.errors == [{"type": "missing", "loc": ("query", "n"), "msg": "Field required", "input": None}]
+    assert solved.errors == [
+        {"type": "missing", "loc": ("query", "n"), "msg": "Field required", "input": None}
+    ]
 
 
 def test_header_underscore_conversion_and_lists() -> None:

@@ -7,9 +7,8 @@ import uuid
 from decimal import Decimal
 from pathlib import PurePosixPath
 
-from pydantic import BaseModel, Field
-
 from fasterapi.encoders import jsonable_encoder
+from pydantic import BaseModel, Field
 
 
 class Color(enum.Enum):

@@ -87,9 +87,9 @@ class FrontendStaticFiles(StaticFiles):
             )
         super().__init__(directory=directory, html=True, check_dir=check_dir, follow_symlink=False)
         if check_dir and fallback in {"index.html", "404.html"}:
-            _, stat_result = self.lookup_path(fallback)  # type: ignore[arg-type]
+            _, stat_result = self.lookup_path(fallback)
             if stat_result is None or not stat.S_ISREG(stat_result.st_mode):
-                raise RuntimeError(self._missing_fallback(fallback))  # type: ignore[arg-type]
+                raise RuntimeError(self._missing_fallback(fallback))
 
     def _missing_fallback(self, fallback: str) -> str:
         resolved = os.path.realpath(os.fspath(self.directory or ""))

@@ -14,7 +14,7 @@ from fasterapi.openapi.models import Example
 from fasterapi.params import _EXAMPLE_DEPRECATION, _REGEX_DEPRECATION
 
 
-def Path(  # noqa: N802
+def Path(
     default: Any = ...,
     *,
     default_factory: Callable[[], Any] | None = _Unset,
@@ -79,7 +79,7 @@ def Path(  # noqa: N802
     )
 
 
-def Query(  # noqa: N802
+def Query(
     default: Any = Undefined,
     *,
     default_factory: Callable[[], Any] | None = _Unset,
@@ -144,7 +144,7 @@ def Query(  # noqa: N802
     )
 
 
-def Header(  # noqa: N802
+def Header(
     default: Any = Undefined,
     *,
     default_factory: Callable[[], Any] | None = _Unset,
@@ -211,7 +211,7 @@ def Header(  # noqa: N802
     )
 
 
-def Cookie(  # noqa: N802
+def Cookie(
     default: Any = Undefined,
     *,
     default_factory: Callable[[], Any] | None = _Unset,
@@ -276,7 +276,7 @@ def Cookie(  # noqa: N802
     )
 
 
-def Body(  # noqa: N802
+def Body(
     default: Any = Undefined,
     *,
     default_factory: Callable[[], Any] | None = _Unset,
@@ -345,7 +345,7 @@ def Body(  # noqa: N802
     )
 
 
-def Form(  # noqa: N802
+def Form(
     default: Any = Undefined,
     *,
     default_factory: Callable[[], Any] | None = _Unset,
@@ -412,7 +412,7 @@ def Form(  # noqa: N802
     )
 
 
-def File(  # noqa: N802
+def File(
     default: Any = Undefined,
     *,
     default_factory: Callable[[], Any] | None = _Unset,
@@ -479,7 +479,7 @@ def File(  # noqa: N802
     )
 
 
-def Depends(  # noqa: N802
+def Depends(
     dependency: Callable[..., Any] | None = None,
     *,
     use_cache: bool = True,
@@ -488,7 +488,7 @@ def Depends(  # noqa: N802
     return params.Depends(dependency=dependency, use_cache=use_cache, scope=scope)
 
 
-def Security(  # noqa: N802
+def Security(
     dependency: Callable[..., Any] | None = None,
     *,
     scopes: Sequence[str] | None = None,

@@ -13,6 +13,7 @@ from pydantic.fields import FieldInfo
 from typing_extensions import deprecated
 
 from fasterapi._compat import Undefined, _Unset
+from fasterapi.exceptions import FastAPIDeprecationWarning
 from fasterapi.openapi.models import Example
 
 _REGEX_DEPRECATION = "Deprecated in FastAPI 0.100.0 and Pydantic v2, use `pattern` instead."
@@ -20,18 +21,6 @@ _EXAMPLE_DEPRECATION = (
     "Deprecated in OpenAPI 3.1.0 that now uses JSON Schema 2020-12, "
     "although still supported. Use examples instead."
 )
-
-
-class FasterAPIDeprecationWarning(UserWarning):
-    """Use of a deprecated parameter-declaration feature."""
-
-
-def _deprecation_category() -> type[Warning]:
-    try:
-        from fasterapi.exceptions import FastAPIDeprecationWarning  # type: ignore[attr-defined]
-    except ImportError:  # pragma: no cover
-        return FasterAPIDeprecationWarning
-    return FastAPIDeprecationWarning  # type: ignore[no-any-return]
 
 
 class ParamTypes(Enum):
@@ -76,13 +65,13 @@ def _field_kwargs(
     if example is not _Unset:
         warnings.warn(
             "`example` has been deprecated, please use `examples` instead",
-            category=_deprecation_category(),
+            category=FastAPIDeprecationWarning,
             stacklevel=5,
         )
     if regex is not None:
         warnings.warn(
             "`regex` has been deprecated, please use `pattern` instead",
-            category=_deprecation_category(),
+            category=FastAPIDeprecationWarning,
             stacklevel=5,
         )
     if serialization_alias in (_Unset, None) and isinstance(alias, str):

@@ -11,6 +11,7 @@ from pydantic.fields import FieldInfo
 
 from fasterapi._compat import ModelField, PydanticSchemaGenerationError, Undefined
 from fasterapi.datastructures import DefaultPlaceholder, DefaultType
+from fasterapi.exceptions import FastAPIError, PydanticV1NotSupportedError
 
 if TYPE_CHECKING:  # pragma: no cover
     from fasterapi.routing import APIRoute
@@ -71,7 +72,7 @@ def _is_pydantic_v1(annotation: Any) -> bool:
     return False
 
 
-def create_model_field(
+def create_model_field(  # noqa: PLR0917  (FastAPI's signature, called positionally)
     name: str,
     type_: Any,
     default: Any | None = Undefined,
@@ -79,11 +80,10 @@ def create_model_field(
     alias: str | None = None,
     mode: Literal["validation", "serialization"] = "validation",
 ) -> ModelField:
-    from fasterapi.exceptions import FastAPIError, PydanticV1NotSupportedError
-
     if _is_pydantic_v1(type_):
         raise PydanticV1NotSupportedError(
-            f"pydantic.v1 models are no longer supported by FastAPI. Please update the response model {type_!r}."
+            "pydantic.v1 models are no longer supported by FastAPI. "
+            f"Please update the response model {type_!r}."
         )
     field_info = field_info or FieldInfo(annotation=type_, default=default, alias=alias)
     try:
@@ -95,12 +95,12 @@ def create_model_field(
 def generate_unique_id(route: APIRoute) -> str:
     operation_id = re.sub(r"\W", "_", f"{route.name}{route.path_format}")
     assert route.methods
-    return f"{operation_id}_{list(route.methods)[0].lower()}"
+    return f"{operation_id}_{next(iter(route.methods)).lower()}"
 
 
 def deep_dict_update(main_dict: dict[Any, Any], update_dict: dict[Any, Any]) -> None:
     for key, value in update_dict.items():
-        current = main_dict.get(key, None) if key in main_dict else None
+        current = main_dict.get(key) if key in main_dict else None
         if key in main_dict and isinstance(current, dict) and isinstance(value, dict):
             deep_dict_update(current, value)
         elif key in main_dict and isinstance(current, list) and isinstance(value, list):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal
 
-from pydantic import AnyUrl, BaseModel, Field
+from pydantic import AnyUrl, BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict
 from typing_extensions import deprecated as typing_deprecated
 
@@ -15,7 +15,7 @@ try:
     assert email_validator
     from pydantic import EmailStr
 except ImportError:  # pragma: no cover
-    EmailStr = str  # type: ignore[misc,assignment]
+    EmailStr = str  # type: ignore[misc]
 
 
 class BaseModelWithConfig(BaseModel):
@@ -96,20 +96,20 @@ class Schema(BaseModelWithConfig):
     allOf: list[SchemaOrBool] | None = None
     anyOf: list[SchemaOrBool] | None = None
     oneOf: list[SchemaOrBool] | None = None
-    not_: Optional[SchemaOrBool] = Field(default=None, alias="not")
-    if_: Optional[SchemaOrBool] = Field(default=None, alias="if")
-    then: Optional[SchemaOrBool] = None
-    else_: Optional[SchemaOrBool] = Field(default=None, alias="else")
+    not_: SchemaOrBool | None = Field(default=None, alias="not")
+    if_: SchemaOrBool | None = Field(default=None, alias="if")
+    then: SchemaOrBool | None = None
+    else_: SchemaOrBool | None = Field(default=None, alias="else")
     dependentSchemas: dict[str, SchemaOrBool] | None = None
     prefixItems: list[SchemaOrBool] | None = None
-    items: Optional[SchemaOrBool] = None
-    contains: Optional[SchemaOrBool] = None
+    items: SchemaOrBool | None = None
+    contains: SchemaOrBool | None = None
     properties: dict[str, SchemaOrBool] | None = None
     patternProperties: dict[str, SchemaOrBool] | None = None
-    additionalProperties: Optional[SchemaOrBool] = None
-    propertyNames: Optional[SchemaOrBool] = None
-    unevaluatedItems: Optional[SchemaOrBool] = None
-    unevaluatedProperties: Optional[SchemaOrBool] = None
+    additionalProperties: SchemaOrBool | None = None
+    propertyNames: SchemaOrBool | None = None
+    unevaluatedItems: SchemaOrBool | None = None
+    unevaluatedProperties: SchemaOrBool | None = None
     # structural validation
     type: SchemaType | list[SchemaType] | None = None
     enum: list[Any] | None = None
@@ -135,7 +135,7 @@ class Schema(BaseModelWithConfig):
     format: str | None = None
     contentEncoding: str | None = None
     contentMediaType: str | None = None
-    contentSchema: Optional[SchemaOrBool] = None
+    contentSchema: SchemaOrBool | None = None
     title: str | None = None
     description: str | None = None
     default: Any | None = None
@@ -153,7 +153,7 @@ class Schema(BaseModelWithConfig):
     ] = None
 
 
-SchemaOrBool = Union[Schema, bool]
+SchemaOrBool = Schema | bool
 
 
 class Example(TypedDict, total=False):
@@ -161,7 +161,7 @@ class Example(TypedDict, total=False):
     description: str | None
     value: Any | None
     externalValue: AnyUrl | None
-    __pydantic_config__ = {"extra": "allow"}  # type: ignore[misc]
+    __pydantic_config__ = ConfigDict(extra="allow")  # type: ignore[misc]
 
 
 class ParameterInType(Enum):
@@ -173,7 +173,7 @@ class ParameterInType(Enum):
 
 class Encoding(BaseModelWithConfig):
     contentType: str | None = None
-    headers: dict[str, Union[Header, Reference]] | None = None
+    headers: dict[str, Header | Reference] | None = None
     style: str | None = None
     explode: bool | None = None
     allowReserved: bool | None = None

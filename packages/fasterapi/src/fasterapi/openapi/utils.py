@@ -35,6 +35,7 @@ from fasterapi.openapi.constants import METHODS_WITH_BODY, REF_PREFIX
 from fasterapi.openapi.models import OpenAPI
 from fasterapi.params import Body, ParamTypes
 from fasterapi.responses import JSONResponse, Response
+from fasterapi.routing import APIRoute
 from fasterapi.utils import deep_dict_update, is_body_allowed_for_status_code
 
 validation_error_definition = {
@@ -87,7 +88,7 @@ _SSE_EVENT_SCHEMA: dict[str, Any] = {
 
 
 class _DependencyData:
-    __slots__ = ("path_params", "query_params", "header_params", "cookie_params", "security_dependencies")
+    __slots__ = ("cookie_params", "header_params", "path_params", "query_params", "security_dependencies")
 
     def __init__(self) -> None:
         self.path_params: list[ModelField] = []
@@ -295,8 +296,6 @@ def get_openapi_path(
                 operation["requestBody"] = request_body
         if route.callbacks:
             callbacks = {}
-            from fasterapi.routing import APIRoute
-
             for callback in route.callbacks:
                 if isinstance(callback, APIRoute):
                     cb_path, _, _ = get_openapi_path(
@@ -398,8 +397,6 @@ def get_openapi_path(
 
 
 def _api_routes(routes: Sequence[Any]) -> list[Any]:
-    from fasterapi.routing import APIRoute
-
     return [r for r in routes if isinstance(r, APIRoute)]
 
 

@@ -105,7 +105,7 @@ class HTTPBearer(HTTPBase):
     def __init__(
         self,
         *,
-        bearerFormat: str | None = None,  # noqa: N803
+        bearerFormat: str | None = None,
         scheme_name: str | None = None,
         description: str | None = None,
         auto_error: bool = True,

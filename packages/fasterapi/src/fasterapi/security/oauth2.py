@@ -35,7 +35,7 @@ class OAuth2PasswordRequestForm:
 class OAuth2PasswordRequestFormStrict(OAuth2PasswordRequestForm):
     """Like OAuth2PasswordRequestForm, with `grant_type` required."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0917  (FastAPI's signature: callers pass these positionally)
         self,
         grant_type: Annotated[str, Form(pattern="^password$")],
         username: Annotated[str, Form()],
@@ -73,7 +73,7 @@ class OAuth2(SecurityBase):
         )
 
     async def __call__(self, request: HTTPConnection) -> str | None:
-        authorization = request.headers.get("Authorization")
+        authorization: str | None = request.headers.get("Authorization")
         if not authorization:
             if self.auto_error:
                 raise self.make_not_authenticated_error()
@@ -93,14 +93,14 @@ class OAuth2(SecurityBase):
 class OAuth2PasswordBearer(OAuth2):
     """OAuth2 password flow: reads a bearer token from the `Authorization` header."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0917  (FastAPI's signature: callers pass these positionally)
         self,
-        tokenUrl: str,  # noqa: N803
+        tokenUrl: str,
         scheme_name: str | None = None,
         scopes: dict[str, str] | None = None,
         description: str | None = None,
         auto_error: bool = True,
-        refreshUrl: str | None = None,  # noqa: N803
+        refreshUrl: str | None = None,
     ) -> None:
         flows = OAuthFlowsModel(
             password=cast(Any, {"tokenUrl": tokenUrl, "refreshUrl": refreshUrl, "scopes": scopes or {}})
@@ -114,11 +114,11 @@ class OAuth2PasswordBearer(OAuth2):
 class OAuth2AuthorizationCodeBearer(OAuth2):
     """OAuth2 authorization code flow: reads a bearer token from the `Authorization` header."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0917  (FastAPI's signature: callers pass these positionally)
         self,
-        authorizationUrl: str,  # noqa: N803
-        tokenUrl: str,  # noqa: N803
-        refreshUrl: str | None = None,  # noqa: N803
+        authorizationUrl: str,
+        tokenUrl: str,
+        refreshUrl: str | None = None,
         scheme_name: str | None = None,
         scopes: dict[str, str] | None = None,
         description: str | None = None,

@@ -12,7 +12,7 @@ class OpenIdConnect(SecurityBase):
     def __init__(
         self,
         *,
-        openIdConnectUrl: str,  # noqa: N803
+        openIdConnectUrl: str,
         scheme_name: str | None = None,
         description: str | None = None,
         auto_error: bool = True,
@@ -27,7 +27,7 @@ class OpenIdConnect(SecurityBase):
         )
 
     async def __call__(self, request: HTTPConnection) -> str | None:
-        authorization = request.headers.get("Authorization")
+        authorization: str | None = request.headers.get("Authorization")
         if not authorization:
             if self.auto_error:
                 raise self.make_not_authenticated_error()
