@@ -44,6 +44,7 @@ SUITE_NEEDS = (
     "pwdlib",
     "pydantic_settings",
     "sqlmodel",
+    "uvicorn",
 )
 
 
