@@ -7,7 +7,7 @@ import types
 import typing
 import warnings
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from copy import copy
 from dataclasses import is_dataclass
 from enum import Enum
@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, TypeGuard, TypeVar, Union, cast, get
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 from pydantic import PydanticSchemaGenerationError as PydanticSchemaGenerationError
+from pydantic._internal._mock_val_ser import MockValSer
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import GenerateJsonSchema as _PydanticGenerateJsonSchema
 from pydantic.json_schema import JsonSchemaValue
@@ -248,7 +249,16 @@ def _build_adapter(field_info: FieldInfo, config: ConfigDict | None) -> TypeAdap
 class ModelField:
     """One declared value (parameter, body, response) with its pydantic validator/serializer."""
 
-    __slots__ = ("field_info", "name", "mode", "config", "_type_adapter", "_validate_python", "__weakref__")
+    __slots__ = (
+        "field_info",
+        "name",
+        "mode",
+        "config",
+        "_type_adapter",
+        "_validate_python",
+        "_to_json",
+        "__weakref__",
+    )
 
     def __init__(
         self,
@@ -261,8 +271,16 @@ class ModelField:
         self.name = name
         self.mode = mode
         self.config = config
-        self._type_adapter: TypeAdapter[Any] = _build_adapter(field_info, config)
-        self._validate_python = self._type_adapter.validate_python
+        adapter = self._type_adapter = _build_adapter(field_info, config)
+        # The core validator and serializer themselves, when built (one Python call less per
+        # use); a deferred one (forward references) goes through the adapter, which builds it.
+        validator, serializer = adapter.validator, adapter.serializer
+        self._validate_python: Callable[..., Any] = (
+            adapter.validate_python if isinstance(validator, MockValSer) else validator.validate_python
+        )
+        self._to_json: Callable[..., bytes] | None = (
+            None if isinstance(serializer, MockValSer) else serializer.to_json
+        )
 
     @property
     def alias(self) -> str:
@@ -341,6 +359,17 @@ class ModelField:
         exclude_defaults: bool = False,
         exclude_none: bool = False,
     ) -> bytes:
+        to_json = self._to_json
+        if to_json is not None:
+            return to_json(
+                value,
+                include=include,
+                exclude=exclude,
+                by_alias=by_alias,
+                exclude_unset=exclude_unset,
+                exclude_defaults=exclude_defaults,
+                exclude_none=exclude_none,
+            )
         return self._type_adapter.dump_json(
             value,
             include=include,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from contextlib import AsyncExitStack
 from enum import Enum
 from typing import Any, Literal, TypeVar
 
@@ -14,7 +15,10 @@ from typing_extensions import deprecated
 from fasterapi import params, routing
 from fasterapi._app_base import ASGIApplicationBase
 from fasterapi._compat import IncEx
+from fasterapi._routing_base import Route as _BaseRoute
+from fasterapi._routing_base import Router as _BaseRouter
 from fasterapi.datastructures import Default, DefaultPlaceholder, State
+from fasterapi.dependencies.utils import SolvePlan
 from fasterapi.exception_handlers import (
     http_exception_handler,
     request_validation_exception_handler,
@@ -29,7 +33,8 @@ from fasterapi.exceptions import (
 from fasterapi.middleware import Middleware
 from fasterapi.middleware.asyncexitstack import AsyncExitStackMiddleware
 from fasterapi.middleware.errors import ServerErrorMiddleware
-from fasterapi.middleware.exceptions import ExceptionMiddleware
+from fasterapi.middleware.exceptions import HANDLERS_SCOPE_KEY, ExceptionMiddleware
+from fasterapi.middleware.exceptions import _handle as _handle_exception
 from fasterapi.openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
@@ -41,10 +46,106 @@ from fasterapi.requests import Request
 from fasterapi.responses import HTMLResponse, JSONResponse, Response
 from fasterapi.routing import APIRoute, BaseRoute
 from fasterapi.staticfiles import StaticFiles
-from fasterapi.types import ASGIApp, DecoratedCallable, ExceptionHandler, Lifespan, Receive, Scope, Send
+from fasterapi.types import (
+    ASGIApp,
+    DecoratedCallable,
+    ExceptionHandler,
+    Lifespan,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
 from fasterapi.utils import generate_unique_id
 
 __all__ = ["FastAPI"]
+
+
+class _FastLayers:
+    """The default middleware stack, as `_serve` runs it."""
+
+    __slots__ = ("exceptions", "handlers", "server_error", "stack_name")
+
+    def __init__(
+        self, server_error: ServerErrorMiddleware, exceptions: ExceptionMiddleware, stack_name: str
+    ) -> None:
+        self.server_error = server_error
+        self.exceptions = exceptions
+        self.handlers = exceptions.scope_handlers
+        self.stack_name = stack_name
+
+
+async def _serve(  # noqa: PLR0917
+    layers: _FastLayers,
+    handle: Callable[[Request, SolvePlan], Coroutine[Any, Any, Response]],
+    plan: SolvePlan,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+) -> None:
+    """ServerErrorMiddleware, ExceptionMiddleware, AsyncExitStackMiddleware and an APIRoute's
+    app, in one coroutine: the same scope keys, the same handlers with the same arguments, and
+    one "response started" flag standing for the three that the layers' send wrappers keep
+    (every message goes through all of them, so they agree)."""
+    started = False
+
+    async def tracking_send(message: Message) -> None:
+        nonlocal started
+        if message["type"] == "http.response.start":
+            started = True
+        await send(message)
+
+    handlers = layers.handlers
+    try:
+        scope[HANDLERS_SCOPE_KEY] = handlers
+        try:
+            exit_stack = AsyncExitStack()
+            scope[layers.stack_name] = exit_stack
+            try:
+                request = Request(scope, receive, send)
+                try:
+                    response = await handle(request, plan)
+                    if type(response).__call__ is Response.__call__:
+                        started = True
+                        await send(
+                            {
+                                "type": "http.response.start",
+                                "status": response.status_code,
+                                "headers": response.raw_headers,
+                            }
+                        )
+                        await send({"type": "http.response.body", "body": response.body})
+                        if response.background is not None:
+                            await response.background()
+                    else:
+                        await response(scope, receive, tracking_send)
+                except Exception as exc:
+                    await _handle_exception(
+                        exc, request, handlers[0], handlers[1], started, scope, receive, tracking_send
+                    )
+            except BaseException as exc:
+                if exit_stack._exit_callbacks and await exit_stack.__aexit__(  # type: ignore[attr-defined]
+                    type(exc), exc, exc.__traceback__
+                ):
+                    return
+                raise
+            if exit_stack._exit_callbacks:  # type: ignore[attr-defined]
+                await exit_stack.aclose()
+        except Exception as exc:
+            await _handle_exception(
+                exc,
+                Request(scope, receive, tracking_send),
+                handlers[0],
+                handlers[1],
+                started,
+                scope,
+                receive,
+                tracking_send,
+            )
+    except Exception as exc:
+        await layers.server_error.respond(exc, scope, receive, send, started)
+        raise exc
+
 
 AppType = TypeVar("AppType", bound="FastAPI")
 
@@ -168,6 +269,8 @@ class FastAPI(ASGIApplicationBase):
         )
         self.docs_assets_path = docs_assets_path
         self.docs_assets_url = docs_assets_url
+        self._fast_stack: ASGIApp | None = None  # the stack `_fast` was computed for
+        self._fast: _FastLayers | None = None
         self.setup()
 
     # ---- the middleware stack
@@ -194,13 +297,69 @@ class FastAPI(ASGIApplicationBase):
             app = cls(app, *args, **kwargs)
         return app
 
+    def _fast_layers(self, stack: ASGIApp) -> _FastLayers | None:
+        """The layers of `stack` when it is the default one (no user middleware, the stock
+        classes around a stock router): the fast path of `__call__` runs them inline."""
+        router = self.router
+        if type(stack) is not ServerErrorMiddleware:
+            return None
+        exc_mw = stack.app
+        if type(exc_mw) is not ExceptionMiddleware:
+            return None
+        exit_mw = exc_mw.app
+        if type(exit_mw) is not AsyncExitStackMiddleware or exit_mw.app is not router:
+            return None
+        cls = type(router)
+        if (
+            not isinstance(router, _BaseRouter)
+            or cls.__call__ is not _BaseRouter.__call__
+            or cls.app is not _BaseRouter.app
+            or cls._match is not _BaseRouter._match
+            or getattr(router.middleware_stack, "__func__", None) is not _BaseRouter.app
+        ):
+            return None
+        return _FastLayers(stack, exc_mw, exit_mw.context_name)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.root_path:
             scope["root_path"] = self.root_path
         scope["app"] = self
         stack = self.middleware_stack
-        if stack is None:
-            stack = self.middleware_stack = self.build_middleware_stack()
+        if stack is None or stack is not self._fast_stack:
+            if stack is None:
+                stack = self.middleware_stack = self.build_middleware_stack()
+            self._fast_stack = stack
+            self._fast = self._fast_layers(stack)
+        fast = self._fast
+        if fast is not None and scope["type"] == "http":
+            # The default stack with a stock router: find the route here, and when it is a
+            # path operation with nothing to set up per request (no dependency with yield, no
+            # form), run ServerErrorMiddleware, ExceptionMiddleware, AsyncExitStackMiddleware,
+            # the router and the route in this one coroutine, exactly as the layers would.
+            router = self.router
+            if "router" not in scope:
+                scope["router"] = router
+            try:
+                found = router._match(scope)
+            except Exception:
+                found = None  # the layers raise it again, where it is handled
+            if found:
+                route, child_scope = found  # type: ignore[misc]
+                if (
+                    type(route).handle is _BaseRoute.handle
+                    and isinstance(route, APIRoute)
+                    and route.app is route._fast_app
+                    and route._fast_handle is not None
+                    and not route._is_form
+                    and not route.is_sse_stream
+                    and (not route.methods or scope["method"] in route.methods)
+                ):
+                    plan = route._current_plan()
+                    if not plan.needs_stack:
+                        scope["route"] = route
+                        scope.update(child_scope)
+                        await _serve(fast, route._fast_handle, plan, scope, receive, send)
+                        return
         await stack(scope, receive, send)
 
     # ---- OpenAPI and the docs pages

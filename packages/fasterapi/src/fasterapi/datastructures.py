@@ -443,6 +443,21 @@ class MultiDict(ImmutableMultiDict[Any, Any]):
         self._dict.update(value)
 
 
+def _parse_query(query: str) -> list[tuple[str, str]]:
+    """`parse_qsl(query, keep_blank_values=True)`: without a "%" or a "+" nothing is unquoted,
+    and the split alone gives the same pairs."""
+    if not query:
+        return []
+    if "%" in query or "+" in query:
+        return parse_qsl(query, keep_blank_values=True)
+    items: list[tuple[str, str]] = []
+    for part in query.split("&"):
+        if part:
+            key, _, val = part.partition("=")
+            items.append((key, val))
+    return items
+
+
 class QueryParams(ImmutableMultiDict[str, str]):
     """The parameters of a query string, as an immutable multidict of strings."""
 
@@ -453,6 +468,12 @@ class QueryParams(ImmutableMultiDict[str, str]):
     ) -> None:
         assert len(args) < 2, "Too many arguments."
         value = args[0] if args else []
+        if not kwargs and type(value) is bytes:
+            # A query string from the scope, the common case: parsed directly.
+            items = _parse_query(value.decode("latin-1"))
+            self._list = items
+            self._dict = dict(items)
+            return
         if isinstance(value, str):
             super().__init__(parse_qsl(value, keep_blank_values=True), **kwargs)
         elif isinstance(value, bytes):

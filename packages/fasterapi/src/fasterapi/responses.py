@@ -72,14 +72,23 @@ class Response:
 
     def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
         if headers is None:
-            raw_headers: list[tuple[bytes, bytes]] = []
-            populate_content_length = True
-            populate_content_type = True
-        else:
-            raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-            keys = [h[0] for h in raw_headers]
-            populate_content_length = b"content-length" not in keys
-            populate_content_type = b"content-type" not in keys
+            # The common case, without the generic bookkeeping below (same headers, same order).
+            body = getattr(self, "body", None)
+            status_code = self.status_code
+            content_type = self.media_type
+            raw: list[tuple[bytes, bytes]] = []
+            if body is not None and not (status_code < 200 or status_code in (204, 304)):
+                raw.append((b"content-length", b"%d" % len(body)))
+            if content_type is not None:
+                if content_type.startswith("text/") and "charset=" not in content_type.lower():
+                    content_type += "; charset=" + self.charset
+                raw.append((b"content-type", content_type.encode("latin-1")))
+            self.raw_headers = raw
+            return
+        raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        keys = [h[0] for h in raw_headers]
+        populate_content_length = b"content-length" not in keys
+        populate_content_type = b"content-type" not in keys
 
         body = getattr(self, "body", None)
         status_code = self.status_code
@@ -214,9 +223,35 @@ class JSONResponse(Response):
         super().__init__(content, status_code, headers, media_type, background)
 
     def render(self, content: Any) -> bytes:
+        # What json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None,
+        # separators=(",", ":")) does, without building an encoder per call.
+        if json.dumps is _JSON_DUMPS:  # not patched
+            return _JSON_ENCODE(content).encode("utf-8")
         return json.dumps(
             content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
         ).encode("utf-8")
+
+
+_JSON_DUMPS = json.dumps
+_JSON_ENCODE = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+).encode
+_JSON_TYPE = (b"content-type", b"application/json")
+
+
+def json_bytes_response(body: bytes, status_code: int = 200) -> Response:
+    """`Response(body, status_code, media_type="application/json")` for a body already
+    serialized, built without the generic path (the same attributes and headers)."""
+    response = Response.__new__(Response)
+    response.status_code = status_code
+    response.media_type = "application/json"
+    response.background = None
+    response.body = body
+    if status_code < 200 or status_code in (204, 304):
+        response.raw_headers = [_JSON_TYPE]
+    else:
+        response.raw_headers = [(b"content-length", b"%d" % len(body)), _JSON_TYPE]
+    return response
 
 
 class UJSONResponse(JSONResponse):

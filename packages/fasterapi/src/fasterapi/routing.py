@@ -24,10 +24,11 @@ from enum import Enum, IntEnum
 from typing import Any, Literal, TypeVar
 
 import anyio
+from pydantic import ValidationError
 from typing_extensions import deprecated
 
 from fasterapi import params
-from fasterapi._compat import IncEx, ModelField, lenient_issubclass
+from fasterapi._compat import IncEx, ModelField, lenient_issubclass, prefix_errors
 from fasterapi._frontend import (
     FrontendRoute,
     FrontendStaticFiles,
@@ -76,7 +77,7 @@ from fasterapi.exceptions import (
 )
 from fasterapi.middleware.exceptions import wrap_app_handling_exceptions
 from fasterapi.requests import Request
-from fasterapi.responses import JSONResponse, Response, StreamingResponse
+from fasterapi.responses import JSONResponse, Response, StreamingResponse, json_bytes_response
 from fasterapi.sse import _PING_INTERVAL, KEEPALIVE_COMMENT
 from fasterapi.types import ASGIApp, DecoratedCallable, Lifespan, Receive, Scope, Send
 from fasterapi.utils import (
@@ -295,6 +296,10 @@ async def serialize_response(
     )
 
 
+def _no_call(*args: Any, **kwargs: Any) -> Any:  # pragma: no cover - never called
+    raise AssertionError
+
+
 def _json_content_type(content_type: str | None, strict: bool) -> bool:
     if not content_type:
         return not strict
@@ -446,8 +451,13 @@ class APIRoute(_BaseHTTPRoute):
             self.stream_item_field = None
         self._plan = compile_plan(self.dependant, embed_body_fields=self._embed_body_fields)
         self._override_plans: dict[tuple[tuple[int, int], ...], SolvePlan] = {}
+        # What the application's fast path needs (see `FastAPI.__call__`): the handler, and
+        # the app it stands for; the fast path is taken only while `self.app` is that app.
+        self._fast_handle: Callable[[Request, SolvePlan], Coroutine[Any, Any, Response]] | None = None
+        self._fast_app: ASGIApp | None = None
+        self._is_form = self.body_field is not None and isinstance(self.body_field.field_info, params.Form)
         if type(self).get_route_handler is APIRoute.get_route_handler:
-            self.app = self._build_app()
+            self.app = self._fast_app = self._build_app()
         else:
             # A subclass customizing the handler (a custom Request class, timing...): its
             # handler runs inside the usual exit stacks, as FastAPI's would.
@@ -480,9 +490,9 @@ class APIRoute(_BaseHTTPRoute):
         return app
 
     def _build_app(self) -> ASGIApp:
-        handle = self._make_handler()
+        handle = self._fast_handle = self._make_handler()
         current_plan = self._current_plan
-        is_form = self.body_field is not None and isinstance(self.body_field.field_info, params.Form)
+        is_form = self._is_form
 
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
             request = Request(scope, receive, send)
@@ -547,6 +557,17 @@ class APIRoute(_BaseHTTPRoute):
         use_dump_json = response_field is not None and isinstance(response_class, DefaultPlaceholder)
         endpoint_path = self.path_format
         status_body_allowed = is_body_allowed_for_status_code(status_code)
+        fast_status = status_code or 200  # what response_args gives without a sub-response
+        fast_dump = (
+            not is_generator
+            and response_field is not None
+            and use_dump_json
+            and is_body_allowed_for_status_code(fast_status)
+        )
+        validate_response: Callable[..., Any] = (
+            response_field._validate_python if response_field else _no_call
+        )
+        dump_response: Callable[..., bytes] = response_field.serialize_json if response_field else _no_call
         plain_fast = (
             not is_generator
             and response_field is None
@@ -679,6 +700,16 @@ class APIRoute(_BaseHTTPRoute):
                     if raw.background is None:
                         raw.background = solved.background_tasks
                     return raw
+                if fast_dump and solved.response is None and solved.background_tasks is None:
+                    # A response model serialized straight to JSON bytes, no sub-response, no
+                    # background tasks: the response is built directly (the same one).
+                    try:
+                        value = validate_response(raw, from_attributes=True)
+                    except ValidationError as exc:
+                        errors = prefix_errors(exc.errors(include_url=False), ("response",))
+                    else:
+                        return json_bytes_response(dump_response(value, **dump_options), fast_status)
+                    raise ResponseValidationError(errors=errors, body=raw, endpoint_ctx=endpoint_ctx(request))
                 args = response_args(solved)
                 if response_field is not None:
                     value, errors = response_field.validate(raw, {}, loc=("response",))

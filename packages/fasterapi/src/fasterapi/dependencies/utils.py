@@ -533,6 +533,7 @@ class _FieldReader:
         "required",
         "validate",
         "vdefault",
+        "const_default",
     )
 
     def __init__(self, field: ModelField, loc_prefix: str | None, lookup: str | None = None) -> None:
@@ -546,6 +547,11 @@ class _FieldReader:
         self.required = field.field_info.is_required()
         self.validate = field._validate_python
         self.vdefault = bool(field.field_info.validate_default)
+        # An immutable default is used as it is (deepcopy would give the same object back).
+        info = field.field_info
+        self.const_default = (
+            not self.required and info.default_factory is None and type(info.default) in _IMMUTABLE_DEFAULTS
+        )
 
     def raw(self, source: Any, multi_source: bool, form: bool = False, key: str | None = None) -> Any:
         k = key or self.lookup
@@ -561,12 +567,26 @@ class _FieldReader:
             return None
         return value
 
+    def read(self, source: Any, multi_source: bool, errors: list[dict[str, Any]]) -> Any:
+        """`check(raw(source, multi_source), self.loc, errors)`, in one call."""
+        value = source.getlist(self.lookup) if self.multi and multi_source else source.get(self.lookup)
+        if value is not None and not (self.seq and len(value) == 0):
+            try:
+                return self.validate(value, from_attributes=True)
+            except ValidationError as exc:
+                errors.extend(prefix_errors(exc.errors(include_url=False), self.loc))
+                return _MISSING
+        return self.check(None, self.loc, errors)
+
     def check(self, value: Any, loc: tuple[Any, ...], errors: list[dict[str, Any]]) -> Any:
         if value is None:
             if self.required:
                 errors.append(get_missing_field_error(loc))
                 return _MISSING
-            value = deepcopy(self.field.get_default())
+            if self.const_default:
+                value = self.field.field_info.default
+            else:
+                value = deepcopy(self.field.get_default())
             if not self.vdefault:
                 return value
         try:
@@ -576,13 +596,27 @@ class _FieldReader:
             return _MISSING
 
 
+_IMMUTABLE_DEFAULTS: frozenset[type[Any]] = frozenset({int, float, str, bool, bytes, type(None)})
+_FROM_PATH, _FROM_QUERY, _FROM_HEADER, _FROM_COOKIE = 0, 1, 2, 3
+_SOURCES = {"path": _FROM_PATH, "query": _FROM_QUERY, "header": _FROM_HEADER, "cookie": _FROM_COOKIE}
+
+
 class _ParamGroup:
     """All the path, query, header or cookie parameters of one dependant."""
 
-    __slots__ = ("location", "readers", "model_field", "model_readers", "multi_source", "is_header")
+    __slots__ = (
+        "location",
+        "source",
+        "readers",
+        "model_field",
+        "model_readers",
+        "multi_source",
+        "is_header",
+    )
 
     def __init__(self, location: str, fields: list[ModelField]) -> None:
         self.location = location
+        self.source = _SOURCES.get(location, _FROM_COOKIE)
         self.is_header = location == "header"
         self.multi_source = location in ("query", "header")
         self.model_field: ModelField | None = None
@@ -604,8 +638,9 @@ class _ParamGroup:
 
     def read(self, source: Any, values: dict[str, Any], errors: list[dict[str, Any]]) -> None:
         if self.model_field is None:
+            multi = self.multi_source
             for reader in self.readers:
-                value = reader.check(reader.raw(source, self.multi_source), reader.loc, errors)
+                value = reader.read(source, multi, errors)
                 if value is not _MISSING:
                     values[reader.name] = value
             return
@@ -768,7 +803,29 @@ class _Step:
         "scopes_name",
         "scopes",
         "dependant",
+        "reads",
+        "special",
     )
+
+    call: Any
+    kind: int
+    name: str | None
+    cache_key: Any
+    use_cache: bool
+    function_scope: bool
+    children: list[tuple[int, str | None]]
+    groups: list[_ParamGroup]
+    body: _BodyReader | None
+    request_name: str | None
+    websocket_name: str | None
+    connection_name: str | None
+    response_name: str | None
+    background_name: str | None
+    scopes_name: str | None
+    scopes: list[str]
+    dependant: Dependant
+    reads: bool
+    special: bool
 
 
 class SolvePlan:
@@ -840,6 +897,15 @@ def compile_plan(
         step.background_name = dep.background_tasks_param_name
         step.scopes_name = dep.security_scopes_param_name
         step.scopes = _get_oauth_scopes(dependant=dep) if dep.security_scopes_param_name else []
+        step.reads = bool(groups) or step.body is not None
+        step.special = bool(
+            step.request_name
+            or step.websocket_name
+            or step.connection_name
+            or step.response_name
+            or step.background_name
+            or step.scopes_name
+        )
         steps.append(step)
         return len(steps) - 1
 
@@ -899,41 +965,44 @@ async def run_plan(
     for index, step in enumerate(steps):
         values = {}
         bad = False
-        for child, name in step.children:
-            if failed[child]:
+        if step.children:
+            for child, name in step.children:
+                if failed[child]:
+                    bad = True
+                elif name is not None:
+                    values[name] = results[child]
+        if step.reads:
+            n_errors = len(errors)
+            for group in step.groups:
+                where = group.source
+                if where == _FROM_PATH:
+                    source: Any = scope.get("path_params", {})
+                elif where == _FROM_QUERY:
+                    source = connection.query_params
+                elif where == _FROM_HEADER:
+                    source = connection.headers
+                else:
+                    source = connection.cookies
+                group.read(source, values, errors)
+            if step.body is not None:
+                await step.body.read(body, values, errors)
+            if len(errors) != n_errors:
                 bad = True
-            elif name is not None:
-                values[name] = results[child]
-        n_errors = len(errors)
-        for group in step.groups:
-            location = group.location
-            if location == "path":
-                source: Any = scope.get("path_params", {})
-            elif location == "query":
-                source = connection.query_params
-            elif location == "header":
-                source = connection.headers
-            else:
-                source = connection.cookies
-            group.read(source, values, errors)
-        if step.body is not None:
-            await step.body.read(body, values, errors)
-        if len(errors) != n_errors:
-            bad = True
-        if step.connection_name:
-            values[step.connection_name] = connection
-        if step.request_name and isinstance(connection, Request):
-            values[step.request_name] = connection
-        elif step.websocket_name and isinstance(connection, WebSocket):
-            values[step.websocket_name] = connection
-        if step.background_name:
-            if background_tasks is None:
-                background_tasks = BackgroundTasks()
-            values[step.background_name] = background_tasks
-        if step.response_name:
-            values[step.response_name] = response
-        if step.scopes_name:
-            values[step.scopes_name] = SecurityScopes(scopes=list(step.scopes))
+        if step.special:
+            if step.connection_name:
+                values[step.connection_name] = connection
+            if step.request_name and isinstance(connection, Request):
+                values[step.request_name] = connection
+            elif step.websocket_name and isinstance(connection, WebSocket):
+                values[step.websocket_name] = connection
+            if step.background_name:
+                if background_tasks is None:
+                    background_tasks = BackgroundTasks()
+                values[step.background_name] = background_tasks
+            if step.response_name:
+                values[step.response_name] = response
+            if step.scopes_name:
+                values[step.scopes_name] = SecurityScopes(scopes=list(step.scopes))
         kind = step.kind
         if kind == _ROOT:
             break

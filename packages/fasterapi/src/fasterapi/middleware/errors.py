@@ -66,19 +66,25 @@ class ServerErrorMiddleware:
         try:
             await self.app(scope, receive, _send)
         except Exception as exc:
-            request = Request(scope)
-            response: Response
-            if self.debug:
-                response = await run_in_threadpool(self.debug_response, request, exc)
-            elif self.handler is None:
-                response = self.error_response(request, exc)
-            elif is_async_callable(self.handler):
-                response = await self.handler(request, exc)
-            else:
-                response = await run_in_threadpool(self.handler, request, exc)  # type: ignore[arg-type]
-            if not response_started and response is not None:
-                await response(scope, receive, send)
+            await self.respond(exc, scope, receive, send, response_started)
             raise exc
+
+    async def respond(
+        self, exc: Exception, scope: Scope, receive: Receive, send: Send, response_started: bool
+    ) -> None:
+        """Sends the 500 response for `exc` (unless a response has started); the caller re-raises."""
+        request = Request(scope)
+        response: Response
+        if self.debug:
+            response = await run_in_threadpool(self.debug_response, request, exc)
+        elif self.handler is None:
+            response = self.error_response(request, exc)
+        elif is_async_callable(self.handler):
+            response = await self.handler(request, exc)
+        else:
+            response = await run_in_threadpool(self.handler, request, exc)  # type: ignore[arg-type]
+        if not response_started and response is not None:
+            await response(scope, receive, send)
 
     def format_line(self, index: int, line: str, frame_lineno: int, frame_index: int) -> str:
         lineno = frame_lineno - frame_index + index

@@ -133,6 +133,8 @@ class ExceptionMiddleware:
         if handlers is not None:
             for key, value in handlers.items():
                 self.add_exception_handler(key, value)
+        # What goes in the scope, built once (the dicts are shared: later additions are seen).
+        self.scope_handlers = (self._exception_handlers, self._status_handlers)
 
     def add_exception_handler(
         self, exc_class_or_status_code: int | type[Exception], handler: ExceptionHandler
@@ -148,7 +150,7 @@ class ExceptionMiddleware:
         if scope_type != "http" and scope_type != "websocket":  # noqa: PLR1714
             await self.app(scope, receive, send)
             return
-        scope[HANDLERS_SCOPE_KEY] = (self._exception_handlers, self._status_handlers)
+        scope[HANDLERS_SCOPE_KEY] = self.scope_handlers
         conn: Request | WebSocket
         if scope_type == "http":  # noqa: SIM108
             conn = Request(scope, receive, send)
