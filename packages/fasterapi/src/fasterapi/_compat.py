@@ -14,15 +14,22 @@ from enum import Enum
 from functools import lru_cache
 from typing import Annotated, Any, Literal, TypeGuard, TypeVar, Union, cast, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
-from pydantic import PydanticSchemaGenerationError as PydanticSchemaGenerationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PydanticSchemaGenerationError,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+)
+from pydantic._internal import _typing_extra
 from pydantic._internal._mock_val_ser import MockValSer
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import GenerateJsonSchema as _PydanticGenerateJsonSchema
 from pydantic.json_schema import JsonSchemaValue
 from pydantic.version import VERSION as PYDANTIC_VERSION
-from pydantic_core import CoreSchema, PydanticUndefined
-from pydantic_core import Url as Url
+from pydantic_core import CoreSchema, PydanticUndefined, Url
 
 from fasterapi.openapi.constants import REF_TEMPLATE
 
@@ -193,7 +200,7 @@ def is_uploadfile_sequence_annotation(annotation: Any) -> bool:
 class GenerateJsonSchema(_PydanticGenerateJsonSchema):
     """Pydantic's generator, with bytes described as OpenAPI 3.1 binary content."""
 
-    def bytes_schema(self, schema: CoreSchema) -> JsonSchemaValue:  # type: ignore[override]
+    def bytes_schema(self, schema: CoreSchema) -> JsonSchemaValue:
         json_schema: dict[str, Any] = {"type": "string", "contentMediaType": "application/octet-stream"}
         mode = self._config.ser_json_bytes if self.mode == "serialization" else self._config.val_json_bytes
         if mode == "base64":
@@ -239,25 +246,28 @@ def _field_attributes(field_info: FieldInfo) -> dict[str, Any]:
 def _build_adapter(field_info: FieldInfo, config: ConfigDict | None) -> TypeAdapter[Any]:
     with warnings.catch_warnings():
         if PYDANTIC_VERSION_MINOR_TUPLE >= (2, 12):
-            from pydantic.warnings import UnsupportedFieldAttributeWarning
+            # Only pydantic >= 2.12 has this warning class.
+            from pydantic.warnings import UnsupportedFieldAttributeWarning  # noqa: PLC0415
 
             warnings.simplefilter("ignore", category=UnsupportedFieldAttributeWarning)
         args = (field_info.annotation, *field_info.metadata, Field(**_field_attributes(field_info)))
-        return TypeAdapter(Annotated[args], config=config)  # type: ignore[valid-type]
+        # Annotated[(annotation, *metadata)]: a type built at runtime, which mypy cannot follow.
+        annotated: Any = Annotated[args]
+        return TypeAdapter(annotated, config=config)
 
 
 class ModelField:
     """One declared value (parameter, body, response) with its pydantic validator/serializer."""
 
     __slots__ = (
-        "field_info",
-        "name",
-        "mode",
-        "config",
+        "__weakref__",
+        "_to_json",
         "_type_adapter",
         "_validate_python",
-        "_to_json",
-        "__weakref__",
+        "config",
+        "field_info",
+        "mode",
+        "name",
     )
 
     def __init__(
@@ -457,15 +467,15 @@ def get_definitions(
         )
         for f in list(fields) + list(extra_fields)
     ]
-    field_mapping, definitions = generator.generate_definitions(inputs=inputs)  # type: ignore[arg-type]
+    field_mapping, definitions = generator.generate_definitions(inputs=inputs)
     for item in cast(dict[str, dict[str, Any]], definitions).values():
         if "description" in item:
             item["description"] = cast(str, item["description"]).split("\f")[0]
-    return cast(FieldMapping, field_mapping), cast(dict[str, dict[str, Any]], definitions)
+    return field_mapping, cast(dict[str, dict[str, Any]], definitions)
 
 
 def is_scalar_field(field: ModelField) -> bool:
-    from fasterapi import params
+    from fasterapi import params  # noqa: PLC0415  (params imports this module: a cycle at import time)
 
     return field_annotation_is_scalar(field.field_info.annotation) and not isinstance(
         field.field_info, params.Body
@@ -541,7 +551,7 @@ def _flat_models_from_annotation(annotation: Any, known: TypeModelSet) -> TypeMo
         for arg in get_args(annotation):
             if lenient_issubclass(arg, (BaseModel, Enum)):
                 if arg not in known:
-                    known.add(arg)
+                    known.add(cast(TypeModelOrEnum, arg))
                     if lenient_issubclass(arg, BaseModel):
                         _flat_models_from_model(arg, known)
             else:
@@ -567,8 +577,6 @@ def get_flat_models_from_fields(fields: Sequence[ModelField], known_models: Type
 def evaluate_forwardref(
     value: Any, globalns: dict[str, Any] | None = None, localns: dict[str, Any] | None = None
 ) -> Any:
-    from pydantic._internal import _typing_extra
-
     try_eval = getattr(_typing_extra, "try_eval_type", None)
     if try_eval is not None:
         return try_eval(value, globalns, localns)[0]

@@ -255,17 +255,21 @@ class FastAPI(ASGIApplicationBase):
         super().__init__(
             debug=debug,
             middleware=middleware,
-            exception_handlers=exception_handlers,  # type: ignore[arg-type]
+            exception_handlers=exception_handlers,
             router=router,
         )
         self.router: routing.APIRouter = router
         self.state: State = State()
-        self.exception_handlers: dict[Any, Callable[[Request, Any], Response | Awaitable[Response]]]
+        # FastAPI's type for the attribute, handlers of (Request, Any): narrower than the base
+        # class's (HTTP or WebSocket handlers of an Exception), as FastAPI's is than Starlette's.
+        self.exception_handlers: dict[  # type: ignore[assignment]
+            Any, Callable[[Request, Any], Response | Awaitable[Response]]
+        ]
         self.exception_handlers.setdefault(HTTPException, http_exception_handler)
         self.exception_handlers.setdefault(RequestValidationError, request_validation_exception_handler)
         self.exception_handlers.setdefault(
             WebSocketRequestValidationError,
-            websocket_request_validation_exception_handler,  # type: ignore[arg-type]
+            websocket_request_validation_exception_handler,
         )
         self.docs_assets_path = docs_assets_path
         self.docs_assets_url = docs_assets_url
@@ -285,7 +289,7 @@ class FastAPI(ASGIApplicationBase):
             if key in (500, Exception):
                 error_handler = value
             else:
-                exception_handlers[key] = value  # type: ignore[assignment]
+                exception_handlers[key] = value
         middleware = [
             Middleware(ServerErrorMiddleware, handler=error_handler, debug=debug),
             *self.user_middleware,
@@ -461,7 +465,7 @@ class FastAPI(ASGIApplicationBase):
                         openapi_url=root_path + openapi_url,
                         title=f"{self.title} - ReDoc",
                         with_google_fonts=not redoc_assets,
-                        **local,  # type: ignore[arg-type]
+                        **local,
                     )
 
                 self.add_route(self.redoc_url, redoc_html, include_in_schema=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import importlib
 from collections import deque
 from collections.abc import Callable
 from decimal import Decimal
@@ -12,7 +13,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6
 from pathlib import Path, PurePath
 from re import Pattern
 from types import GeneratorType
-from typing import Any
+from typing import Any, TypedDict, cast
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -32,12 +33,13 @@ except ImportError:  # pragma: no cover
         pass
 
 
+# pydantic-extra-types is optional (and not installed where the types are checked): imported by
+# name, with a class of its own standing in when it is absent.
+ExtraColor: type[Any]
 try:
-    from pydantic_extra_types.color import Color as ExtraColor
-except ImportError:  # pragma: no cover
-
-    class ExtraColor:  # type: ignore[no-redef]
-        pass
+    ExtraColor = importlib.import_module("pydantic_extra_types.color").Color
+except (ImportError, AttributeError):  # pragma: no cover
+    ExtraColor = type("ExtraColor", (), {})
 
 
 def isoformat(o: datetime.date | datetime.time) -> str:
@@ -88,7 +90,7 @@ def generate_encoders_by_class_tuples(
 ) -> dict[Callable[[Any], Any], tuple[Any, ...]]:
     grouped: dict[Callable[[Any], Any], tuple[Any, ...]] = {}
     for type_, encoder in type_encoder_map.items():
-        grouped[encoder] = grouped.get(encoder, ()) + (type_,)
+        grouped[encoder] = (*grouped.get(encoder, ()), type_)
     return grouped
 
 
@@ -98,6 +100,17 @@ _SCALARS = (str, int, float, type(None))
 _SEQUENCES = (list, set, frozenset, GeneratorType, tuple, deque)
 # exact types that are returned as they are (the common case, checked with one dict lookup)
 _PASSTHROUGH: frozenset[type[Any]] = frozenset({str, int, float, bool, type(None)})
+
+
+class _EncodeOptions(TypedDict):
+    """The options passed down to the keys and values of a dict."""
+
+    by_alias: bool
+    exclude_unset: bool
+    exclude_defaults: bool
+    exclude_none: bool
+    custom_encoder: dict[Any, Callable[[Any], Any]] | None
+    sqlalchemy_safe: bool
 
 
 def _encode_plain(obj: Any, sqlalchemy_safe: bool) -> Any:
@@ -119,7 +132,7 @@ def _encode_plain(obj: Any, sqlalchemy_safe: bool) -> Any:
     return jsonable_encoder(obj, sqlalchemy_safe=sqlalchemy_safe)
 
 
-def jsonable_encoder(
+def jsonable_encoder(  # noqa: PLR0917  (FastAPI's public signature: the options may be positional)
     obj: Any,
     include: IncEx | None = None,
     exclude: IncEx | None = None,
@@ -139,9 +152,9 @@ def jsonable_encoder(
             if isinstance(obj, encoder_type):
                 return encoder_instance(obj)
     if include is not None and not isinstance(include, (set, dict)):
-        include = set(include)
+        include = cast(IncEx, set(include))
     if exclude is not None and not isinstance(exclude, (set, dict)):
-        exclude = set(exclude)
+        exclude = cast(IncEx, set(exclude))
     if isinstance(obj, BaseModel):
         data = obj.model_dump(
             mode="json",
@@ -198,7 +211,7 @@ def jsonable_encoder(
             if simple and not exclude_none:
                 encoded[_encode_plain(key, sqlalchemy_safe)] = _encode_plain(value, sqlalchemy_safe)
                 continue
-            options = {
+            options: _EncodeOptions = {
                 "by_alias": by_alias,
                 "exclude_unset": exclude_unset,
                 "exclude_defaults": exclude_defaults,

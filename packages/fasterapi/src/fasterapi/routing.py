@@ -21,13 +21,13 @@ from collections.abc import (
 )
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from enum import Enum, IntEnum
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypedDict, TypeVar, cast
 
 import anyio
 from pydantic import ValidationError
 from typing_extensions import deprecated
 
-from fasterapi import params
+from fasterapi import params, sse
 from fasterapi._compat import IncEx, ModelField, lenient_issubclass, prefix_errors
 from fasterapi._frontend import (
     FrontendRoute,
@@ -53,7 +53,7 @@ from fasterapi._routing_base import (
 from fasterapi._routing_base import Route as _BaseHTTPRoute
 from fasterapi.concurrency import is_async_callable, iterate_in_threadpool, run_in_threadpool
 from fasterapi.datastructures import Default, DefaultPlaceholder
-from fasterapi.dependencies.models import _is_async_gen_callable, _is_gen_callable
+from fasterapi.dependencies.models import _is_async_gen_callable, _is_coroutine_callable, _is_gen_callable
 from fasterapi.dependencies.utils import (
     SolvePlan,
     _get_body_field,
@@ -109,6 +109,18 @@ __all__ = [
 
 _T = TypeVar("_T")
 
+
+class _DumpOptions(TypedDict):
+    """The response model's dump options (`ModelField.serialize`/`serialize_json` keywords)."""
+
+    include: IncEx | None
+    exclude: IncEx | None
+    by_alias: bool
+    exclude_unset: bool
+    exclude_defaults: bool
+    exclude_none: bool
+
+
 _NOT_AWAITED = (
     "Response not awaited. There's a high chance that the "
     "application code is raising an exception and a dependency with yield "
@@ -126,23 +138,18 @@ _ON_EVENT_DEPRECATED = """
         """
 
 
-def _sse_module() -> Any:
-    from fasterapi import sse
-
-    return sse
-
-
 def _is_sse_class(cls: Any) -> bool:
-    try:
-        return lenient_issubclass(cls, _sse_module().EventSourceResponse)
-    except ImportError:  # pragma: no cover
-        return False
+    return lenient_issubclass(cls, sse.EventSourceResponse)
 
 
 def request_response(func: Callable[[Request], Awaitable[Response] | Response]) -> ASGIApp:
     """An ASGI app calling `func(request)` inside the exit stacks of dependencies with yield."""
+    # A blocking func runs as run_in_threadpool(func, request). (Cast: mypy's partial() takes
+    # run_in_threadpool's ParamSpec arguments as required at once.)
     f: Callable[[Request], Awaitable[Response]] = (
-        func if is_async_callable(func) else functools.partial(run_in_threadpool, func)  # type: ignore[assignment]
+        func
+        if is_async_callable(func)
+        else functools.partial(cast(Callable[..., Awaitable[Response]], run_in_threadpool), func)
     )
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -419,11 +426,7 @@ class APIRoute(_BaseHTTPRoute):
             else:
                 stream_item = get_stream_item_type(return_annotation)
                 if stream_item is not None and is_generator:
-                    server_sent_event: Any = None
-                    try:
-                        server_sent_event = _sse_module().ServerSentEvent
-                    except ImportError:  # pragma: no cover
-                        pass
+                    server_sent_event: Any = sse.ServerSentEvent
                     if (
                         isinstance(response_class, DefaultPlaceholder) or _is_sse_class(response_class)
                     ) and not (
@@ -525,8 +528,6 @@ class APIRoute(_BaseHTTPRoute):
     def _make_handler(self) -> Callable[[Request, SolvePlan], Coroutine[Any, Any, Response]]:
         call = self.dependant.call
         assert call is not None
-        from fasterapi.dependencies.models import _is_coroutine_callable
-
         is_coroutine = _is_coroutine_callable(call)
         body_field = self.body_field
         is_body_form = body_field is not None and isinstance(body_field.field_info, params.Form)
@@ -546,7 +547,7 @@ class APIRoute(_BaseHTTPRoute):
         is_sse_stream = self.is_sse_stream
         is_async_gen = _is_async_gen_callable(call)
         is_generator = is_async_gen or _is_gen_callable(call)
-        dump_options = {
+        dump_options: _DumpOptions = {
             "include": self.response_model_include,
             "exclude": self.response_model_exclude,
             "by_alias": self.response_model_by_alias,
@@ -637,6 +638,7 @@ class APIRoute(_BaseHTTPRoute):
                 raise HTTPException(status_code=400, detail="There was an error parsing the body") from e
 
         async def handle(request: Request, plan: SolvePlan) -> Response:
+            response: Response
             body = await read_body(request) if body_field is not None else None
             solved = await run_plan(plan, request, body)
             if solved.errors:
@@ -663,7 +665,7 @@ class APIRoute(_BaseHTTPRoute):
                 return response
             if is_sse_stream:
                 response = await _sse_response(
-                    call, values, is_async_gen, serialize_item, request, response_args(solved)
+                    call, values, is_async_gen, serialize_item, request=request, args=response_args(solved)
                 )
             elif is_json_stream:
                 gen = call(**values)
@@ -743,10 +745,10 @@ async def _sse_response(
     values: dict[str, Any],
     is_async_gen: bool,
     serialize_item: Callable[[Any, Request], bytes],
+    *,
     request: Request,
     args: dict[str, Any],
 ) -> Response:
-    sse = _sse_module()
     gen = call(**values)
 
     def encode(item: Any) -> bytes:
@@ -760,10 +762,10 @@ async def _sse_response(
                     data = json.dumps(_normalize_non_finite_floats(jsonable_encoder(item.data)))
             else:
                 data = None
-            return sse.format_sse_event(  # type: ignore[no-any-return]
+            return sse.format_sse_event(
                 data_str=data, event=item.event, id=item.id, retry=item.retry, comment=item.comment
             )
-        return sse.format_sse_event(data_str=serialize_item(item, request).decode("utf-8"))  # type: ignore[no-any-return]
+        return sse.format_sse_event(data_str=serialize_item(item, request).decode("utf-8"))
 
     source: AsyncIterator[Any] = gen.__aiter__() if is_async_gen else iterate_in_threadpool(gen)
     ping_interval = _PING_INTERVAL  # read per response: tests shorten it
@@ -1235,7 +1237,8 @@ class APIRouter(Router):
         generate_unique_id_function: Callable[[APIRoute], str] = Default(generate_unique_id),
     ) -> None:
         assert self is not router, (
-            "Cannot include the same APIRouter instance into itself. Did you mean to include a different router?"
+            "Cannot include the same APIRouter instance into itself. "
+            "Did you mean to include a different router?"
         )
         if prefix:
             assert prefix.startswith("/"), "A path prefix must start with '/'"

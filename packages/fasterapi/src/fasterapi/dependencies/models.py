@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any, Literal
 
 from fasterapi._compat import ModelField
+from fasterapi.security.base import SecurityBase
 
 DependencyCacheKey = tuple[Any, tuple[str, ...], str]
 
@@ -81,8 +82,6 @@ def _get_oauth_scopes(*, dependant: Dependant) -> list[str]:
 
 
 def _is_security_scheme(*, dependant: Dependant) -> bool:
-    from fasterapi.security.base import SecurityBase
-
     if dependant.call is None:
         return False
     return isinstance(_unwrapped_call(dependant.call), SecurityBase)

@@ -52,7 +52,7 @@ from fasterapi._compat import (
 )
 from fasterapi.background import BackgroundTasks
 from fasterapi.concurrency import contextmanager_in_threadpool, run_in_threadpool
-from fasterapi.datastructures import FormData, Headers, ImmutableMultiDict, UploadFile
+from fasterapi.datastructures import FormData, UploadFile
 from fasterapi.dependencies.models import (
     Dependant,
     DependencyCacheKey,
@@ -67,6 +67,7 @@ from fasterapi.exceptions import DependencyScopeError
 from fasterapi.requests import HTTPConnection, Request
 from fasterapi.responses import Response
 from fasterapi.security.oauth2 import SecurityScopes
+from fasterapi.utils import create_model_field as _create_model_field
 from fasterapi.websockets import WebSocket
 
 multipart_not_installed_error = (
@@ -85,17 +86,18 @@ multipart_incorrect_install_error = (
 
 
 def ensure_multipart_is_installed() -> None:
+    # python-multipart is an optional extra (forms only): imported when a form is declared.
     try:
-        from python_multipart import __version__
+        from python_multipart import __version__  # noqa: PLC0415
 
         assert __version__ > "0.0.12"
     except (ImportError, AssertionError):
         try:
-            from multipart import __version__ as other_version  # type: ignore[import-not-found,no-redef]
+            from multipart import __version__ as other_version  # type: ignore[import-untyped]  # noqa: PLC0415
 
             assert other_version
             try:
-                from multipart.multipart import parse_options_header  # type: ignore[import-not-found]
+                from multipart.multipart import parse_options_header  # type: ignore[import-untyped]  # noqa: PLC0415
 
                 assert parse_options_header
             except ImportError:
@@ -118,7 +120,7 @@ def _get_signature(call: Callable[..., Any]) -> inspect.Signature:
         return inspect.signature(call, eval_str=True)
     except NameError:
         if sys.version_info >= (3, 14):  # pragma: no cover
-            from annotationlib import Format
+            from annotationlib import Format  # noqa: PLC0415  (Python >= 3.14 only)
 
             return inspect.signature(call, annotation_format=Format.FORWARDREF)
         return inspect.signature(call)
@@ -167,7 +169,7 @@ def get_stream_item_type(annotation: Any) -> Any | None:
     return None
 
 
-def create_model_field(
+def create_model_field(  # noqa: PLR0917  (FastAPI's signature: the arguments may be positional)
     name: str,
     type_: Any,
     default: Any | None = Undefined,
@@ -175,9 +177,9 @@ def create_model_field(
     alias: str | None = None,
     mode: Literal["validation", "serialization"] = "validation",
 ) -> ModelField:
-    from fasterapi.utils import create_model_field as _create
-
-    return _create(name=name, type_=type_, default=default, field_info=field_info, alias=alias, mode=mode)
+    return _create_model_field(
+        name=name, type_=type_, default=default, field_info=field_info, alias=alias, mode=mode
+    )
 
 
 def get_parameterless_sub_dependant(*, depends: params.Depends, path: str) -> Dependant:
@@ -523,17 +525,17 @@ class _FieldReader:
     decided here, once."""
 
     __slots__ = (
-        "field",
-        "name",
         "alias",
+        "const_default",
+        "field",
+        "loc",
         "lookup",
         "multi",
-        "seq",
-        "loc",
+        "name",
         "required",
+        "seq",
         "validate",
         "vdefault",
-        "const_default",
     )
 
     def __init__(self, field: ModelField, loc_prefix: str | None, lookup: str | None = None) -> None:
@@ -555,10 +557,7 @@ class _FieldReader:
 
     def raw(self, source: Any, multi_source: bool, form: bool = False, key: str | None = None) -> Any:
         k = key or self.lookup
-        if self.multi and multi_source:
-            value = source.getlist(k)
-        else:
-            value = source.get(k)
+        value = source.getlist(k) if self.multi and multi_source else source.get(k)
         if (
             value is None
             or (form and value == "" and isinstance(value, str))
@@ -605,13 +604,13 @@ class _ParamGroup:
     """All the path, query, header or cookie parameters of one dependant."""
 
     __slots__ = (
+        "is_header",
         "location",
-        "source",
-        "readers",
         "model_field",
         "model_readers",
         "multi_source",
-        "is_header",
+        "readers",
+        "source",
     )
 
     def __init__(self, location: str, fields: list[ModelField]) -> None:
@@ -626,12 +625,15 @@ class _ParamGroup:
             first = fields[0]
             self.model_field = first
             default_convert = getattr(first.field_info, "convert_underscores", True)
-            for sub in get_cached_model_fields(first.field_info.annotation):
+            for sub in get_cached_model_fields(cast(type[BaseModel], first.field_info.annotation)):
                 alias = get_validation_alias(sub)
                 lookup = alias
-                if self.is_header and getattr(sub.field_info, "convert_underscores", default_convert):
-                    if alias == sub.name:
-                        lookup = alias.replace("_", "-")
+                if (
+                    self.is_header
+                    and getattr(sub.field_info, "convert_underscores", default_convert)
+                    and alias == sub.name
+                ):
+                    lookup = alias.replace("_", "-")
                 self.model_readers.append((_FieldReader(sub, None, lookup), alias))
         else:
             self.readers = [_FieldReader(f, location) for f in fields]
@@ -653,7 +655,8 @@ class _ParamGroup:
             processed.add(reader.lookup)
             processed.add(alias)
         multi = self.multi_source
-        for key in source.keys():
+        # keys(): Headers iterates through it, one call more per request.
+        for key in source.keys():  # noqa: SIM118
             if key not in processed:
                 if multi:
                     got = source.getlist(key)
@@ -670,14 +673,14 @@ class _ParamGroup:
 
 class _FormFieldReader:
     __slots__ = (
-        "reader",
         "aliases",
+        "bytes_one",
+        "bytes_seq",
         "has_alias_path",
         "infer_false",
         "is_file",
-        "bytes_one",
-        "bytes_seq",
         "plain",
+        "reader",
     )
 
     def __init__(self, field: ModelField) -> None:
@@ -731,11 +734,13 @@ async def _extract_form(readers: list[_FormFieldReader], form: FormData) -> dict
                     items.append(await sub.read() if isinstance(sub, UploadFile) else sub)
                 value = serialize_sequence_value(field=reader.field, value=items)
             if fr.plain:
-                alias = reader.alias
-                seen.add(alias)
+                name = reader.alias
+                seen.add(name)
+            else:
+                name = alias
             if value is not None:
-                values[alias] = value
-    for key in form.keys():
+                values[name] = value
+    for key in form:
         if key not in seen:
             got = form.getlist(key)
             values[key] = got[0] if len(got) == 1 else got
@@ -743,7 +748,7 @@ async def _extract_form(readers: list[_FormFieldReader], form: FormData) -> dict
 
 
 class _BodyReader:
-    __slots__ = ("fields", "single", "form_readers", "readers")
+    __slots__ = ("fields", "form_readers", "readers", "single")
 
     def __init__(self, body_params: list[ModelField], embed: bool) -> None:
         self.fields = body_params
@@ -786,25 +791,25 @@ _ROOT = 4
 
 class _Step:
     __slots__ = (
+        "background_name",
+        "body",
+        "cache_key",
         "call",
+        "children",
+        "connection_name",
+        "dependant",
+        "function_scope",
+        "groups",
         "kind",
         "name",
-        "cache_key",
-        "use_cache",
-        "function_scope",
-        "children",
-        "groups",
-        "body",
-        "request_name",
-        "websocket_name",
-        "connection_name",
-        "response_name",
-        "background_name",
-        "scopes_name",
-        "scopes",
-        "dependant",
         "reads",
+        "request_name",
+        "response_name",
+        "scopes",
+        "scopes_name",
         "special",
+        "use_cache",
+        "websocket_name",
     )
 
     call: Any
@@ -831,7 +836,7 @@ class _Step:
 class SolvePlan:
     """The dependency tree of one endpoint flattened into steps (children before parents)."""
 
-    __slots__ = ("steps", "needs_stack", "needs_response", "needs_background", "has_body")
+    __slots__ = ("has_body", "needs_background", "needs_response", "needs_stack", "steps")
 
     def __init__(self, steps: list[_Step]) -> None:
         self.steps = steps
@@ -914,7 +919,7 @@ def compile_plan(
 
 
 class SolvedDependency:
-    __slots__ = ("values", "errors", "background_tasks", "response", "dependency_cache")
+    __slots__ = ("background_tasks", "dependency_cache", "errors", "response", "values")
 
     def __init__(
         self,

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections import deque
 from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Any
 
 from ..types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["AsyncExitStackMiddleware"]
+
+if TYPE_CHECKING:
+
+    class _AsyncExitStack(AsyncExitStack[bool | None]):
+        # Private to contextlib (not in its stubs): what was pushed on the stack, read to skip
+        # entering and closing a stack nothing was pushed on.
+        _exit_callbacks: deque[tuple[bool, Any]]
+
+else:
+    _AsyncExitStack = AsyncExitStack
 
 
 class AsyncExitStackMiddleware:
@@ -19,7 +31,7 @@ class AsyncExitStackMiddleware:
         self.context_name = context_name
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        stack = AsyncExitStack()
+        stack = _AsyncExitStack()
         scope[self.context_name] = stack
         try:
             await self.app(scope, receive, send)
