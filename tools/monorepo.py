@@ -39,6 +39,14 @@ class Package:
         return self.name.replace("-", "_") + "-"
 
     @property
+    def module(self) -> str:
+        """The import package: the one directory under src/ (fasterapi-framework installs `fasterapi`)."""
+        found = sorted(d.name for d in (self.path / "src").iterdir() if (d / "__init__.py").is_file())
+        if len(found) != 1:
+            raise RuntimeError(f"{self.path}/src should hold one Python package, not {found}")
+        return found[0]
+
+    @property
     def tests(self) -> Path:
         return self.path / "tests"
 
