@@ -603,3 +603,105 @@ __all__ = [
     "is_scalar_field",
     "lenient_issubclass",
 ]
+
+
+# ---- JSON-mode validation of a request body ---------------------------------------------------
+#
+# FastAPI parses a JSON body (`json.loads`) and validates the values in Python (lax) mode.
+# pydantic's JSON mode (`validate_json`) skips the intermediate Python objects, but it differs
+# from Python mode for many types (strict fields, bytes, dates, enums, unions, `Json[...]`,
+# custom validators, which see other inputs...). It is used only for schemas made solely of the
+# node types below, where a JSON value and its parsed Python value validate alike, and only
+# when it succeeds: any error goes through the usual path, whose errors are FastAPI's.
+
+_JSON_EQUIVALENT_LEAVES = frozenset({"str", "int", "float", "bool", "none", "any"})
+_JSON_EQUIVALENT_CONFIG_BLOCKERS = ("strict", "coerce_numbers_to_str")
+_LITERAL_TYPES = (str, int, bool, type(None))
+
+
+def _config_blocks(config: Mapping[str, Any] | None) -> bool:
+    return config is not None and any(config.get(key) for key in _JSON_EQUIVALENT_CONFIG_BLOCKERS)
+
+
+def _json_equivalent_schema(
+    schema: Mapping[str, Any], definitions: dict[str, Mapping[str, Any]], seen: set[str]
+) -> bool:
+    kind = schema.get("type")
+    if schema.get("strict") or _config_blocks(schema.get("config")):
+        return False
+    if kind in _JSON_EQUIVALENT_LEAVES:
+        return not schema.get("coerce_numbers_to_str")
+    if kind == "definitions":
+        for definition in schema["definitions"]:
+            definitions[definition["ref"]] = definition
+        return _json_equivalent_schema(schema["schema"], definitions, seen)
+    if kind == "definition-ref":
+        ref = schema["schema_ref"]
+        if ref in seen:  # being checked (recursion) or checked already
+            return True
+        target = definitions.get(ref)
+        return target is not None and _json_equivalent_schema(target, definitions, seen)
+    ref = schema.get("ref")
+    if isinstance(ref, str):
+        if ref in seen:
+            return True
+        seen.add(ref)
+    if kind == "model":
+        if schema.get("custom_init"):
+            return False
+        return _json_equivalent_schema(schema["schema"], definitions, seen)
+    if kind in ("model-fields", "typed-dict"):
+        extras = schema.get("extras_schema")
+        if extras is not None and not _json_equivalent_schema(extras, definitions, seen):
+            return False
+        if schema.get("extras_keys_schema") is not None:
+            return False
+        return all(
+            _json_equivalent_schema(field["schema"], definitions, seen) for field in schema["fields"].values()
+        )
+    if kind in ("nullable", "default"):
+        return _json_equivalent_schema(schema["schema"], definitions, seen)
+    if kind == "list":
+        items = schema.get("items_schema")
+        return items is None or _json_equivalent_schema(items, definitions, seen)
+    if kind == "dict":
+        keys, values = schema.get("keys_schema"), schema.get("values_schema")
+        return (keys is None or _json_equivalent_schema(keys, definitions, seen)) and (
+            values is None or _json_equivalent_schema(values, definitions, seen)
+        )
+    if kind == "literal":
+        return all(type(v) in _LITERAL_TYPES for v in schema["expected"])
+    return False
+
+
+_JSON_BODY_TOPS = frozenset({"model", "typed-dict", "list", "dict"})
+
+
+def json_body_validator(field: ModelField) -> Callable[[bytes], Any] | None:
+    """`validate_json` of `field` when, for every JSON body that it accepts, it gives what
+    validating the parsed body in Python mode gives (None otherwise: the usual path only).
+
+    The top of the schema must be a model, a typed dict, a list or a dict: a JSON `null` is
+    then refused (the usual path gives it the field's default or a missing-field error)."""
+    adapter = field._type_adapter
+    validator = adapter.validator
+    if isinstance(validator, MockValSer) or _config_blocks(field.config):
+        return None
+    schema: Mapping[str, Any] = adapter.core_schema
+    definitions: dict[str, Mapping[str, Any]] = {}
+    top = schema
+    while top.get("type") in ("definitions", "definition-ref"):
+        if top["type"] == "definitions":
+            for definition in top["definitions"]:
+                definitions[definition["ref"]] = definition
+            top = top["schema"]
+        else:
+            target = definitions.get(top["schema_ref"])
+            if target is None:
+                return None
+            top = target
+    if top.get("type") not in _JSON_BODY_TOPS:
+        return None
+    if not _json_equivalent_schema(schema, {}, set()):
+        return None
+    return validator.validate_json

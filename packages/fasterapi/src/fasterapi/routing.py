@@ -9,6 +9,7 @@ import inspect
 import json
 import math
 import os
+import re
 from collections.abc import (
     AsyncIterator,
     Awaitable,
@@ -28,7 +29,7 @@ from pydantic import ValidationError
 from typing_extensions import deprecated
 
 from fasterapi import params, sse
-from fasterapi._compat import IncEx, ModelField, lenient_issubclass, prefix_errors
+from fasterapi._compat import IncEx, ModelField, json_body_validator, lenient_issubclass, prefix_errors
 from fasterapi._frontend import (
     FrontendRoute,
     FrontendStaticFiles,
@@ -55,10 +56,13 @@ from fasterapi.concurrency import is_async_callable, iterate_in_threadpool, run_
 from fasterapi.datastructures import Default, DefaultPlaceholder
 from fasterapi.dependencies.models import _is_async_gen_callable, _is_coroutine_callable, _is_gen_callable
 from fasterapi.dependencies.utils import (
+    JsonValidatedBody,
+    SolvedDependency,
     SolvePlan,
     _get_body_field,
     _get_flat_body_params,
     _should_embed_body_fields,
+    body_only_name,
     compile_plan,
     get_dependant,
     get_parameterless_sub_dependant,
@@ -76,7 +80,7 @@ from fasterapi.exceptions import (
     WebSocketRequestValidationError,
 )
 from fasterapi.middleware.exceptions import wrap_app_handling_exceptions
-from fasterapi.requests import Request
+from fasterapi.requests import _JSON_LOADS, Request
 from fasterapi.responses import JSONResponse, Response, StreamingResponse, json_bytes_response
 from fasterapi.sse import _PING_INTERVAL, KEEPALIVE_COMMENT
 from fasterapi.types import ASGIApp, DecoratedCallable, Lifespan, Receive, Scope, Send
@@ -307,6 +311,27 @@ def _no_call(*args: Any, **kwargs: Any) -> Any:  # pragma: no cover - never call
     raise AssertionError
 
 
+_REQUEST_JSON = Request.json
+# An integer of 309 digits or more: a float field takes it as inf in JSON mode, but refuses it
+# (too large) in Python mode; such a body goes through the usual path.
+_LONG_DIGITS = re.compile(rb"\d{309}")
+
+
+def _request_content_type(request: Request) -> str | None:
+    """`request.headers.get("content-type")`, read from the scope without building the headers
+    of a plain Request whose scope holds a list (a Request subclass may redefine `headers`)."""
+    raw = request.scope["headers"]
+    if type(request) is not Request or type(raw) is not list:
+        found: str | None = request.headers.get("content-type")
+        return found
+    name: bytes
+    value: bytes
+    for name, value in raw:
+        if name == b"content-type":
+            return value.decode("latin-1")
+    return None
+
+
 def _json_content_type(content_type: str | None, strict: bool) -> bool:
     if not content_type:
         return not strict
@@ -525,6 +550,18 @@ class APIRoute(_BaseHTTPRoute):
 
         return app
 
+    def _json_body_validator(self, is_body_form: bool) -> Callable[[bytes], Any] | None:
+        """The JSON-mode validator of the body when the endpoint's plan (without overrides) has
+        one body field, read whole, whose schema validates JSON as Python mode validates the
+        parsed JSON (see `json_body_validator`)."""
+        body_field = self.body_field
+        if body_field is None or is_body_form or self._embed_body_fields:
+            return None
+        readers = [step.body for step in self._plan.steps if step.body is not None]
+        if len(readers) != 1 or not readers[0].single or readers[0].fields[0] is not body_field:
+            return None
+        return json_body_validator(body_field)
+
     def _make_handler(self) -> Callable[[Request, SolvePlan], Coroutine[Any, Any, Response]]:
         call = self.dependant.call
         assert call is not None
@@ -540,6 +577,10 @@ class APIRoute(_BaseHTTPRoute):
             if isinstance(self.strict_content_type, DefaultPlaceholder)
             else self.strict_content_type
         )
+        json_body = self._json_body_validator(is_body_form)
+        json_body_plan = self._plan
+        # A plan that only reads the body: a JSON-validated body is its whole result.
+        body_only = body_only_name(json_body_plan) if json_body is not None else None
         status_code = self.status_code
         response_field = self.response_field
         stream_item_field = self.stream_item_field
@@ -568,7 +609,10 @@ class APIRoute(_BaseHTTPRoute):
         validate_response: Callable[..., Any] = (
             response_field._validate_python if response_field else _no_call
         )
-        dump_response: Callable[..., bytes] = response_field.serialize_json if response_field else _no_call
+        # The core serializer's `to_json` itself when built (what `serialize_json` calls).
+        dump_response: Callable[..., bytes] = (
+            (response_field._to_json or response_field.serialize_json) if response_field else _no_call
+        )
         plain_fast = (
             not is_generator
             and response_field is None
@@ -602,7 +646,7 @@ class APIRoute(_BaseHTTPRoute):
                 args["status_code"] = sub.status_code
             return args
 
-        async def read_body(request: Request) -> Any:
+        async def read_body(request: Request, plan: SolvePlan) -> Any:
             try:
                 if is_body_form:
                     form = await request.form()
@@ -614,7 +658,20 @@ class APIRoute(_BaseHTTPRoute):
                     return form
                 body_bytes = await request.body()
                 if body_bytes:
-                    if _json_content_type(request.headers.get("content-type"), strict):
+                    if _json_content_type(_request_content_type(request), strict):
+                        if (
+                            json_body is not None
+                            and plan is json_body_plan
+                            and json.loads is _JSON_LOADS
+                            and type(request).json is _REQUEST_JSON
+                            and (len(body_bytes) < 309 or _LONG_DIGITS.search(body_bytes) is None)
+                        ):
+                            # Validated straight from the bytes; on any error, the usual path
+                            # (parse, then validate in Python mode) gives the errors.
+                            try:
+                                return JsonValidatedBody(json_body(body_bytes))
+                            except Exception:  # any failure: the usual path decides
+                                pass
                         return await request.json()
                     return body_bytes
                 return None
@@ -639,9 +696,14 @@ class APIRoute(_BaseHTTPRoute):
 
         async def handle(request: Request, plan: SolvePlan) -> Response:
             response: Response
-            body = await read_body(request) if body_field is not None else None
-            solved = await run_plan(plan, request, body)
+            body = await read_body(request, plan) if body_field is not None else None
+            if body_only is not None and type(body) is JsonValidatedBody:
+                solved = SolvedDependency({body_only: body.value}, [], None, None, {})
+            else:
+                solved = await run_plan(plan, request, body)
             if solved.errors:
+                if type(body) is JsonValidatedBody:
+                    body = await request.json()  # the parsed body, as the usual path gives it
                 raise RequestValidationError(solved.errors, body=body, endpoint_ctx=endpoint_ctx(request))
             values = solved.values
             if plain_fast:

@@ -747,6 +747,16 @@ async def _extract_form(readers: list[_FormFieldReader], form: FormData) -> dict
     return values
 
 
+class JsonValidatedBody:
+    """A JSON request body already validated, in JSON mode, against the plan's one body field
+    (see `APIRoute._make_handler`): the value the body reader gives as it is."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
 class _BodyReader:
     __slots__ = ("fields", "form_readers", "readers", "single")
 
@@ -761,6 +771,9 @@ class _BodyReader:
         self.readers = [_FieldReader(f, "body") for f in body_params]
 
     async def read(self, body: Any, values: dict[str, Any], errors: list[dict[str, Any]]) -> None:
+        if type(body) is JsonValidatedBody:
+            values[self.readers[0].name] = body.value
+            return
         if isinstance(body, FormData):
             body = await _extract_form(self.form_readers, body)
         if self.single:
@@ -934,6 +947,18 @@ class SolvedDependency:
         self.background_tasks = background_tasks
         self.response = response
         self.dependency_cache = dependency_cache
+
+
+def body_only_name(plan: SolvePlan) -> str | None:
+    """The name of the endpoint's value when `plan` does nothing but read one body field, whole
+    (then `run_plan` gives `{name: value}` and no errors: a JSON-validated body needs no run)."""
+    if len(plan.steps) != 1:
+        return None
+    step = plan.steps[0]
+    body = step.body
+    if step.kind != _ROOT or step.groups or step.special or body is None or not body.single:
+        return None
+    return body.readers[0].name
 
 
 def new_sub_response() -> Response:
