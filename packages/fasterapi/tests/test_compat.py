@@ -1,4 +1,4 @@
-"""FastAPI's tutorial tests, run against fasterapi: no test of the baseline may stop passing.
+"""FastAPI's own tests, run against fasterapi: no test of a baseline may stop passing.
 
 The harness is tests/compat/ (see its README.md). The FastAPI sdist is downloaded at test time
 into build/compat-cache/ (reused when there); without network the suite test is skipped.
@@ -94,7 +94,8 @@ def test_alias_hook_maps_to_the_same_modules() -> None:
     assert done.stdout.strip() == "ok", done.stdout
 
 
-def test_tutorial_suite_keeps_the_baseline(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("suite", ["tutorial", "rest"])
+def test_suite_keeps_the_baseline(suite: str, capsys: pytest.CaptureFixture[str]) -> None:
     if os.environ.get("FASTERAPI_SKIP_COMPAT"):
         pytest.skip("FASTERAPI_SKIP_COMPAT is set")
     missing = [m for m in SUITE_NEEDS if importlib.util.find_spec(m) is None]
@@ -104,18 +105,18 @@ def test_tutorial_suite_keeps_the_baseline(capsys: pytest.CaptureFixture[str]) -
     if isinstance(sdist, str):
         pytest.skip(f"no FastAPI {compat_run.FASTAPI_VERSION} sdist: {sdist}")
 
-    report = compat_run.run_suite(sdist, "tutorial", quiet=True)
-    out = compat_run.default_report_path("tutorial", False)
+    report = compat_run.run_suite(sdist, suite, quiet=True)
+    out = compat_run.default_report_path(suite, False)
     compat_run.write_report(report, out)
-    cmp = compat_run.compare(report, compat_run.load_baseline())
+    cmp = compat_run.compare(report, compat_run.load_baseline(compat_run.BASELINES[suite]))
 
     with capsys.disabled():
-        lines = compat_run.summary_lines(report, compat_run.reference_total("tutorial"))
+        lines = compat_run.summary_lines(report, compat_run.reference_total(suite))
         print("\n" + lines[-1 - len(report.incomplete)])
         print(f"compat report: {out}")
         if cmp.new_passes:
             print(f"{len(cmp.new_passes)} tests pass beyond the baseline; record them with")
-            print(f"    {compat_run.UPDATE_COMMAND}")
+            print(f"    {compat_run.update_command(suite)}")
     assert not report.incomplete, report.incomplete
     assert not cmp.regressions, f"{len(cmp.regressions)} tests of the baseline no longer pass:\n" + "\n".join(
         f"  {outcome}: {nodeid}: {msg}" for nodeid, outcome, msg in cmp.regressions
