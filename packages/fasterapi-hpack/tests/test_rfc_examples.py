@@ -256,10 +256,9 @@ def test_dynamic_table(hp: ModuleType, example: Example) -> None:
         assert sum(32 + len(n) + len(v) for n, v in got) == block.table_size, block.section
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.section)
+# C.2.2 is left out: the hpack API cannot ask for "without indexing" (its decoding is checked).
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if e.encodable], ids=lambda e: e.section)
 def test_encode(hp: ModuleType, example: Example) -> None:
-    if not example.encodable:
-        pytest.skip(f"{example.section}: the hpack API cannot ask for this representation")
     encoder = new_encoder(hp, never_index_sensitive=False)
     if example.table_size != 4096:
         encoder.header_table_size = example.table_size
