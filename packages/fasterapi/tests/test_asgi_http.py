@@ -634,6 +634,19 @@ def test_threadpool_size(monkeypatch: pytest.MonkeyPatch) -> None:
         concurrency.set_threadpool_size(previous)
 
 
+@pytest.mark.parametrize(("value", "size"), [("1", 1), ("200", 200), ("0", None), ("-3", None), ("x", None)])
+def test_threadpool_size_from_the_environment(value: str, size: int | None) -> None:
+    code = "from fasterapi import concurrency; print(concurrency.get_threadpool_size())"
+    env = {**os.environ, "FASTERAPI_THREADPOOL_SIZE": value}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
+    if size is None:
+        assert done.returncode != 0
+        assert f"FASTERAPI_THREADPOOL_SIZE must be a positive integer, not {value!r}" in done.stderr
+    else:
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == str(size)
+
+
 def test_sse_format() -> None:
     from fasterapi.sse import EventSourceResponse, ServerSentEvent, format_sse_event
 
