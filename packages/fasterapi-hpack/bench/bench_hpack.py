@@ -34,7 +34,6 @@ print ns per block.
 from __future__ import annotations
 
 import argparse
-import gc
 import hashlib
 import itertools
 import json
@@ -45,7 +44,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -67,6 +65,9 @@ except ImportError as exc:  # the codec is being written: the anchors still run
     OURS_SKIPPED = f"skipped: `import fasterapi_hpack` failed ({exc}); build and install the package"
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[2] / "tools"))  # benchkit: what every benchmark shares
+from benchkit import Loop, fmt_ns, fmt_ratio, measure, print_table, ratio  # noqa: E402
+
 CORE_SOURCE = HERE / "bench_hpack_core.cpp"
 SOURCE_INCLUDE = HERE.parent / "include"  # the C++ core in this checkout
 TARGET_PYTHON = 50.0  # what the Python API should reach against python-hpack
@@ -149,8 +150,6 @@ CASES = [
 
 # --- Python level -------------------------------------------------------------------------------
 
-Loop = Callable[[int], int]  # runs n iterations, returns the ns they took
-
 
 def encode_loop(mod: Any, case: Case) -> Loop:
     blocks = [list(b) for b in case.blocks]
@@ -199,20 +198,6 @@ def check_python(mod: Any, name: str, case: Case) -> int:
         if [tuple(h) for h in check.decode(wire, raw=True)] != list(block):
             raise SystemExit(f"{name}'s encoding of block {k} of {case.label} does not decode to it")
     return octets
-
-
-def measure(loop: Loop, runs: int, min_run_ns: int) -> list[float]:
-    """ns per iteration for each of `runs` runs, each of at least min_run_ns."""
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        n = 1
-        while (elapsed := loop(n)) < min_run_ns:
-            n = n * 2 if elapsed < min_run_ns // 8 else int(n * min_run_ns * 1.1 / max(elapsed, 1)) + 1
-        return [loop(n) / n for _ in range(runs)]
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 # --- C level ------------------------------------------------------------------------------------
@@ -332,34 +317,6 @@ def compile_and_run(runs: int, min_run_ms: int) -> CoreRun | str:
 
 
 # --- report -------------------------------------------------------------------------------------
-
-
-def fmt_ns(ns: float | None) -> str:
-    if ns is None:
-        return "-"
-    return f"{ns:,.0f}" if ns >= 100 else f"{ns:.1f}"
-
-
-def ratio(num: float | None, den: float | None) -> float | None:
-    return num / den if num and den else None
-
-
-def fmt_ratio(num: float | None, den: float | None) -> str:
-    r = ratio(num, den)
-    if r is None:
-        return "-"
-    return f"{r:.1f}x" if r < 100 else f"{r:.0f}x"
-
-
-def print_table(header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    for k, row in enumerate([header, *rows]):
-        cells = [
-            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
-        ]
-        print("  ".join(cells).rstrip())
-        if k == 0:
-            print("  ".join("-" * w for w in widths))
 
 
 def main() -> None:

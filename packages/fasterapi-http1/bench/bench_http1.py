@@ -37,7 +37,6 @@ calibrated to last at least 200 ms (20 ms with --quick), with the garbage collec
 from __future__ import annotations
 
 import argparse
-import gc
 import itertools
 import json
 import os
@@ -47,7 +46,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,6 +74,9 @@ except ImportError as exc:  # the parser is being written: the anchors still run
     OURS_SKIPPED = f"skipped: `import fasterapi_http1` failed ({exc}); build and install the package"
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[2] / "tools"))  # benchkit: what every benchmark shares
+from benchkit import Loop, extract, fmt_ns, fmt_ratio, measure, pip_download_sdist, print_table, ratio  # noqa: E402
+
 CORE_SOURCE = HERE / "bench_http1_core.cpp"
 PICO_SDIST = "pypicohp==0.1.3"  # vendors picohttpparser at upstream commit 066d2b1 (only reformatted)
 DEBIAN_LLHTTP = (Path("/usr/share/include/llhttp"), Path("/usr/share/llhttp"))  # apt-get install node-llhttp
@@ -180,8 +181,6 @@ CASES = [
 # --- Python level: one adapter per parser ------------------------------------------------------
 #
 # Each adapter parses an input the way it is timed and returns what it saw, for the check.
-
-Loop = Callable[[int], int]  # runs n parses, returns the ns they took
 
 
 def timed(step: Callable[[], Any]) -> Loop:
@@ -375,20 +374,6 @@ def h11_overheads(runs: int, min_run_ns: int) -> dict[str, float | None]:
     return {"connection_ns": connection, "response_cycle_ns": cycle if cycle > 0 else None}
 
 
-def measure(loop: Loop, runs: int, min_run_ns: int) -> list[float]:
-    """ns per call for each of `runs` runs, each of at least min_run_ns."""
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        n = 1
-        while (elapsed := loop(n)) < min_run_ns:
-            n = n * 2 if elapsed < min_run_ns // 8 else int(n * min_run_ns * 1.1 / max(elapsed, 1)) + 1
-        return [loop(n) / n for _ in range(runs)]
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-
-
 # --- C level: the anchors' sources, the build, the run -----------------------------------------
 
 
@@ -400,41 +385,6 @@ class CSource:
     include: Path
     sources: list[Path]
     cflags: list[str]
-
-
-def pip_download_sdist(requirement: str, dest: Path) -> Path | str:
-    """The sdist of `requirement` from PyPI (through pip, with its cache) -> its path, or why not."""
-    name = re.split(r"[=<>!~ ]", requirement, maxsplit=1)[0]
-    cmd = [
-        sys.executable,
-        "-m",
-        "pip",
-        "download",
-        "--no-deps",
-        "--no-binary",
-        name,
-        "-d",
-        str(dest),
-        requirement,
-    ]
-    try:
-        done = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=300)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"pip download {requirement}: {exc}"
-    found = sorted(dest.glob("*.tar.gz"))
-    if done.returncode != 0 or not found:
-        last = (done.stderr.strip().splitlines() or ["no sdist"])[-1]
-        return f"pip download {requirement} failed: {last}"
-    return found[0]
-
-
-def extract(sdist: Path, dest: Path, wanted: Callable[[str], bool]) -> None:
-    with tarfile.open(sdist) as tar:
-        members = [m for m in tar.getmembers() if m.isfile() and wanted(m.name)]
-        if hasattr(tarfile, "data_filter"):
-            tar.extractall(dest, members=members, filter="data")
-        else:  # Python < 3.11.4
-            tar.extractall(dest, members=members)  # only the regular files we name
 
 
 def llhttp_source(include: Path, src: Path, origin: str) -> CSource | None:
@@ -647,34 +597,6 @@ def check(parser: str, case: Case, seen: str | list[Seen]) -> None:
 
 
 # --- report -------------------------------------------------------------------------------------
-
-
-def fmt_ns(ns: float | None) -> str:
-    if ns is None:
-        return "-"
-    return f"{ns:,.0f}" if ns >= 100 else f"{ns:.1f}"
-
-
-def ratio(num: float | None, den: float | None) -> float | None:
-    return num / den if num and den else None
-
-
-def fmt_ratio(num: float | None, den: float | None) -> str:
-    r = ratio(num, den)
-    if r is None:
-        return "-"
-    return f"{r:.1f}x" if r < 100 else f"{r:.0f}x"
-
-
-def print_table(header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    for k, row in enumerate([header, *rows]):
-        cells = [
-            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
-        ]
-        print("  ".join(cells).rstrip())
-        if k == 0:
-            print("  ".join("-" * w for w in widths))
 
 
 def main() -> None:

@@ -24,7 +24,6 @@ calibrated to last at least 200 ms (20 ms with --quick), with the garbage collec
 from __future__ import annotations
 
 import argparse
-import gc
 import itertools
 import json
 import os
@@ -34,7 +33,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter_ns
@@ -53,6 +51,9 @@ except ImportError:  # the anchor is not optional: a figure without it means not
     sys.exit("bench_router.py needs starlette: pip install 'fasterapi-router[bench]'")
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[2] / "tools"))  # benchkit: what every benchmark shares
+from benchkit import Loop, fmt_ns, measure  # noqa: E402
+
 CORE_SOURCE = HERE / "bench_router_core.cpp"
 
 # (method, pattern), in the order an app declares them. 25 static, 25 with params.
@@ -248,8 +249,6 @@ def check_cpp(router: Router[str], case: Case, line: dict[str, str]) -> None:
 
 # --- timing -------------------------------------------------------------------------------------
 
-Loop = Callable[[int], int]  # runs n lookups, returns the ns they took
-
 
 def our_loop(router: Router[str], case: Case) -> Loop:
     lookup, method, path = router.lookup, case.method, case.path
@@ -275,20 +274,6 @@ def starlette_loop(routes: list[BaseRoute], case: Case) -> Loop:
         return perf_counter_ns() - start
 
     return run
-
-
-def measure(loop: Loop, runs: int, min_run_ns: int) -> list[float]:
-    """ns per call for each of `runs` runs, each of at least min_run_ns."""
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        n = 1
-        while (elapsed := loop(n)) < min_run_ns:
-            n = n * 2 if elapsed < min_run_ns // 8 else int(n * min_run_ns * 1.1 / max(elapsed, 1)) + 1
-        return [loop(n) / n for _ in range(runs)]
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 # --- the C++ core -------------------------------------------------------------------------------
@@ -326,12 +311,6 @@ def run_cpp(runs: int, min_run_ms: int) -> tuple[dict[str, dict[str, str]] | Non
 
 
 # --- report -------------------------------------------------------------------------------------
-
-
-def fmt_ns(ns: float | None) -> str:
-    if ns is None:
-        return "-"
-    return f"{ns:,.0f}" if ns >= 100 else f"{ns:.1f}"
 
 
 def main() -> None:
