@@ -760,13 +760,19 @@ def _named(route: Route | WebSocketRoute | Mount) -> list[tuple[str, Convertor[A
     return [(names.get(name, "?"), conv) for name, conv in route.param_convertors.items()]
 
 
+_MAX_STATIC_HITS = 4096  # routes without a method list match any method: bound what is kept
+
+
 class _Table:
     """The radix tree of one scope type ("http" or "websocket"), and the order information."""
 
-    __slots__ = ("entries", "opaque", "shadows", "tree")
+    __slots__ = ("entries", "opaque", "shadows", "static_hits", "tree")
 
     def __init__(self, routes: Sequence[BaseRoute], scope_type: str) -> None:
         self.tree: fasterapi_router.Router[int] = fasterapi_router.Router(on_conflict="first")
+        # (method, path) -> route, for paths that matched a trusted route without parameters and
+        # with nothing earlier that could shadow it: the answer cannot change while the table lives.
+        self.static_hits: dict[tuple[str, str], BaseRoute] = {}
         entries: list[_Entry] = []
         for index, route in enumerate(routes):
             entry = _Entry(index, route)
@@ -1004,15 +1010,18 @@ class Router:
         """The route for the scope and its child scope; None if no route matches and no
         redirect is possible; False if no route matches but a redirect may be."""
         route_path = get_route_path(scope)
+        scope_type = scope["type"]
+        table = self._table(scope_type)
+        method = scope["method"] if scope_type == "http" else "GET"
+        hit = table.static_hits.get((method, route_path))
+        if hit is not None:
+            base = scope.get("path_params")
+            return hit, {"endpoint": hit.endpoint, "path_params": dict(base) if base else {}}  # type: ignore[attr-defined]
         if not route_path.startswith("/") or "\n" in route_path or len(route_path) > _MAX_TREE_PATH:
             return self._match_linear(scope) or False
-        table = self._table(scope["type"])
         tree_path = route_path.replace("%", "%25") if "%" in route_path else route_path
         try:
-            if scope["type"] == "http":
-                found = table.tree.lookup(scope["method"], tree_path)
-            else:
-                found = table.tree.lookup("GET", tree_path)
+            found = table.tree.lookup(method, tree_path)
         except (ValueError, TypeError, UnicodeError):
             return self._match_linear(scope) or False
 
@@ -1028,6 +1037,8 @@ class Router:
             if entry.trusted:
                 params = found.params
                 base = scope.get("path_params")
+                if not params and not table.shadows[index] and len(table.static_hits) < _MAX_STATIC_HITS:
+                    table.static_hits[(method, route_path)] = route
                 if base:
                     params = {**base, **params}
                 return route, {"endpoint": route.endpoint, "path_params": params}  # type: ignore[attr-defined]

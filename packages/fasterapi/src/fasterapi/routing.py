@@ -699,6 +699,8 @@ class APIRoute(_BaseHTTPRoute):
             body = await read_body(request, plan) if body_field is not None else None
             if body_only is not None and type(body) is JsonValidatedBody:
                 solved = SolvedDependency({body_only: body.value}, [], None, None, {})
+            elif plan.empty:
+                solved = SolvedDependency({}, [], None, None, {})
             else:
                 solved = await run_plan(plan, request, body)
             if solved.errors:

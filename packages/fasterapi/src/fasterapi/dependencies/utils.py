@@ -849,10 +849,12 @@ class _Step:
 class SolvePlan:
     """The dependency tree of one endpoint flattened into steps (children before parents)."""
 
-    __slots__ = ("has_body", "needs_background", "needs_response", "needs_stack", "steps")
+    __slots__ = ("empty", "has_body", "needs_background", "needs_response", "needs_stack", "steps")
 
     def __init__(self, steps: list[_Step]) -> None:
         self.steps = steps
+        # Nothing to read, call or pass: `run_plan` would give empty values and no errors.
+        self.empty = len(steps) == 1 and not steps[0].children and not steps[0].reads and not steps[0].special
         self.needs_stack = any(s.kind in (_CALL_GEN, _CALL_ASYNC_GEN) for s in steps)
         self.needs_response = any(s.response_name for s in steps)
         self.needs_background = any(s.background_name for s in steps)
