@@ -1,0 +1,1194 @@
+// fasterapi::server::Engine: the I/O threads of the native server.
+//
+// Theory of operation. Each I/O thread owns a listening socket (SO_REUSEPORT: the kernel spreads
+// connections over the threads, and over worker processes), an epoll set, its connections, and
+// a ring of commands from the Python thread with a Waker. A thread accepts, reads, parses with
+// fasterapi-http1's parser and routes with fasterapi-router's tree; a request becomes an Inbound
+// record pushed on the one ring toward the Python thread, whose Waker is notified once per epoll
+// batch. Responses come back as Outbound commands, in any order; each connection writes them in
+// the order its requests arrived (pipelining), with writev, and keeps reading ahead by at most
+// `max_pipelined` requests.
+//
+//   connection phase   what it waits for                   timeout
+//   idle               the first byte of the next request  keep_alive (then closed quietly)
+//   head               the rest of the head                header (then 408 and closed)
+//   body               the rest of a body                  body (then 408 and closed)
+//   busy               responses (the app has the request) none: the app decides
+//
+// A request body that is all there when the head is parsed (or arrives while the thread holds the
+// request back, up to `body_inline` bytes) travels with the request; a longer one is streamed:
+// the request goes up at once and the rest follows as body records. Reading stops while more than
+// `body_high_water` bytes are delivered and not consumed (the app acknowledges them with a resume
+// command when reading had stopped), so an app that does not read holds no more than that.
+// Output is the same in reverse: the app's bytes not yet written are counted on the request's
+// Stream, and the app is told (a drained record) when they fall under the low-water mark.
+//
+// Nothing here blocks: a slow client costs its buffers, never a thread.
+#pragma once
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "fasterapi/http1/parser.hpp"
+#include "fasterapi/http1/serializer.hpp"
+#include "fasterapi/router/router.hpp"
+#include "fasterapi/server/http_date.hpp"
+#include "fasterapi/server/mpsc_ring.hpp"
+#include "fasterapi/server/records.hpp"
+#include "fasterapi/server/waker.hpp"
+
+namespace fasterapi::server {
+
+struct Limits {
+  std::size_t max_request_line = 8190;      // 414 past it
+  std::size_t max_header_line = 8190;       // 431
+  std::size_t max_header_bytes = 65536;     // 431
+  std::size_t max_headers = 100;            // 431
+  std::uint64_t max_body = 1ull << 30;      // 413; a body is streamed, so this bounds time, not memory
+  std::size_t max_connections = 10000;      // per process: accepting pauses at the limit
+  std::size_t max_pipelined = 32;           // requests read ahead of their responses on a connection
+  std::size_t body_inline = 65536;          // a body up to this size travels with its request
+  std::size_t body_high_water = 1u << 20;   // delivered and unconsumed body bytes that stop reading
+  std::size_t write_high_water = 1u << 18;  // unwritten response bytes that make the app wait
+  std::size_t write_low_water = 1u << 16;   // ... until they fall under this
+};
+
+struct Timeouts {
+  double header = 10.0;      // from the first byte of a head to its end
+  double keep_alive = 5.0;   // an idle connection between requests
+  double body = 30.0;        // without a byte of a body being received
+  double write = 60.0;       // without a byte of output being taken by the client
+  double shutdown = 30.0;    // graceful shutdown: in-flight requests get this long
+};
+
+struct Config {
+  std::string host = "127.0.0.1";
+  int port = 8000;
+  int threads = 1;
+  int backlog = 2048;
+  std::string server_header = "fasterapi";
+  Limits limits;
+  Timeouts timeouts;
+};
+
+// Counters for tests and for the shutdown's wait; read from any thread.
+struct Stats {
+  std::atomic<std::int64_t> connections{0};
+  std::atomic<std::int64_t> accepted{0};
+  std::atomic<std::int64_t> requests{0};
+  std::atomic<std::int64_t> in_flight{0};  // requests whose response is not yet written
+  std::atomic<std::int64_t> bad_requests{0};
+  std::atomic<std::int64_t> timeouts{0};
+};
+
+inline double monotonic_now() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// Growable bytes with a consumed prefix: reads land at the end, the parser consumes at the front.
+class ReadBuffer {
+ public:
+  std::string_view unread() const noexcept { return {data_.get() + start_, end_ - start_}; }
+  std::size_t size() const noexcept { return end_ - start_; }
+  void consume(std::size_t n) noexcept {
+    start_ += n;
+    if (start_ == end_) start_ = end_ = 0;
+  }
+  // Room for at least `want` more bytes at the end.
+  char* reserve(std::size_t want) {
+    if (cap_ - end_ >= want) return data_.get() + end_;
+    const std::size_t live = end_ - start_;
+    if (start_ > 0 && cap_ - live >= want) {
+      std::memmove(data_.get(), data_.get() + start_, live);
+    } else {
+      std::size_t cap = cap_ ? cap_ : 16384;
+      while (cap - live < want) cap *= 2;
+      auto bigger = std::make_unique<char[]>(cap);
+      if (live) std::memcpy(bigger.get(), data_.get() + start_, live);
+      data_ = std::move(bigger);
+      cap_ = cap;
+    }
+    start_ = 0;
+    end_ = live;
+    return data_.get() + end_;
+  }
+  void commit(std::size_t n) noexcept { end_ += n; }
+  void release() noexcept {
+    data_.reset();
+    cap_ = start_ = end_ = 0;
+  }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  std::size_t cap_ = 0, start_ = 0, end_ = 0;
+};
+
+// A piece of output and the stream it is counted against.
+struct OutPiece {
+  std::string data;
+  std::shared_ptr<Stream> stream;
+  std::int64_t accounted = 0;
+};
+
+// A response that came before its turn (an earlier request on the connection is not answered).
+struct Deferred {
+  std::deque<OutPiece> pieces;
+  bool done = false;
+  bool close = false;
+};
+
+struct Connection {
+  enum class Phase : std::uint8_t { idle, head, body, busy };
+
+  int fd = -1;
+  std::uint32_t gen = 0;
+  std::optional<http1::Parser> parser;
+  ReadBuffer in;
+  std::deque<OutPiece> out;
+  std::size_t out_offset = 0;  // bytes of out.front() already written
+  std::deque<std::shared_ptr<Stream>> open;  // requests read whose response is not complete, in order
+  std::map<std::uint32_t, Deferred> deferred;
+  std::uint32_t next_seq = 0;
+  Inbound* pending = nullptr;  // a request held back while its body arrives (body_inline)
+  std::shared_ptr<Stream> streaming;  // the request whose body is being streamed up
+  Phase phase = Phase::idle;
+  double since = 0;           // when the phase began (head), or the last progress (body, idle)
+  double write_since = 0;     // the last time output made progress while some was waiting
+  bool reading = true;        // EPOLLIN is on
+  bool writing = false;       // EPOLLOUT is on
+  bool epoll_in = true;       // EPOLLIN is on
+  bool eof = false;           // the client sent FIN: no more requests
+  bool close_after = false;   // close once the output is written
+  bool paused_body = false;   // reading stopped until the app consumes body
+  std::string peer_host;
+  std::uint16_t peer_port = 0;
+};
+
+class Engine;
+
+class IoThread {
+ public:
+  IoThread(Engine& engine, std::uint32_t index);
+  ~IoThread();
+  IoThread(const IoThread&) = delete;
+  IoThread& operator=(const IoThread&) = delete;
+
+  void start() { thread_ = std::thread([this] { run(); }); }
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
+  void submit(Outbound* o) {
+    commands_.push(o);
+    waker_.notify();
+  }
+  void wake() noexcept { waker_.signal(); }
+  int listen_fd() const noexcept { return listen_fd_; }
+  void set_listen_fd(int fd) noexcept { listen_fd_ = fd; }
+
+ private:
+  void run();
+  void accept_all();
+  void on_event(std::uint32_t slot, std::uint32_t events);
+  void on_readable(Connection& c, std::uint32_t slot);
+  void parse(Connection& c, std::uint32_t slot);
+  bool on_head(Connection& c, std::uint32_t slot, const http1::Head& head);
+  void dispatch(Inbound* in);
+  void fail(Connection& c, std::uint32_t slot, int status, std::string_view why);
+  void command(Outbound* o);
+  void queue_response(Connection& c, std::uint32_t slot, Outbound& o);
+  void append_head(std::string& out, const Outbound& o, const Stream& s, bool& close, bool& chunked);
+  void emit(Connection& c, std::uint32_t slot, std::uint32_t seq, OutPiece piece, bool last, bool close);
+  void finish_response(Connection& c, std::uint32_t slot, bool close);
+  void flush(Connection& c, std::uint32_t slot);
+  void update_events(Connection& c, std::uint32_t slot);
+  void close_connection(std::uint32_t slot);
+  void sweep(double now);
+  void begin_drain();
+  Connection* lookup(const Stream& s) noexcept;
+
+  Engine& engine_;
+  std::uint32_t index_;
+  int epoll_fd_ = -1;
+  int listen_fd_ = -1;
+  bool accepting_ = false;
+  bool draining_ = false;
+  Waker waker_;
+  MpscRing<Outbound> commands_;
+  std::vector<Connection> conns_;
+  std::vector<std::uint32_t> free_;
+  HttpDate date_;
+  router::Match match_;
+  bool notify_python_ = false;
+  std::thread thread_;
+
+  friend class Engine;
+};
+
+class Engine {
+ public:
+  explicit Engine(Config config)
+      : config_(std::move(config)), inbound_(1u << 16), router_(router::Options{router::ConflictPolicy::first_wins}) {
+    if (config_.threads < 1) throw std::invalid_argument("threads must be at least 1");
+  }
+  ~Engine() { stop(); }
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  const Config& config() const noexcept { return config_; }
+  Stats& stats() noexcept { return stats_; }
+
+  // Routes the I/O threads match before the Python thread sees a request (before start()).
+  router::AddResult add_route(std::span<const std::string_view> methods, std::string_view pattern, std::int32_t id) {
+    if (started_) throw std::logic_error("routes are added before the engine starts");
+    auto r = router_.add(methods, pattern);
+    if (r.status == router::AddStatus::added) {
+      if (route_ids_.size() <= r.route) route_ids_.resize(r.route + 1, -1);
+      route_ids_[r.route] = id;
+    }
+    return r;
+  }
+
+  // Binds the listening sockets (one per I/O thread, SO_REUSEPORT) and returns the port.
+  int bind() {
+    if (!threads_.empty()) return bound_port_;
+    for (int i = 0; i < config_.threads; ++i) threads_.push_back(std::make_unique<IoThread>(*this, static_cast<std::uint32_t>(i)));
+    int port = config_.port;
+    for (auto& t : threads_) {
+      t->set_listen_fd(open_listener(config_.host, port));
+      if (port == 0) port = local_port(t->listen_fd());
+    }
+    bound_port_ = port;
+    return port;
+  }
+
+  void start() {
+    bind();
+    if (started_) return;
+    router_.freeze();
+    started_ = true;
+    for (auto& t : threads_) t->start();
+  }
+
+  // Graceful: stop accepting; idle connections close; busy ones close after their response.
+  void drain() {
+    draining_.store(true);
+    for (auto& t : threads_) t->wake();
+  }
+
+  void stop() {
+    if (stopping_.exchange(true)) return;
+    for (auto& t : threads_) t->wake();
+    for (auto& t : threads_) t->join();
+    threads_.clear();
+    // What the Python thread never popped.
+    while (Inbound* in = inbound_.pop()) delete in;
+  }
+
+  bool draining() const noexcept { return draining_.load(); }
+  bool stopping() const noexcept { return stopping_.load(); }
+
+  // The Python thread's side.
+  int fileno() const noexcept { return python_waker_.fd(); }
+  Waker& python_waker() noexcept { return python_waker_; }
+  MpscRing<Inbound>& inbound() noexcept { return inbound_; }
+  void submit(Outbound* o) {
+    const std::uint32_t t = o->stream->thread;
+    if (t >= threads_.size()) {
+      delete o;
+      return;
+    }
+    threads_[t]->submit(o);
+  }
+  void post(Inbound* in) {
+    inbound_.push(in);
+    python_waker_.notify();
+  }
+
+  std::uint64_t next_stream_id() noexcept { return stream_ids_.fetch_add(1, std::memory_order_relaxed) + 1; }
+  const router::Router& router() const noexcept { return router_; }
+  std::int32_t route_id(router::RouteId r) const noexcept { return r < route_ids_.size() ? route_ids_[r] : -1; }
+
+ private:
+  static int open_listener(const std::string& host, int port) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    const std::string service = std::to_string(port);
+    if (int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &found); rc != 0) {
+      throw std::runtime_error("cannot resolve " + host + ": " + ::gai_strerror(rc));
+    }
+    int err = 0;
+    for (addrinfo* a = found; a; a = a->ai_next) {
+      const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+      if (fd < 0) {
+        err = errno;
+        continue;
+      }
+      const int one = 1;
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+      if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, 2048) == 0) {
+        ::freeaddrinfo(found);
+        return fd;
+      }
+      err = errno;
+      ::close(fd);
+    }
+    ::freeaddrinfo(found);
+    throw std::system_error(err, std::generic_category(), "cannot listen on " + host + ":" + service);
+  }
+
+  static int local_port(int fd) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+    if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+    return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  }
+
+  Config config_;
+  Stats stats_;
+  Waker python_waker_;
+  MpscRing<Inbound> inbound_;
+  router::Router router_;
+  std::vector<std::int32_t> route_ids_;
+  std::vector<std::unique_ptr<IoThread>> threads_;
+  std::atomic<std::uint64_t> stream_ids_{0};
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> stopping_{false};
+  bool started_ = false;
+  int bound_port_ = 0;
+
+  friend class IoThread;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+namespace detail {
+
+constexpr std::uint32_t kListenSlot = 0xFFFFFFFFu;
+constexpr std::uint32_t kWakeSlot = 0xFFFFFFFEu;
+constexpr std::size_t kReadChunk = 65536;
+
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+
+inline void append_number(std::string& out, std::uint64_t n) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, end);
+}
+
+inline void append_hex(std::string& out, std::uint64_t n) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n, 16);
+  out.append(buf, end);
+}
+
+inline bool body_forbidden(int status) noexcept { return status < 200 || status == 204 || status == 304; }
+
+}  // namespace detail
+
+inline IoThread::IoThread(Engine& engine, std::uint32_t index) : engine_(engine), index_(index), commands_(1u << 14) {
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = detail::kWakeSlot;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, waker_.fd(), &ev);
+}
+
+inline IoThread::~IoThread() {
+  join();
+  for (std::uint32_t s = 0; s < conns_.size(); ++s) {
+    if (conns_[s].fd >= 0) close_connection(s);
+  }
+  while (Outbound* o = commands_.pop()) delete o;
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+  ::close(epoll_fd_);
+}
+
+inline Connection* IoThread::lookup(const Stream& s) noexcept {
+  if (s.slot >= conns_.size()) return nullptr;
+  Connection& c = conns_[s.slot];
+  return c.fd >= 0 && c.gen == s.gen ? &c : nullptr;
+}
+
+inline void IoThread::run() {
+  {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = detail::kListenSlot;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
+    accepting_ = true;
+  }
+  std::vector<epoll_event> events(256);
+  double last_sweep = monotonic_now();
+  while (!engine_.stopping()) {
+    if (engine_.draining() && !draining_) begin_drain();
+    int timeout_ms = 1000;
+    waker_.sleep_begin();
+    if (!commands_.empty()) {
+      waker_.sleep_cancel();
+      timeout_ms = 0;
+    }
+    const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
+    waker_.sleep_cancel();
+    for (int i = 0; i < n; ++i) {
+      const std::uint64_t key = events[i].data.u64;
+      if (key == detail::kListenSlot) {
+        accept_all();
+      } else if (key == detail::kWakeSlot) {
+        waker_.clear();
+      } else {
+        on_event(static_cast<std::uint32_t>(key), events[i].events);
+      }
+    }
+    while (Outbound* o = commands_.pop()) {
+      command(o);
+      delete o;
+    }
+    if (notify_python_) {
+      notify_python_ = false;
+      engine_.python_waker().notify();
+    }
+    const double now = monotonic_now();
+    if (now - last_sweep >= 0.5) {
+      last_sweep = now;
+      sweep(now);
+    }
+  }
+}
+
+inline void IoThread::begin_drain() {
+  draining_ = true;
+  if (accepting_) {
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+    accepting_ = false;
+  }
+  ::close(listen_fd_);
+  listen_fd_ = -1;
+  for (std::uint32_t s = 0; s < conns_.size(); ++s) {
+    Connection& c = conns_[s];
+    if (c.fd < 0) continue;
+    if (c.open.empty() && c.out.empty() && c.pending == nullptr) {
+      close_connection(s);
+    } else {
+      c.close_after = true;  // after the responses in flight; no more requests are read
+    }
+  }
+}
+
+inline void IoThread::accept_all() {
+  auto& stats = engine_.stats_;
+  const auto& limits = engine_.config_.limits;
+  while (true) {
+    if (static_cast<std::size_t>(stats.connections.load(std::memory_order_relaxed)) >= limits.max_connections) {
+      // Backpressure on accept: the kernel's backlog holds the rest until a connection closes.
+      ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+      accepting_ = false;
+      return;
+    }
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      return;  // EAGAIN, or out of descriptors: epoll says again when it can
+    }
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    std::uint32_t slot;
+    if (!free_.empty()) {
+      slot = free_.back();
+      free_.pop_back();
+    } else {
+      slot = static_cast<std::uint32_t>(conns_.size());
+      conns_.emplace_back();
+    }
+    Connection& c = conns_[slot];
+    c.fd = fd;
+    http1::Config pc;
+    pc.limits.max_request_line = limits.max_request_line;
+    pc.limits.max_header_line = limits.max_header_line;
+    pc.limits.max_header_bytes = limits.max_header_bytes;
+    pc.limits.max_headers = limits.max_headers;
+    c.parser.emplace(http1::Role::request, pc);
+    c.phase = Connection::Phase::idle;
+    c.since = monotonic_now();
+    c.reading = true;
+    c.writing = false;
+    c.epoll_in = true;
+    c.eof = c.close_after = c.paused_body = false;
+    c.next_seq = 0;
+    char host[INET6_ADDRSTRLEN] = {};
+    if (ss.ss_family == AF_INET) {
+      auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+      ::inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+      c.peer_port = ntohs(a->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+      auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+      ::inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+      c.peer_port = ntohs(a->sin6_port);
+    }
+    c.peer_host = host;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.u64 = slot;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    stats.connections.fetch_add(1, std::memory_order_relaxed);
+    stats.accepted.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+inline void IoThread::on_event(std::uint32_t slot, std::uint32_t events) {
+  if (slot >= conns_.size() || conns_[slot].fd < 0) return;
+  Connection& c = conns_[slot];
+  if (events & (EPOLLERR | EPOLLHUP)) {
+    close_connection(slot);
+    return;
+  }
+  if (events & EPOLLOUT) {
+    flush(c, slot);
+    if (c.fd < 0) return;
+  }
+  if (events & (EPOLLIN | EPOLLRDHUP)) on_readable(c, slot);
+}
+
+inline void IoThread::on_readable(Connection& c, std::uint32_t slot) {
+  for (int round = 0; round < 4 && c.reading; ++round) {
+    char* at = c.in.reserve(detail::kReadChunk);
+    const ssize_t n = ::read(c.fd, at, detail::kReadChunk);
+    if (n > 0) {
+      c.in.commit(static_cast<std::size_t>(n));
+      const double now = monotonic_now();
+      if (c.phase == Connection::Phase::idle) {
+        c.phase = Connection::Phase::head;
+        c.since = now;
+      } else if (c.phase == Connection::Phase::body) {
+        c.since = now;
+      }
+      parse(c, slot);
+      if (c.fd < 0) return;
+      if (static_cast<std::size_t>(n) < detail::kReadChunk) break;
+      continue;
+    }
+    if (n == 0) {
+      // The client will send no more. What it asked for is still answered (a half-closed
+      // connection waits for its responses); a request cut short is dropped.
+      c.eof = true;
+      if (c.streaming) {
+        c.streaming->closed.store(true);
+        auto* d = new Inbound;
+        d->kind = Inbound::Kind::disconnect;
+        d->stream = c.streaming;
+        dispatch(d);
+      }
+      if (c.open.empty() && c.out.empty()) {
+        close_connection(slot);
+        return;
+      }
+      c.close_after = true;
+      c.reading = false;
+      update_events(c, slot);
+      return;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
+    close_connection(slot);
+    return;
+  }
+}
+
+inline void IoThread::dispatch(Inbound* in) {
+  engine_.inbound_.push(in);
+  notify_python_ = true;
+}
+
+inline void IoThread::parse(Connection& c, std::uint32_t slot) {
+  const auto& limits = engine_.config_.limits;
+  while (c.fd >= 0 && !c.close_after) {
+    if (c.phase != Connection::Phase::body && c.streaming == nullptr && c.pending == nullptr &&
+        c.open.size() >= limits.max_pipelined) {
+      // Far enough ahead of the app: read again when responses have gone out.
+      c.reading = false;
+      update_events(c, slot);
+      return;
+    }
+    if (c.paused_body) return;
+    http1::Event ev;
+    std::size_t used = 0;
+    const http1::Status st = c.parser->next(c.in.unread(), ev, used);
+    c.in.consume(used);
+    if (st == http1::Status::need_more) return;
+    if (st == http1::Status::error) {
+      const http1::Errc e = c.parser->error();
+      if (c.streaming || c.pending) {
+        // The head was good and the app may have it: the body is bad. Tell it, and close.
+        if (c.streaming) {
+          c.streaming->closed.store(true);
+          auto* d = new Inbound;
+          d->kind = Inbound::Kind::disconnect;
+          d->stream = c.streaming;
+          dispatch(d);
+          c.streaming.reset();
+        }
+        if (c.pending) {
+          engine_.stats_.in_flight.fetch_sub(1);
+          c.open.pop_back();
+          delete c.pending;
+          c.pending = nullptr;
+          --c.next_seq;
+        }
+      }
+      fail(c, slot, http1::status_hint(e), http1::errc_name(e));
+      return;
+    }
+    switch (ev.kind) {
+      case http1::Event::Kind::head:
+        if (!on_head(c, slot, *ev.head)) return;
+        break;
+      case http1::Event::Kind::data: {
+        const std::string_view data = ev.data;
+        if (c.pending) {
+          Inbound* p = c.pending;
+          p->bytes.append(data);
+          p->body.len += static_cast<std::uint32_t>(data.size());
+          if (p->bytes.size() > limits.body_inline) {
+            // Too long to hold back: the request goes up now, the rest is streamed.
+            p->more_body = true;
+            c.streaming = p->stream;
+            c.streaming->in_unread.fetch_add(p->body.len);
+            c.pending = nullptr;
+            dispatch(p);
+          }
+        } else if (c.streaming) {
+          auto* b = new Inbound;
+          b->kind = Inbound::Kind::body;
+          b->stream = c.streaming;
+          b->bytes.assign(data);
+          b->body = {0, static_cast<std::uint32_t>(data.size())};
+          b->more_body = true;
+          const auto unread = c.streaming->in_unread.fetch_add(static_cast<std::int64_t>(data.size())) +
+                              static_cast<std::int64_t>(data.size());
+          dispatch(b);
+          if (static_cast<std::size_t>(unread) > limits.body_high_water) {
+            c.streaming->in_paused.store(true);
+            // The app may have consumed everything between the add and the flag: look again.
+            if (static_cast<std::size_t>(c.streaming->in_unread.load()) > limits.body_high_water) {
+              c.paused_body = true;
+              c.reading = false;
+              update_events(c, slot);
+              return;
+            }
+            c.streaming->in_paused.store(false);
+          }
+        }
+        break;
+      }
+      case http1::Event::Kind::end:
+        if (c.pending) {
+          dispatch(c.pending);
+          c.pending = nullptr;
+        } else if (c.streaming) {
+          auto* b = new Inbound;
+          b->kind = Inbound::Kind::body;
+          b->stream = c.streaming;
+          b->more_body = false;
+          dispatch(b);
+          c.streaming.reset();
+        }
+        c.phase = c.open.empty() ? Connection::Phase::idle : Connection::Phase::busy;
+        c.since = monotonic_now();
+        if (!c.parser->idle() && c.parser->error() == http1::Errc::none) {
+          // "Connection: close" or HTTP/1.0 without keep-alive: the parser takes no more.
+          c.reading = false;
+          update_events(c, slot);
+          return;
+        }
+        break;
+      case http1::Event::Kind::upgrade:
+        // Not HTTP/1 any more (WebSocket comes with its own issue): the request was answered as
+        // plain HTTP; nothing after it is read.
+        c.reading = false;
+        c.close_after = true;
+        update_events(c, slot);
+        return;
+    }
+  }
+}
+
+inline bool IoThread::on_head(Connection& c, std::uint32_t slot, const http1::Head& head) {
+  auto& stats = engine_.stats_;
+  stats.requests.fetch_add(1, std::memory_order_relaxed);
+  stats.in_flight.fetch_add(1, std::memory_order_relaxed);
+  auto stream = std::make_shared<Stream>();
+  stream->id = engine_.next_stream_id();
+  stream->thread = index_;
+  stream->slot = slot;
+  stream->gen = c.gen;
+  stream->seq = c.next_seq++;
+  stream->head_method = head.method == "HEAD";
+  stream->http10 = head.version_minor == 0;
+  stream->keep_alive = head.keep_alive && !engine_.draining();
+  c.open.push_back(stream);
+
+  auto* in = new Inbound;
+  in->kind = Inbound::Kind::request;
+  in->stream = stream;
+  std::size_t total = head.method.size() + head.target.size();
+  for (const auto& h : head.headers) total += h.name.size() + h.value.size();
+  in->bytes.reserve(total + 64 + (head.content_length ? std::min<std::uint64_t>(*head.content_length, 65536) : 0));
+  in->method = in->append(head.method);
+  in->target = in->append(head.target);
+  in->fields.reserve(head.headers.size() * 2);
+  for (const auto& h : head.headers) {
+    // Names lower-cased here, once (ASGI wants them so; the Python thread then has less to do).
+    const Span name = in->append(h.name);
+    for (std::uint32_t k = 0; k < name.len; ++k) {
+      char& ch = in->bytes[name.off + k];
+      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + 32);
+    }
+    in->fields.push_back(name);
+    in->fields.push_back(in->append(h.value));
+  }
+  in->keep_alive = stream->keep_alive;
+  in->version_minor = static_cast<std::uint8_t>(head.version_minor);
+  in->peer_host = c.peer_host;
+  in->peer_port = c.peer_port;
+
+  // Route in the I/O thread when the path is plain (no escapes: the app's router decodes those).
+  std::string_view path = head.target;
+  if (const auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
+  if (!path.empty() && path.front() == '/' && path.find('%') == std::string_view::npos) {
+    if (engine_.router_.match(head.method, path, match_) == router::Outcome::found) {
+      in->route = engine_.route_id(match_.route());
+      in->tree_route = match_.route();
+      if (in->route >= 0) {
+        for (const auto& cap : match_.params()) in->params.push_back(in->append(cap.value));
+      }
+    }
+  }
+
+  const bool has_body = head.chunked || (head.content_length && *head.content_length > 0);
+  if (head.content_length && *head.content_length > engine_.config_.limits.max_body) {
+    c.open.pop_back();
+    --c.next_seq;
+    stats.in_flight.fetch_sub(1);
+    delete in;
+    fail(c, slot, 413, "body_too_large");
+    return false;
+  }
+  in->body = {static_cast<std::uint32_t>(in->bytes.size()), 0};
+  if (!has_body) {
+    c.phase = Connection::Phase::busy;
+    dispatch(in);
+    return true;
+  }
+  c.phase = Connection::Phase::body;
+  c.since = monotonic_now();
+  if (head.expect_continue && c.in.size() == 0 && c.open.size() == 1 && c.out.empty()) {
+    // RFC 9110 10.1.1: the client waits for this before sending the body.
+    OutPiece p;
+    p.data = "HTTP/1.1 100 Continue\r\n\r\n";
+    c.out.push_back(std::move(p));
+    flush(c, slot);
+    if (c.fd < 0) {
+      delete in;
+      return false;
+    }
+  }
+  c.pending = in;
+  return true;
+}
+
+inline void IoThread::fail(Connection& c, std::uint32_t slot, int status, std::string_view why) {
+  // A request that cannot be read: answered after the responses already due, then closed.
+  engine_.stats_.bad_requests.fetch_add(1, std::memory_order_relaxed);
+  c.reading = false;
+  c.close_after = true;
+  auto stream = std::make_shared<Stream>();
+  stream->thread = index_;
+  stream->slot = slot;
+  stream->gen = c.gen;
+  stream->seq = c.next_seq++;
+  stream->keep_alive = false;
+  c.open.push_back(stream);
+  engine_.stats_.in_flight.fetch_add(1, std::memory_order_relaxed);
+  Outbound o;
+  o.kind = Outbound::Kind::response;
+  o.stream = stream;
+  o.status = status;
+  o.fields = "content-type: text/plain; charset=utf-8\r\n";
+  o.body = http1::default_reason(status);
+  o.body += " (";
+  o.body += why;
+  o.body += ")\n";
+  o.close = true;
+  queue_response(c, slot, o);
+}
+
+inline void IoThread::command(Outbound* o) {
+  Stream& s = *o->stream;
+  Connection* c = lookup(s);
+  if (o->kind == Outbound::Kind::resume) {
+    if (c && c->paused_body && c->streaming.get() == &s) {
+      s.in_paused.store(false);
+      c->paused_body = false;
+      c->reading = true;
+      update_events(*c, s.slot);
+      parse(*c, s.slot);
+      if (c->fd >= 0 && c->reading) on_readable(*c, s.slot);
+    }
+    return;
+  }
+  if (c == nullptr) {
+    s.closed.store(true);
+    return;  // the connection is gone; so is the response
+  }
+  if (o->kind == Outbound::Kind::abort) {
+    close_connection(s.slot);
+    return;
+  }
+  queue_response(*c, s.slot, *o);
+}
+
+inline void IoThread::append_head(std::string& out, const Outbound& o, const Stream& s, bool& close, bool& chunked) {
+  const std::string_view reason = http1::default_reason(o.status);
+  out.append(s.http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  detail::append_number(out, static_cast<std::uint64_t>(o.status));
+  out.push_back(' ');
+  out.append(reason.empty() ? std::string_view("Unknown") : reason);
+  out.append("\r\n");
+  if (!o.has_date) {
+    out.append("date: ");
+    out.append(date_.at(std::time(nullptr)));
+    out.append("\r\n");
+  }
+  if (!o.has_server && !engine_.config_.server_header.empty()) {
+    out.append("server: ");
+    out.append(engine_.config_.server_header);
+    out.append("\r\n");
+  }
+  out.append(o.fields);
+  close = close || o.close || !s.keep_alive || engine_.draining();
+  chunked = false;
+  if (!detail::body_forbidden(o.status)) {
+    if (o.kind == Outbound::Kind::response) {
+      if (!o.has_length && !o.has_encoding) {
+        out.append("content-length: ");
+        detail::append_number(out, o.body.size());
+        out.append("\r\n");
+      }
+    } else if (!o.has_length && !o.has_encoding) {
+      if (s.http10) {
+        close = true;  // an HTTP/1.0 body of unknown length ends at close
+      } else {
+        chunked = true;
+        out.append("transfer-encoding: chunked\r\n");
+      }
+    }
+  }
+  if (close && !o.close) {
+    out.append("connection: close\r\n");
+  } else if (!close && s.http10) {
+    out.append("connection: keep-alive\r\n");
+  }
+  out.append("\r\n");
+}
+
+inline void IoThread::queue_response(Connection& c, std::uint32_t slot, Outbound& o) {
+  Stream& s = *o.stream;
+  OutPiece piece;
+  piece.stream = o.stream;
+  piece.accounted = o.accounted;
+  bool last = false;
+  bool close = false;
+  switch (o.kind) {
+    case Outbound::Kind::response: {
+      bool chunked = false;
+      piece.data.reserve(128 + o.fields.size() + o.body.size());
+      append_head(piece.data, o, s, close, chunked);
+      if (!s.head_method && !detail::body_forbidden(o.status)) piece.data.append(o.body);
+      last = true;
+      break;
+    }
+    case Outbound::Kind::start: {
+      bool chunked = false;
+      append_head(piece.data, o, s, close, chunked);
+      // How the body to come is framed; only this thread reads these after the head.
+      s.keep_alive = !close;
+      s.skip_body = s.head_method || detail::body_forbidden(o.status);
+      s.chunked = chunked && !s.skip_body;
+      break;
+    }
+    case Outbound::Kind::chunk: {
+      if (s.skip_body || o.body.empty()) {
+        if (o.accounted) s.out_pending.fetch_sub(o.accounted);
+        return;
+      }
+      if (s.chunked) {
+        http1::write_chunk(piece.data, o.body);
+      } else {
+        piece.data = std::move(o.body);
+      }
+      break;
+    }
+    case Outbound::Kind::end: {
+      if (s.chunked) piece.data = "0\r\n\r\n";
+      close = !s.keep_alive;
+      last = true;
+      break;
+    }
+    default:
+      return;
+  }
+  emit(c, slot, s.seq, std::move(piece), last, close);
+}
+
+inline void IoThread::emit(Connection& c, std::uint32_t slot, std::uint32_t seq, OutPiece piece, bool last, bool close) {
+  const bool current = !c.open.empty() && c.open.front()->seq == seq;
+  if (!current) {
+    Deferred& d = c.deferred[seq];
+    if (!piece.data.empty() || piece.accounted) d.pieces.push_back(std::move(piece));
+    if (last) {
+      d.done = true;
+      d.close = close;
+    }
+    return;
+  }
+  if (!piece.data.empty()) {
+    if (c.out.empty()) c.write_since = monotonic_now();
+    c.out.push_back(std::move(piece));
+  } else if (piece.accounted) {
+    piece.stream->out_pending.fetch_sub(piece.accounted);
+  }
+  if (last) finish_response(c, slot, close);
+  flush(c, slot);
+}
+
+inline void IoThread::finish_response(Connection& c, std::uint32_t slot, bool close) {
+  // The front request is answered; responses that were waiting for it follow.
+  while (true) {
+    c.open.pop_front();
+    engine_.stats_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+    if (close) {
+      c.close_after = true;
+      c.reading = false;
+      // Requests read after this one will not be answered.
+      for (auto& s : c.open) {
+        s->closed.store(true);
+        engine_.stats_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+      }
+      c.open.clear();
+      c.deferred.clear();
+      return;
+    }
+    if (c.open.empty()) break;
+    auto it = c.deferred.find(c.open.front()->seq);
+    if (it == c.deferred.end()) break;
+    Deferred d = std::move(it->second);
+    c.deferred.erase(it);
+    for (auto& p : d.pieces) {
+      if (!p.data.empty()) {
+        c.out.push_back(std::move(p));
+      } else if (p.accounted) {
+        p.stream->out_pending.fetch_sub(p.accounted);
+      }
+    }
+    if (!d.done) break;
+    close = d.close;
+  }
+  if (c.open.empty() && !c.close_after) {
+    c.phase = c.in.size() ? Connection::Phase::head : Connection::Phase::idle;
+    c.since = monotonic_now();
+    if (!c.reading && !c.eof && !c.paused_body) {
+      c.reading = true;
+      update_events(c, slot);
+      parse(c, slot);  // requests that were read ahead and held
+    }
+  } else if (!c.reading && !c.eof && !c.paused_body && !c.close_after &&
+             c.open.size() < engine_.config_.limits.max_pipelined) {
+    c.reading = true;
+    update_events(c, slot);
+  }
+}
+
+inline void IoThread::flush(Connection& c, std::uint32_t slot) {
+  const auto& limits = engine_.config_.limits;
+  while (!c.out.empty()) {
+    iovec iov[64];
+    int n = 0;
+    std::size_t offset = c.out_offset;
+    for (auto it = c.out.begin(); it != c.out.end() && n < 64; ++it, ++n) {
+      iov[n].iov_base = it->data.data() + offset;
+      iov[n].iov_len = it->data.size() - offset;
+      offset = 0;
+    }
+    const ssize_t w = ::writev(c.fd, iov, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      close_connection(slot);
+      return;
+    }
+    c.write_since = monotonic_now();
+    auto left = static_cast<std::size_t>(w);
+    while (left > 0 && !c.out.empty()) {
+      OutPiece& front = c.out.front();
+      const std::size_t rest = front.data.size() - c.out_offset;
+      if (left < rest) {
+        c.out_offset += left;
+        left = 0;
+        break;
+      }
+      left -= rest;
+      c.out_offset = 0;
+      if (front.accounted) {
+        Stream& s = *front.stream;
+        const auto pending = s.out_pending.fetch_sub(front.accounted) - front.accounted;
+        if (static_cast<std::size_t>(pending) <= limits.write_low_water && s.out_waiting.exchange(false)) {
+          auto* d = new Inbound;
+          d->kind = Inbound::Kind::drained;
+          d->stream = front.stream;
+          dispatch(d);
+        }
+      }
+      c.out.pop_front();
+    }
+  }
+  if (c.out.empty() && c.close_after && c.open.empty()) {
+    // All that was due is written: a clean close (FIN after the last byte).
+    ::shutdown(c.fd, SHUT_WR);
+    close_connection(slot);
+    return;
+  }
+  update_events(c, slot);
+}
+
+inline void IoThread::update_events(Connection& c, std::uint32_t slot) {
+  const bool want_out = !c.out.empty();
+  const bool want_in = c.reading && !c.eof;
+  epoll_event ev{};
+  ev.events = (want_in ? EPOLLIN | EPOLLRDHUP : 0u) | (want_out ? EPOLLOUT : 0u);
+  ev.data.u64 = slot;
+  if (want_out != c.writing || want_in != c.epoll_in) ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
+  c.writing = want_out;
+  c.epoll_in = want_in;
+}
+
+inline void IoThread::close_connection(std::uint32_t slot) {
+  Connection& c = conns_[slot];
+  if (c.fd < 0) return;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
+  ::close(c.fd);
+  c.fd = -1;
+  ++c.gen;
+  auto& stats = engine_.stats_;
+  for (auto& s : c.open) {
+    s->closed.store(true);
+    stats.in_flight.fetch_sub(1, std::memory_order_relaxed);
+    auto* d = new Inbound;
+    d->kind = Inbound::Kind::disconnect;
+    d->stream = s;
+    dispatch(d);
+  }
+  if (c.pending) {
+    // Never dispatched: the app does not know it.
+    delete c.pending;
+    c.pending = nullptr;
+  }
+  c.open.clear();
+  c.deferred.clear();
+  c.out.clear();
+  c.out_offset = 0;
+  c.streaming.reset();
+  c.in.release();
+  c.parser.reset();
+  c.peer_host.clear();
+  free_.push_back(slot);
+  stats.connections.fetch_sub(1, std::memory_order_relaxed);
+  if (!accepting_ && !draining_ && listen_fd_ >= 0 &&
+      static_cast<std::size_t>(stats.connections.load()) < engine_.config_.limits.max_connections) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = detail::kListenSlot;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev) == 0) accepting_ = true;
+  }
+}
+
+inline void IoThread::sweep(double now) {
+  const auto& t = engine_.config_.timeouts;
+  for (std::uint32_t s = 0; s < conns_.size(); ++s) {
+    Connection& c = conns_[s];
+    if (c.fd < 0) continue;
+    if (!c.out.empty() && now - c.write_since > t.write) {
+      engine_.stats_.timeouts.fetch_add(1);
+      close_connection(s);
+      continue;
+    }
+    switch (c.phase) {
+      case Connection::Phase::idle:
+        if (c.open.empty() && c.out.empty() && now - c.since > t.keep_alive) close_connection(s);
+        break;
+      case Connection::Phase::head:
+        if (c.open.empty() && now - c.since > t.header) {
+          engine_.stats_.timeouts.fetch_add(1);
+          if (c.out.empty()) {
+            fail(c, s, 408, "header timeout");
+            if (c.fd >= 0) close_connection(s);
+          } else {
+            close_connection(s);
+          }
+        }
+        break;
+      case Connection::Phase::body:
+        if (!c.paused_body && now - c.since > t.body) {
+          engine_.stats_.timeouts.fetch_add(1);
+          close_connection(s);
+        }
+        break;
+      case Connection::Phase::busy:
+        break;
+    }
+  }
+}
+
+}  // namespace fasterapi::server

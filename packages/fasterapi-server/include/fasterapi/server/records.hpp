@@ -1,0 +1,96 @@
+// What crosses between the I/O threads and the Python thread: a request (and later its body, its
+// disconnect, the news that its response drained) going in, response pieces coming out. Both are
+// owned by whoever popped them from the ring. A Stream is the state of one request that both
+// sides read: the bytes each has handed to the other and not yet seen consumed, and whether the
+// connection is gone.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fasterapi::server {
+
+struct Stream {
+  std::uint64_t id = 0;      // unique in the process: the key of the Python side's waiting requests
+  std::uint32_t thread = 0;  // the I/O thread that owns the connection
+  std::uint32_t slot = 0;    // the connection's slot there, and its generation (slots are reused)
+  std::uint32_t gen = 0;
+  std::uint32_t seq = 0;     // the request's number on its connection: responses go out in this order
+  bool head_method = false;  // HEAD: the response's body is not sent
+  bool http10 = false;
+  bool keep_alive = true;
+  bool chunked = false;    // the I/O thread's: the streamed response body is chunked
+  bool skip_body = false;  // ... or not sent at all (HEAD, 204, 304)
+
+  std::atomic<std::int64_t> out_pending{0};  // response bytes submitted, not yet written
+  std::atomic<bool> out_waiting{false};      // the app waits for out_pending to fall
+  std::atomic<std::int64_t> in_unread{0};    // request body bytes delivered, not yet consumed
+  std::atomic<bool> in_paused{false};        // the connection stopped reading because of them
+  std::atomic<bool> closed{false};           // the connection is gone: further output is dropped
+};
+
+// Offsets into Inbound::bytes.
+struct Span {
+  std::uint32_t off = 0;
+  std::uint32_t len = 0;
+};
+
+struct Inbound {
+  enum class Kind : std::uint8_t {
+    request,     // a new request: head, and its body when it was all there
+    body,        // more of a streamed request body (empty with more_body false: the end)
+    disconnect,  // the connection closed before the response was done
+    drained,     // the response bytes fell below the low-water mark
+    call,        // run `call` on the Python thread (the executor's completions)
+  };
+  Kind kind = Kind::request;
+  std::shared_ptr<Stream> stream;
+  std::string bytes;  // request: method, target, field names and values, params, then the body
+  Span method, target, body;
+  std::vector<Span> fields;  // name, value, name, value...
+  std::vector<Span> params;  // the route's captures, in order
+  std::int32_t route = -1;   // the engine's route id, or -1: the app routes it
+  std::uint32_t tree_route = 0;  // the router's own id of that route (its param names, converters)
+  bool more_body = false;
+  bool keep_alive = true;
+  std::uint8_t version_minor = 1;
+  std::string peer_host;
+  std::uint16_t peer_port = 0;
+  void (*call)(void*) = nullptr;  // call: the function and its argument
+  void* arg = nullptr;
+
+  std::string_view view(Span s) const noexcept { return {bytes.data() + s.off, s.len}; }
+  Span append(std::string_view v) {
+    const Span s{static_cast<std::uint32_t>(bytes.size()), static_cast<std::uint32_t>(v.size())};
+    bytes.append(v);
+    return s;
+  }
+};
+
+struct Outbound {
+  enum class Kind : std::uint8_t {
+    response,  // a whole response: head and body
+    start,     // the head of a streamed response
+    chunk,     // a piece of its body
+    end,       // its end
+    resume,    // the app consumed request body: read again
+    abort,     // close the connection now (the app failed mid-response)
+  };
+  Kind kind = Kind::response;
+  std::shared_ptr<Stream> stream;
+  int status = 200;
+  std::string fields;  // "name: value\r\n" lines, already checked
+  std::string body;
+  bool has_length = false;    // the fields carry Content-Length
+  bool has_encoding = false;  // ... or Transfer-Encoding
+  bool has_date = false;
+  bool has_server = false;
+  bool close = false;  // the fields say "Connection: close"
+  std::int64_t accounted = 0;  // bytes counted in stream->out_pending
+};
+
+}  // namespace fasterapi::server

@@ -1,0 +1,25 @@
+"""fasterapi-server: the native engine of FasterAPI, and a server for any ASGI 3 application.
+
+    from fasterapi_server import serve
+    serve(app, host="127.0.0.1", port=8000)
+
+I/O threads written in C++ accept, read, parse (fasterapi-http1) and route (fasterapi-router)
+requests outside the GIL, and hand them to the Python thread in batches; see Server and Config.
+"""
+
+from fasterapi_server._config import Config, default_threads
+from fasterapi_server._serve import Server, serve
+from fasterapi_server._version import __version__
+
+__all__ = ["Config", "Server", "__version__", "default_threads", "get_include", "serve"]
+
+
+def get_include() -> str:
+    """The directory holding the engine's C++ headers (``#include <fasterapi/server/engine.hpp>``)."""
+    import os
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    installed = os.path.join(here, "include")
+    if os.path.isdir(installed):
+        return installed
+    return os.path.join(os.path.dirname(os.path.dirname(here)), "include")

@@ -1,0 +1,222 @@
+"""The generic path: any ASGI 3 application (FastAPI, Starlette, a bare callable) over the engine.
+
+One `HTTPCycle` per request holds its scope and implements `receive` and `send` on the engine's
+request object: the body the engine delivered (more of it arrives as body records when it was
+streamed), the response handed over whole when the app sends it in one message, streamed (chunked
+when the app gives no length) when it sends several, with back-pressure: `send` waits while the
+bytes not yet written pass the engine's high-water mark. The lifespan protocol runs in `Lifespan`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from fasterapi_server._engine import Request
+
+logger = logging.getLogger("fasterapi.server")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
+
+BODY, DISCONNECT, DRAINED = 1, 2, 3  # the kinds of stream records (Engine.poll)
+
+_ASGI = {"version": "3.0", "spec_version": "2.4"}
+_SERVER_ERROR = b"Internal Server Error"
+_TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
+
+
+class ServerState:
+    """What the cycles of one server share."""
+
+    __slots__ = ("app", "loop", "root_path", "server", "shutting_down", "state", "streams", "tasks")
+
+    def __init__(self, app: ASGIApp, loop: asyncio.AbstractEventLoop, server: tuple[str, int], root_path: str) -> None:
+        self.app = app
+        self.loop = loop
+        self.server = server
+        self.root_path = root_path
+        self.state: dict[str, Any] = {}  # the lifespan state, copied into each request's scope
+        self.streams: dict[int, Any] = {}  # stream id -> the cycle waiting for its records
+        self.tasks: set[asyncio.Task[Any]] = set()  # requests that suspended, until they finish
+        self.shutting_down = False
+
+
+class HTTPCycle:
+    __slots__ = (
+        "body_done", "chunks", "disconnected", "ended", "first_given", "headers", "req", "shared", "started",
+        "status", "streaming", "waiter",
+    )  # fmt: skip
+
+    def __init__(self, req: Request, shared: ServerState) -> None:
+        self.req = req
+        self.shared = shared
+        self.status = 200
+        self.headers: Any = ()
+        self.started = False  # http.response.start received
+        self.streaming = False  # the head was sent before the body's end
+        self.ended = False
+        self.body_done = False  # the whole request body was handed to the app
+        self.first_given = False
+        self.disconnected = False
+        self.chunks: deque[tuple[bytes, bool]] = deque()  # body records not yet received
+        self.waiter: asyncio.Future[None] | None = None
+        if req.more_body:
+            shared.streams[req.stream_id] = self
+
+    def scope(self) -> Scope:
+        req = self.req
+        shared = self.shared
+        root = shared.root_path
+        path = req.path
+        raw_path = req.raw_path
+        if root:
+            path = root + path
+            raw_path = root.encode() + raw_path
+        return {
+            "type": "http",
+            "asgi": _ASGI,
+            "http_version": req.http_version,
+            "server": shared.server,
+            "client": req.client,
+            "scheme": "http",
+            "method": req.method,
+            "root_path": root,
+            "path": path,
+            "raw_path": raw_path,
+            "query_string": req.query_string,
+            "headers": req.headers,
+            "state": shared.state.copy(),
+        }
+
+    # ---- records from the engine
+
+    def on_record(self, kind: int, body: bytes | None, more: bool) -> None:
+        if kind == BODY:
+            self.chunks.append((body or b"", more))
+        elif kind == DISCONNECT:
+            self.disconnected = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _wait(self) -> None:
+        self.shared.streams[self.req.stream_id] = self
+        self.waiter = self.shared.loop.create_future()
+        try:
+            await self.waiter
+        finally:
+            self.waiter = None
+
+    # ---- ASGI
+
+    async def receive(self) -> Message:
+        req = self.req
+        if not self.body_done:
+            if not req.more_body:
+                self.body_done = True
+                return {"type": "http.request", "body": req.body, "more_body": False}
+            if not self.first_given:
+                # A streamed body: its first part came with the head.
+                self.first_given = True
+                first = req.body
+                req.consumed(len(first))
+                return {"type": "http.request", "body": first, "more_body": True}
+            while not self.chunks and not self.disconnected and not req.closed:
+                await self._wait()
+            if self.chunks:
+                body, more = self.chunks.popleft()
+                req.consumed(len(body))
+                if not more:
+                    self.body_done = True
+                return {"type": "http.request", "body": body, "more_body": more}
+            self.disconnected = True
+            return {"type": "http.disconnect"}
+        # The body was all read: the next message is the disconnect, when it comes (the end of
+        # the response counts as one, as in uvicorn; so does the server shutting down).
+        while not (self.disconnected or self.ended or req.closed or self.shared.shutting_down):
+            await self._wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        req = self.req
+        if kind == "http.response.start":
+            if self.started:
+                raise RuntimeError("http.response.start sent twice")
+            self.started = True
+            self.status = message["status"]
+            self.headers = message.get("headers", ())
+            return
+        if kind == "http.response.body":
+            if not self.started:
+                raise RuntimeError("http.response.body before http.response.start")
+            if self.ended:
+                raise RuntimeError("http.response.body after the response ended")
+            body = message.get("body", b"")
+            more = message.get("more_body", False)
+            if not self.streaming:
+                if not more:
+                    self.ended = True
+                    req.respond(self.status, self.headers, body)
+                    self._wake()
+                    return
+                self.streaming = True
+                req.start(self.status, self.headers)
+            if body and req.send(body):
+                await self._wait_drained()
+            if not more:
+                self.ended = True
+                req.end()
+                self._wake()
+            return
+        if kind == "http.response.pathsend":
+            raise RuntimeError("http.response.pathsend is not supported by this server")
+        raise RuntimeError(f"unexpected ASGI message {kind!r} in an HTTP request")
+
+    async def _wait_drained(self) -> None:
+        # Woken by the drained record (or a disconnect): the engine took the bytes.
+        if not self.req.closed and not self.disconnected:
+            await self._wait()
+
+    def finish(self) -> None:
+        self.shared.streams.pop(self.req.stream_id, None)
+
+    async def run(self) -> None:
+        req = self.req
+        try:
+            await self.shared.app(self.scope(), self.receive, self.send)
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError) and req.closed:
+                pass
+            else:
+                logger.error("Exception in ASGI application", exc_info=exc)
+            if not self.started or not (self.streaming or self.ended):
+                if not self.ended:
+                    self.ended = True
+                    req.respond(500, _TEXT, _SERVER_ERROR)
+            elif not self.ended:
+                self.ended = True
+                req.abort()
+            if not isinstance(exc, Exception):
+                self.finish()
+                raise
+        else:
+            if not self.ended:
+                if not self.started:
+                    logger.error("ASGI callable returned without starting a response")
+                    req.respond(500, _TEXT, _SERVER_ERROR)
+                else:
+                    logger.error("ASGI callable returned without completing the response")
+                    req.abort()
+                self.ended = True
+        finally:
+            self.finish()
+

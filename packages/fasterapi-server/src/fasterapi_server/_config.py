@@ -1,0 +1,72 @@
+"""The server's settings, in one place: what `fasterapi run` flags, `fasterapi.run()` keywords and
+`fasterapi_server.serve()` keywords all set."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
+
+
+def default_threads() -> int:
+    """I/O threads for one worker: one per two cores, at least one (the Python thread needs a core
+    too, and a process per core is the way to use the rest: --workers)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // 2)
+
+
+@dataclass
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    threads: int = field(default_factory=default_threads)  # I/O threads per worker process
+    lifespan: Literal["auto", "on", "off"] = "auto"
+    loop: Literal["auto", "asyncio", "uvloop"] = "auto"
+    root_path: str = ""
+    server_header: str = "fasterapi"
+    access_log: bool = False
+    log_level: str = "info"
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    # Limits (413, 414, 431 past them) and back-pressure.
+    max_body_size: int = 1 << 30
+    max_connections: int = 10000
+    max_pipelined: int = 32
+    max_request_line: int = 8190
+    max_header_bytes: int = 65536
+    max_headers: int = 100
+    # Timeouts, seconds.
+    header_timeout: float = 10.0
+    keep_alive_timeout: float = 5.0
+    body_timeout: float = 30.0
+    write_timeout: float = 60.0
+    shutdown_timeout: float = 30.0
+    # The native path for fasterapi apps (no ASGI messages); off serves every app through ASGI.
+    native: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port must be 0..65535, not {self.port}")
+        if self.threads < 1:
+            raise ValueError(f"threads must be at least 1, not {self.threads}")
+        if self.lifespan not in ("auto", "on", "off"):
+            raise ValueError(f"lifespan must be 'auto', 'on' or 'off', not {self.lifespan!r}")
+        if self.loop not in ("auto", "asyncio", "uvloop"):
+            raise ValueError(f"loop must be 'auto', 'asyncio' or 'uvloop', not {self.loop!r}")
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            raise ValueError("ssl_certfile and ssl_keyfile go together")
+        for name in ("max_body_size", "max_connections", "max_pipelined", "max_request_line",
+                     "max_header_bytes", "max_headers"):  # fmt: skip
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+        for name in ("header_timeout", "keep_alive_timeout", "body_timeout", "write_timeout", "shutdown_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be more than 0, not {getattr(self, name)}")
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> Config:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise TypeError(f"unknown server option(s): {', '.join(unknown)}")
+        return cls(**kwargs)

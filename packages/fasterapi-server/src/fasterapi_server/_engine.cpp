@@ -1,0 +1,478 @@
+// fasterapi_server._engine: the engine's Python face. Type conversion only: requests become
+// Request objects whose fields turn into Python values when read, responses given as Python
+// values become Outbound commands. The protocol work is in include/fasterapi/server.
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/string_view.h>
+#include <nanobind/stl/vector.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fasterapi/server/engine.hpp"
+
+namespace nb = nanobind;
+namespace fs = fasterapi::server;
+namespace fh = fasterapi::http1;
+namespace fr = fasterapi::router;
+
+namespace {
+
+// How many records one poll() hands over at most: the event loop gets its turn between batches.
+constexpr std::size_t kMaxBatch = 4096;
+
+struct Globals {
+  nb::handle uuid;
+};
+Globals g;
+
+PyObject* bytes_of(std::string_view s) { return PyBytes_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size())); }
+
+nb::bytes to_bytes(std::string_view s) { return nb::steal<nb::bytes>(bytes_of(s)); }
+
+// The bytes of a bytes-like object (or the latin-1 of a str), for the duration of a call.
+class Bytes {
+ public:
+  explicit Bytes(nb::handle h) {
+    if (PyBytes_Check(h.ptr())) {
+      view_ = {PyBytes_AS_STRING(h.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(h.ptr()))};
+    } else if (PyUnicode_Check(h.ptr())) {
+      Py_ssize_t n = 0;
+      const char* s = PyUnicode_AsUTF8AndSize(h.ptr(), &n);
+      if (!s) throw nb::python_error();
+      view_ = {s, static_cast<std::size_t>(n)};
+    } else if (PyObject_GetBuffer(h.ptr(), &buffer_, PyBUF_SIMPLE) == 0) {
+      held_ = true;
+      view_ = {static_cast<const char*>(buffer_.buf), static_cast<std::size_t>(buffer_.len)};
+    } else {
+      PyErr_Clear();
+      throw nb::type_error((std::string("expected bytes, not ") + nb::inst_name(h).c_str()).c_str());
+    }
+  }
+  ~Bytes() {
+    if (held_) PyBuffer_Release(&buffer_);
+  }
+  Bytes(const Bytes&) = delete;
+  Bytes& operator=(const Bytes&) = delete;
+  std::string_view view() const noexcept { return view_; }
+
+ private:
+  std::string_view view_;
+  Py_buffer buffer_{};
+  bool held_ = false;
+};
+
+int hexval(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The path of a request target (origin-form, absolute-form, "*", or authority-form as it is).
+std::string_view raw_path_of(std::string_view target) noexcept {
+  if (!target.empty() && target.front() != '/' && target != "*") {
+    const auto scheme = target.find("://");
+    if (scheme != std::string_view::npos) {
+      const auto slash = target.find('/', scheme + 3);
+      if (slash == std::string_view::npos) return "/";
+      target = target.substr(slash);
+    }
+  }
+  const auto q = target.find('?');
+  return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
+std::string_view query_of(std::string_view target) noexcept {
+  const auto q = target.find('?');
+  return q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+}
+
+// Percent-decoded as UTF-8, with U+FFFD for what is not (urllib.parse.unquote's result).
+nb::str decode_path(std::string_view raw) {
+  if (raw.find('%') == std::string_view::npos) {
+    PyObject* s = PyUnicode_DecodeUTF8(raw.data(), static_cast<Py_ssize_t>(raw.size()), "replace");
+    if (!s) throw nb::python_error();
+    return nb::steal<nb::str>(s);
+  }
+  std::string out;
+  out.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '%' && i + 2 < raw.size()) {
+      const int hi = hexval(raw[i + 1]);
+      const int lo = hexval(raw[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(raw[i]);
+  }
+  PyObject* s = PyUnicode_DecodeUTF8(out.data(), static_cast<Py_ssize_t>(out.size()), "replace");
+  if (!s) throw nb::python_error();
+  return nb::steal<nb::str>(s);
+}
+
+nb::object convert_param(std::string_view value, fr::Converter conv) {
+  PyObject* out = nullptr;
+  switch (conv) {
+    case fr::Converter::str:
+    case fr::Converter::path:
+      out = PyUnicode_DecodeUTF8(value.data(), static_cast<Py_ssize_t>(value.size()), "replace");
+      break;
+    case fr::Converter::int_: {
+      const std::string digits(value);
+      out = PyLong_FromString(digits.c_str(), nullptr, 10);
+      break;
+    }
+    case fr::Converter::float_: {
+      const std::string digits(value);
+      const double v = PyOS_string_to_double(digits.c_str(), nullptr, nullptr);
+      if (v == -1.0 && PyErr_Occurred()) break;
+      out = PyFloat_FromDouble(v);
+      break;
+    }
+    case fr::Converter::uuid:
+      return g.uuid(nb::steal(PyUnicode_DecodeUTF8(value.data(), static_cast<Py_ssize_t>(value.size()), "strict")));
+  }
+  if (!out) throw nb::python_error();
+  return nb::steal(out);
+}
+
+// One request, as the Python thread sees it.
+class Request {
+ public:
+  Request(std::shared_ptr<fs::Engine> engine, std::unique_ptr<fs::Inbound> in)
+      : engine_(std::move(engine)), in_(std::move(in)) {}
+
+  nb::str method() const {
+    const auto m = in_->view(in_->method);
+    PyObject* s = PyUnicode_DecodeASCII(m.data(), static_cast<Py_ssize_t>(m.size()), "strict");
+    if (!s) throw nb::python_error();
+    return nb::steal<nb::str>(s);
+  }
+  nb::bytes target() const { return to_bytes(in_->view(in_->target)); }
+  nb::bytes raw_path() const { return to_bytes(raw_path_of(in_->view(in_->target))); }
+  nb::str path() const { return decode_path(raw_path_of(in_->view(in_->target))); }
+  nb::bytes query_string() const { return to_bytes(query_of(in_->view(in_->target))); }
+  nb::list headers() const {
+    const std::size_t n = in_->fields.size() / 2;
+    PyObject* list = PyList_New(static_cast<Py_ssize_t>(n));
+    if (!list) throw nb::python_error();
+    nb::list out = nb::steal<nb::list>(list);
+    for (std::size_t i = 0; i < n; ++i) {
+      PyObject* name = bytes_of(in_->view(in_->fields[2 * i]));
+      PyObject* value = name ? bytes_of(in_->view(in_->fields[2 * i + 1])) : nullptr;
+      PyObject* pair = value ? PyTuple_Pack(2, name, value) : nullptr;
+      Py_XDECREF(name);
+      Py_XDECREF(value);
+      if (!pair) throw nb::python_error();
+      PyList_SET_ITEM(list, static_cast<Py_ssize_t>(i), pair);
+    }
+    return out;
+  }
+  nb::bytes body() const { return to_bytes(in_->view(in_->body)); }
+  bool more_body() const noexcept { return in_->more_body; }
+  bool keep_alive() const noexcept { return in_->keep_alive; }
+  nb::str http_version() const { return nb::str(in_->version_minor == 0 ? "1.0" : "1.1"); }
+  nb::tuple client() const { return nb::make_tuple(nb::str(in_->peer_host.c_str()), in_->peer_port); }
+  int route() const noexcept { return in_->route; }
+  nb::dict path_params() const;
+  std::uint64_t stream_id() const noexcept { return in_->stream->id; }
+  bool closed() const noexcept { return in_->stream->closed.load(std::memory_order_relaxed); }
+
+  void respond(int status, nb::handle headers, nb::handle body);
+  void start(int status, nb::handle headers);
+  bool send(nb::handle chunk);
+  void end();
+  void consumed(std::int64_t n);
+  void abort();
+
+ private:
+  std::unique_ptr<fs::Outbound> outbound(fs::Outbound::Kind kind) const {
+    auto o = std::make_unique<fs::Outbound>();
+    o->kind = kind;
+    o->stream = in_->stream;
+    return o;
+  }
+  void fill_head(fs::Outbound& o, int status, nb::handle headers) const;
+  void submit(std::unique_ptr<fs::Outbound> o);
+
+  std::shared_ptr<fs::Engine> engine_;  // a request may outlive the server object
+  std::unique_ptr<fs::Inbound> in_;
+  bool started_ = false;
+  bool ended_ = false;
+};
+
+class PyEngine {
+ public:
+  explicit PyEngine(fs::Config config) : engine_(std::make_shared<fs::Engine>(std::move(config))) {}
+
+  bool add_route(const std::vector<std::string>& methods, const std::string& pattern, std::int32_t id) {
+    std::vector<std::string_view> views(methods.begin(), methods.end());
+    if (views.empty()) views.push_back("*");
+    return engine_->add_route(views, pattern, id).status == fr::AddStatus::added;
+  }
+  int bind() { return engine_->bind(); }
+  void start() { engine_->start(); }
+  void drain() { engine_->drain(); }
+  void stop() {
+    nb::gil_scoped_release unlocked;
+    engine_->stop();
+  }
+  int fileno() const noexcept { return engine_->fileno(); }
+
+  nb::list poll() {
+    auto& ring = engine_->inbound();
+    auto& waker = engine_->python_waker();
+    waker.clear();
+    nb::list out;
+    std::size_t taken = 0;
+    while (true) {
+      while (fs::Inbound* raw = ring.pop()) {
+        std::unique_ptr<fs::Inbound> in(raw);
+        ++taken;
+        switch (in->kind) {
+          case fs::Inbound::Kind::request: {
+            Request r(engine_, std::move(in));
+            out.append(nb::cast(std::move(r)));
+            break;
+          }
+          case fs::Inbound::Kind::body:
+            out.append(nb::make_tuple(1, in->stream->id, to_bytes(in->view(in->body)), in->more_body));
+            break;
+          case fs::Inbound::Kind::disconnect:
+            out.append(nb::make_tuple(2, in->stream->id, nb::none(), false));
+            break;
+          case fs::Inbound::Kind::drained:
+            out.append(nb::make_tuple(3, in->stream->id, nb::none(), false));
+            break;
+          case fs::Inbound::Kind::call:
+            if (in->call) in->call(in->arg);
+            break;
+        }
+        if (taken >= kMaxBatch) {
+          waker.signal();  // more to come: the loop calls again after its other callbacks
+          return out;
+        }
+      }
+      waker.sleep_begin();
+      if (ring.empty()) break;
+      waker.sleep_cancel();
+    }
+    return out;
+  }
+
+  nb::dict stats() {
+    auto& s = engine_->stats();
+    nb::dict d;
+    d["connections"] = s.connections.load();
+    d["accepted"] = s.accepted.load();
+    d["requests"] = s.requests.load();
+    d["in_flight"] = s.in_flight.load();
+    d["bad_requests"] = s.bad_requests.load();
+    d["timeouts"] = s.timeouts.load();
+    return d;
+  }
+
+  fs::Engine& engine() noexcept { return *engine_; }
+
+ private:
+  std::shared_ptr<fs::Engine> engine_;
+};
+
+nb::dict Request::path_params() const {
+  nb::dict d;
+  if (in_->route < 0) return d;
+  const fr::Route& r = engine_->router().route(in_->tree_route);
+  for (std::size_t i = 0; i < in_->params.size() && i < r.param_names.size(); ++i) {
+    d[nb::str(r.param_names[i].c_str())] = convert_param(in_->view(in_->params[i]), r.param_converters[i]);
+  }
+  return d;
+}
+
+void Request::fill_head(fs::Outbound& o, int status, nb::handle headers) const {
+  if (status < 100 || status > 999) throw nb::value_error("the status must be a three-digit number");
+  o.status = status;
+  nb::object iter = nb::steal(PyObject_GetIter(headers.ptr()));
+  if (!iter.is_valid()) throw nb::python_error();
+  while (PyObject* item = PyIter_Next(iter.ptr())) {
+    nb::object pair = nb::steal(item);
+    if (!PyTuple_Check(item) && !PyList_Check(item)) throw nb::type_error("a header is a (name, value) pair");
+    if (PySequence_Size(item) != 2) throw nb::type_error("a header is a (name, value) pair");
+    nb::object name_obj = nb::steal(PySequence_GetItem(item, 0));
+    nb::object value_obj = nb::steal(PySequence_GetItem(item, 1));
+    Bytes name(name_obj);
+    Bytes value(value_obj);
+    const auto n = name.view();
+    const auto v = value.view();
+    // Nothing from the app may end a field line or start another message (RFC 9112 2.2, 5).
+    if (!fh::detail::is_token(n)) throw nb::value_error(("invalid header name " + std::string(n)).c_str());
+    if (!fh::detail::is_field_value(v)) throw nb::value_error(("invalid value for header " + std::string(n)).c_str());
+    switch (n.size()) {
+      case 4:
+        o.has_date = o.has_date || fs::detail::iequals(n, "date");
+        break;
+      case 6:
+        o.has_server = o.has_server || fs::detail::iequals(n, "server");
+        break;
+      case 10:
+        if (fs::detail::iequals(n, "connection")) {
+          for (std::size_t k = 0; k + 5 <= v.size(); ++k) {
+            if (fs::detail::iequals(v.substr(k, 5), "close")) o.close = true;
+          }
+        }
+        break;
+      case 14:
+        o.has_length = o.has_length || fs::detail::iequals(n, "content-length");
+        break;
+      case 17:
+        o.has_encoding = o.has_encoding || fs::detail::iequals(n, "transfer-encoding");
+        break;
+      default:
+        break;
+    }
+    o.fields.append(n);
+    o.fields.append(": ");
+    o.fields.append(v);
+    o.fields.append("\r\n");
+  }
+  if (PyErr_Occurred()) throw nb::python_error();
+}
+
+void Request::submit(std::unique_ptr<fs::Outbound> o) {
+  if (in_->stream->closed.load(std::memory_order_relaxed)) return;  // nobody to send it to
+  engine_->submit(o.release());
+}
+
+void Request::respond(int status, nb::handle headers, nb::handle body) {
+  if (started_) throw nb::value_error("the response has already started");
+  auto o = outbound(fs::Outbound::Kind::response);
+  fill_head(*o, status, headers);
+  Bytes b(body);
+  o->body.assign(b.view());
+  started_ = ended_ = true;
+  submit(std::move(o));
+}
+
+void Request::start(int status, nb::handle headers) {
+  if (started_) throw nb::value_error("the response has already started");
+  auto o = outbound(fs::Outbound::Kind::start);
+  fill_head(*o, status, headers);
+  started_ = true;
+  submit(std::move(o));
+}
+
+bool Request::send(nb::handle chunk) {
+  if (!started_) throw nb::value_error("the response has not started");
+  if (ended_) throw nb::value_error("the response has ended");
+  Bytes b(chunk);
+  if (b.view().empty()) return false;
+  auto& s = *in_->stream;
+  auto o = outbound(fs::Outbound::Kind::chunk);
+  o->body.assign(b.view());
+  o->accounted = static_cast<std::int64_t>(o->body.size());
+  const auto pending = s.out_pending.fetch_add(o->accounted) + o->accounted;
+  submit(std::move(o));
+  if (static_cast<std::size_t>(pending) <= engine_->config().limits.write_high_water) return false;
+  // Over the mark: the app waits for a drained record. Set the flag, then look again, in case
+  // the I/O thread wrote it all in between.
+  s.out_waiting.store(true);
+  if (static_cast<std::size_t>(s.out_pending.load()) <= engine_->config().limits.write_low_water) {
+    return !s.out_waiting.exchange(false) ? true : false;
+  }
+  return !s.closed.load();
+}
+
+void Request::end() {
+  if (!started_) throw nb::value_error("the response has not started");
+  if (ended_) return;
+  ended_ = true;
+  submit(outbound(fs::Outbound::Kind::end));
+}
+
+void Request::consumed(std::int64_t n) {
+  auto& s = *in_->stream;
+  s.in_unread.fetch_sub(n);
+  if (s.in_paused.load() &&
+      static_cast<std::size_t>(s.in_unread.load()) <= engine_->config().limits.body_high_water / 2) {
+    if (s.in_paused.exchange(false)) engine_->submit(outbound(fs::Outbound::Kind::resume).release());
+  }
+}
+
+void Request::abort() {
+  ended_ = started_ = true;
+  if (!in_->stream->closed.load()) engine_->submit(outbound(fs::Outbound::Kind::abort).release());
+}
+
+}  // namespace
+
+NB_MODULE(_engine, m) {
+  m.doc() = "The native engine of fasterapi-server (see fasterapi_server for the API).";
+  g.uuid = nb::module_::import_("uuid").attr("UUID").inc_ref();
+
+  nb::class_<Request>(m, "Request")
+      .def_prop_ro("method", &Request::method)
+      .def_prop_ro("target", &Request::target)
+      .def_prop_ro("raw_path", &Request::raw_path)
+      .def_prop_ro("path", &Request::path)
+      .def_prop_ro("query_string", &Request::query_string)
+      .def_prop_ro("headers", &Request::headers)
+      .def_prop_ro("body", &Request::body)
+      .def_prop_ro("more_body", &Request::more_body)
+      .def_prop_ro("keep_alive", &Request::keep_alive)
+      .def_prop_ro("http_version", &Request::http_version)
+      .def_prop_ro("client", &Request::client)
+      .def_prop_ro("route", &Request::route)
+      .def_prop_ro("path_params", &Request::path_params)
+      .def_prop_ro("stream_id", &Request::stream_id)
+      .def_prop_ro("closed", &Request::closed)
+      .def("respond", &Request::respond, nb::arg("status"), nb::arg("headers"), nb::arg("body"))
+      .def("start", &Request::start, nb::arg("status"), nb::arg("headers"))
+      .def("send", &Request::send, nb::arg("chunk"))
+      .def("end", &Request::end)
+      .def("consumed", &Request::consumed, nb::arg("n"))
+      .def("abort", &Request::abort);
+
+  nb::class_<PyEngine>(m, "Engine")
+      .def(
+          "__init__",
+          [](PyEngine* self, const std::string& host, int port, int threads, const std::string& server_header,
+             std::uint64_t max_body, std::size_t max_connections, std::size_t max_pipelined,
+             std::size_t max_request_line, std::size_t max_header_bytes, std::size_t max_headers,
+             double header_timeout, double keep_alive_timeout, double body_timeout, double write_timeout) {
+            fs::Config c;
+            c.host = host;
+            c.port = port;
+            c.threads = threads;
+            c.server_header = server_header;
+            c.limits.max_body = max_body;
+            c.limits.max_connections = max_connections;
+            c.limits.max_pipelined = max_pipelined;
+            c.limits.max_request_line = max_request_line;
+            c.limits.max_header_line = max_header_bytes;
+            c.limits.max_header_bytes = max_header_bytes;
+            c.limits.max_headers = max_headers;
+            c.timeouts.header = header_timeout;
+            c.timeouts.keep_alive = keep_alive_timeout;
+            c.timeouts.body = body_timeout;
+            c.timeouts.write = write_timeout;
+            new (self) PyEngine(std::move(c));
+          },
+          nb::arg("host") = "127.0.0.1", nb::arg("port") = 8000, nb::arg("threads") = 1,
+          nb::arg("server_header") = "fasterapi", nb::arg("max_body") = 1ull << 30,
+          nb::arg("max_connections") = 10000, nb::arg("max_pipelined") = 32, nb::arg("max_request_line") = 8190,
+          nb::arg("max_header_bytes") = 65536, nb::arg("max_headers") = 100, nb::arg("header_timeout") = 10.0,
+          nb::arg("keep_alive_timeout") = 5.0, nb::arg("body_timeout") = 30.0, nb::arg("write_timeout") = 60.0)
+      .def("add_route", &PyEngine::add_route, nb::arg("methods"), nb::arg("pattern"), nb::arg("id"))
+      .def("bind", &PyEngine::bind)
+      .def("start", &PyEngine::start)
+      .def("drain", &PyEngine::drain)
+      .def("stop", &PyEngine::stop)
+      .def("fileno", &PyEngine::fileno)
+      .def("poll", &PyEngine::poll)
+      .def("stats", &PyEngine::stats);
+}

@@ -1,0 +1,176 @@
+"""One worker process: the engine's I/O threads, and the Python thread's event loop serving the app.
+
+The loop watches the engine's eventfd; each wake-up hands over a batch of records (Engine.poll):
+new requests start their cycle at once (a coroutine driven directly, a Task only if it waits),
+stream records go to the cycle waiting for them. Shutdown (SIGTERM, SIGINT, or Server.stop()):
+the engine stops accepting and closes idle connections, requests in flight get
+`shutdown_timeout` seconds to finish (streaming responses see a disconnect: the server is going
+away), then the lifespan shutdown runs and the threads stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fasterapi_server._asgi import ASGIApp, HTTPCycle, ServerState
+from fasterapi_server._config import Config
+from fasterapi_server._drive import drive
+from fasterapi_server._engine import Engine, Request
+from fasterapi_server._lifespan import Lifespan, LifespanFailed
+
+logger = logging.getLogger("fasterapi.server")
+
+
+class Server:
+    def __init__(self, app: ASGIApp, config: Config | None = None, **options: Any) -> None:
+        self.app = app
+        self.config = config if config is not None else Config.from_kwargs(**options)
+        self.engine: Engine | None = None
+        self.port: int | None = None
+        self.started = asyncio.Event() if False else None  # set in serve(): needs the loop
+        self._stop: asyncio.Event | None = None
+        self._shared: ServerState | None = None
+        self._native: Any = None
+
+    # ---- control
+
+    def stop(self) -> None:
+        """Starts the graceful shutdown (from the loop's thread)."""
+        if self._stop is not None:
+            self._stop.set()
+
+    async def serve(self, ready: Callable[[int], None] | None = None) -> None:
+        config = self.config
+        loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        engine = Engine(
+            host=config.host,
+            port=config.port,
+            threads=config.threads,
+            server_header=config.server_header,
+            max_body=config.max_body_size,
+            max_connections=config.max_connections,
+            max_pipelined=config.max_pipelined,
+            max_request_line=config.max_request_line,
+            max_header_bytes=config.max_header_bytes,
+            max_headers=config.max_headers,
+            header_timeout=config.header_timeout,
+            keep_alive_timeout=config.keep_alive_timeout,
+            body_timeout=config.body_timeout,
+            write_timeout=config.write_timeout,
+        )
+        self.engine = engine
+        self.port = engine.bind()
+        shared = self._shared = ServerState(self.app, loop, (config.host, self.port), config.root_path)
+        lifespan = Lifespan(self.app, config.lifespan, shared.state)
+        try:
+            await lifespan.startup()
+        except LifespanFailed as exc:
+            logger.error("Application startup failed: %s", exc)
+            engine.stop()
+            raise SystemExit(3) from None
+
+        if config.native:
+            from fasterapi_server._native import NativeApp
+
+            self._native = NativeApp.attach(self.app, engine, shared)
+        engine.start()
+        loop.add_reader(engine.fileno(), self._on_records)
+        removers = self._install_signals(loop)
+        logger.info("Serving on http://%s:%d (%d I/O threads)", config.host, self.port, config.threads)
+        if ready is not None:
+            ready(self.port)
+        try:
+            await self._stop.wait()
+        finally:
+            await self._shutdown(loop, lifespan)
+            for remove in removers:
+                remove()
+
+    async def _shutdown(self, loop: asyncio.AbstractEventLoop, lifespan: Lifespan) -> None:
+        engine = self.engine
+        shared = self._shared
+        assert engine is not None and shared is not None
+        engine.drain()
+        shared.shutting_down = True
+        for cycle in list(shared.streams.values()):
+            cycle._wake()  # streaming responses waiting on the client see the server leave
+        deadline = time.monotonic() + self.config.shutdown_timeout
+        while time.monotonic() < deadline:
+            if engine.stats()["in_flight"] == 0 and not shared.tasks:
+                break
+            await asyncio.sleep(0.02)
+        for task in list(shared.tasks):
+            task.cancel()
+        loop.remove_reader(engine.fileno())
+        try:
+            await lifespan.shutdown()
+        except LifespanFailed as exc:
+            logger.error("Application shutdown failed: %s", exc)
+        engine.stop()
+
+    def _install_signals(self, loop: asyncio.AbstractEventLoop) -> list[Callable[[], None]]:
+        removers: list[Callable[[], None]] = []
+        if sys.platform == "win32":
+            return removers
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self.stop)
+            except (RuntimeError, ValueError):  # not the main thread
+                continue
+            removers.append(lambda sig=sig: loop.remove_signal_handler(sig))  # type: ignore[misc]
+        return removers
+
+    # ---- the records
+
+    def _on_records(self) -> None:
+        engine = self.engine
+        shared = self._shared
+        assert engine is not None and shared is not None
+        loop = shared.loop
+        native = self._native
+        streams = shared.streams
+        for item in engine.poll():
+            if type(item) is Request:
+                if native is not None and item.route >= 0:
+                    native.handle(item)
+                    continue
+                cycle = HTTPCycle(item, shared)
+                task = drive(cycle.run(), loop)
+                if task is not None:
+                    shared.tasks.add(task)
+                    task.add_done_callback(shared.tasks.discard)
+            else:
+                kind, stream_id, body, more = item
+                waiting = streams.get(stream_id)
+                if waiting is not None:
+                    waiting.on_record(kind, body, more)
+
+
+def new_event_loop(kind: str) -> asyncio.AbstractEventLoop:
+    if kind in ("auto", "uvloop"):
+        try:
+            import uvloop
+        except ImportError:
+            if kind == "uvloop":
+                raise
+        else:
+            return uvloop.new_event_loop()  # type: ignore[no-any-return]
+    return asyncio.new_event_loop()
+
+
+def serve(app: ASGIApp, config: Config | None = None, *, ready: Callable[[int], None] | None = None, **options: Any) -> None:
+    """Serves `app` in this process until SIGINT or SIGTERM (blocking)."""
+    server = Server(app, config, **options)
+    loop = new_event_loop(server.config.loop)
+    try:
+        loop.run_until_complete(server.serve(ready))
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
