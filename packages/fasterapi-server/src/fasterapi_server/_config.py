@@ -20,6 +20,9 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8000
     threads: int = field(default_factory=default_threads)  # I/O threads per worker process
+    # A listening socket per I/O thread with SO_REUSEPORT, so that worker processes share the port
+    # (the supervisor sets it). Off, a second server on a port in use fails instead of sharing it.
+    reuse_port: bool = False
     lifespan: Literal["auto", "on", "off"] = "auto"
     loop: Literal["auto", "asyncio", "uvloop"] = "auto"
     root_path: str = ""
@@ -41,6 +44,8 @@ class Config:
     body_timeout: float = 30.0
     write_timeout: float = 60.0
     shutdown_timeout: float = 30.0
+    # Stop gracefully after this many requests (the supervisor starts a fresh worker).
+    max_requests: int | None = None
     # The native path for fasterapi apps (no ASGI messages); off serves every app through ASGI.
     native: bool = True
 
@@ -59,6 +64,8 @@ class Config:
                      "max_header_bytes", "max_headers"):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.max_requests is not None and self.max_requests < 1:
+            raise ValueError(f"max_requests must be at least 1, not {self.max_requests}")
         for name in ("header_timeout", "keep_alive_timeout", "body_timeout", "write_timeout", "shutdown_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be more than 0, not {getattr(self, name)}")

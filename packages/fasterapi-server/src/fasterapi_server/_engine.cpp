@@ -224,11 +224,13 @@ class PyEngine {
     engine_->stop();
   }
   int fileno() const noexcept { return engine_->fileno(); }
+  void flush() noexcept { engine_->end_batch(); }
 
   nb::list poll() {
     auto& ring = engine_->inbound();
     auto& waker = engine_->python_waker();
     waker.clear();
+    engine_->begin_batch();  // until flush(): the responses given meanwhile wake their threads once
     nb::list out;
     std::size_t taken = 0;
     while (true) {
@@ -443,7 +445,8 @@ NB_MODULE(_engine, m) {
           [](PyEngine* self, const std::string& host, int port, int threads, const std::string& server_header,
              std::uint64_t max_body, std::size_t max_connections, std::size_t max_pipelined,
              std::size_t max_request_line, std::size_t max_header_bytes, std::size_t max_headers,
-             double header_timeout, double keep_alive_timeout, double body_timeout, double write_timeout) {
+             double header_timeout, double keep_alive_timeout, double body_timeout, double write_timeout,
+             bool reuse_port) {
             fs::Config c;
             c.host = host;
             c.port = port;
@@ -460,13 +463,15 @@ NB_MODULE(_engine, m) {
             c.timeouts.keep_alive = keep_alive_timeout;
             c.timeouts.body = body_timeout;
             c.timeouts.write = write_timeout;
+            c.reuse_port = reuse_port;
             new (self) PyEngine(std::move(c));
           },
           nb::arg("host") = "127.0.0.1", nb::arg("port") = 8000, nb::arg("threads") = 1,
           nb::arg("server_header") = "fasterapi", nb::arg("max_body") = 1ull << 30,
           nb::arg("max_connections") = 10000, nb::arg("max_pipelined") = 32, nb::arg("max_request_line") = 8190,
           nb::arg("max_header_bytes") = 65536, nb::arg("max_headers") = 100, nb::arg("header_timeout") = 10.0,
-          nb::arg("keep_alive_timeout") = 5.0, nb::arg("body_timeout") = 30.0, nb::arg("write_timeout") = 60.0)
+          nb::arg("keep_alive_timeout") = 5.0, nb::arg("body_timeout") = 30.0, nb::arg("write_timeout") = 60.0,
+          nb::arg("reuse_port") = false)
       .def("add_route", &PyEngine::add_route, nb::arg("methods"), nb::arg("pattern"), nb::arg("id"))
       .def("bind", &PyEngine::bind)
       .def("start", &PyEngine::start)
@@ -474,5 +479,6 @@ NB_MODULE(_engine, m) {
       .def("stop", &PyEngine::stop)
       .def("fileno", &PyEngine::fileno)
       .def("poll", &PyEngine::poll)
+      .def("flush", &PyEngine::flush)
       .def("stats", &PyEngine::stats);
 }

@@ -1,14 +1,146 @@
-"""The native path for fasterapi apps (filled in below)."""
+"""The native path: a fasterapi app's path operations called without the ASGI layers around them.
+
+At startup, the app's routes that the engine can route exactly as the app would (plain path
+operations, no earlier route that could match the same path, converters the tree knows) are
+registered in the engine's router under their index; the I/O threads then route those requests
+and hand over the route and its converted path parameters. Such a request goes straight to the
+route's compiled handler, inside the same exception layers the app's default middleware stack
+would run (`fasterapi.applications._serve`), without FastAPI.__call__ and the router's match.
+
+Whatever might make the answer differ goes through the app as ASGI instead: user middleware, a
+route list changed since startup, a route whose plan needs a per-request exit stack, forms, SSE,
+a root_path. The app's behaviour stays the app's; only the dispatch is shorter.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+from fasterapi_server._asgi import HTTPCycle, ServerState
+from fasterapi_server._drive import drive
+from fasterapi_server._engine import Engine, Request
+
+logger = logging.getLogger("fasterapi.server")
+
+
+class NativeCycle(HTTPCycle):
+    __slots__ = ("native", "route")
+
+    async def run(self) -> None:  # type: ignore[override]
+        await self._run_app(self.native.call_route(self, self.route))
+
+    async def _run_app(self, coro: Any) -> None:
+        req = self.req
+        try:
+            await coro
+        except Exception as exc:
+            logger.error("Exception in ASGI application", exc_info=exc)
+            if not self.ended:
+                self.ended = True
+                if self.streaming:
+                    req.abort()
+                else:
+                    req.respond(500, [(b"content-type", b"text/plain; charset=utf-8")], b"Internal Server Error")
+        else:
+            if not self.ended:
+                self.ended = True
+                logger.error("ASGI callable returned without completing the response")
+                if self.streaming:
+                    req.abort()
+                else:
+                    req.respond(500, [(b"content-type", b"text/plain; charset=utf-8")], b"Internal Server Error")
+        finally:
+            self.finish()
 
 
 class NativeApp:
-    @classmethod
-    def attach(cls, app: Any, engine: Any, shared: Any) -> NativeApp | None:
-        return None
+    """The routes of one fasterapi app that the engine routes, and how to call them."""
 
-    def handle(self, req: Any) -> None:
-        raise NotImplementedError
+    def __init__(self, app: Any, shared: ServerState, routes: list[Any], version: int) -> None:
+        self.app = app
+        self.shared = shared
+        self.routes = routes  # by engine route id: the app's route objects
+        self.version = version  # the app's route list version when they were registered
+
+    @classmethod
+    def attach(cls, app: Any, engine: Engine, shared: ServerState) -> NativeApp | None:
+        """Registers the routes the engine can route for `app`; None if it is not a fasterapi app
+        with the default middleware stack (it is then served as any ASGI app)."""
+        try:
+            from fasterapi.applications import FastAPI
+            from fasterapi.routing import APIRoute
+        except ImportError:
+            return None
+        if not isinstance(app, FastAPI) or app.root_path or shared.root_path:
+            return None
+        if app.middleware_stack is None:
+            app.middleware_stack = app.build_middleware_stack()
+        layers = app._fast_layers(app.middleware_stack)
+        if layers is None:
+            return None
+        app._fast_stack = app.middleware_stack  # what FastAPI.__call__ would note on its first call
+        app._fast = layers
+        router = app.router
+        table = router._table("http")
+        routes: list[Any] = []
+        for entry in table.entries:
+            route = entry.route
+            if (
+                not entry.trusted
+                or table.shadows[entry.index]
+                or not isinstance(route, APIRoute)
+                or not route.methods
+            ):
+                continue
+            if engine.add_route(sorted(route.methods), route.path, len(routes)):
+                routes.append(route)
+        if not routes:
+            return None
+        return cls(app, shared, routes, getattr(router.routes, "version", 0))
+
+    def handle(self, req: Request) -> None:
+        app = self.app
+        route = self.routes[req.route]
+        shared = self.shared
+        if (
+            getattr(app.router.routes, "version", 0) != self.version
+            or app.middleware_stack is not app._fast_stack
+            or app._fast is None
+            or not self._eligible(route)
+        ):
+            cycle: HTTPCycle = HTTPCycle(req, shared)
+        else:
+            native = NativeCycle(req, shared)
+            native.native = self
+            native.route = route
+            cycle = native
+        task = drive(cycle.run(), shared.loop)
+        if task is not None:
+            shared.tasks.add(task)
+            task.add_done_callback(shared.tasks.discard)
+
+    @staticmethod
+    def _eligible(route: Any) -> bool:
+        from fasterapi._routing_base import Route
+
+        return (
+            type(route).handle is Route.handle
+            and route.app is route._fast_app
+            and route._fast_handle is not None
+            and not route._is_form
+            and not route.is_sse_stream
+            and not route._current_plan().needs_stack
+        )
+
+    async def call_route(self, cycle: NativeCycle, route: Any) -> None:
+        from fasterapi.applications import _serve
+
+        app = self.app
+        scope = cycle.scope()
+        scope["app"] = app
+        scope["router"] = app.router
+        scope["route"] = route
+        scope["endpoint"] = route.endpoint
+        scope["path_params"] = cycle.req.path_params
+        await _serve(app._fast, route._fast_handle, route._current_plan(), scope, cycle.receive, cycle.send)

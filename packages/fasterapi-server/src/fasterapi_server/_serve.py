@@ -11,6 +11,7 @@ away), then the lifespan shutdown runs and the threads stop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -26,6 +27,8 @@ from fasterapi_server._lifespan import Lifespan, LifespanFailed
 
 logger = logging.getLogger("fasterapi.server")
 
+_TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
+
 
 class Server:
     def __init__(self, app: ASGIApp, config: Config | None = None, **options: Any) -> None:
@@ -37,6 +40,7 @@ class Server:
         self._stop: asyncio.Event | None = None
         self._shared: ServerState | None = None
         self._native: Any = None
+        self.served = 0  # requests handed to the app
 
     # ---- control
 
@@ -64,9 +68,14 @@ class Server:
             keep_alive_timeout=config.keep_alive_timeout,
             body_timeout=config.body_timeout,
             write_timeout=config.write_timeout,
+            reuse_port=config.reuse_port,
         )
         self.engine = engine
-        self.port = engine.bind()
+        try:
+            self.port = engine.bind()
+        except (OSError, RuntimeError) as exc:
+            logger.error("%s", exc)
+            raise SystemExit(1) from None
         shared = self._shared = ServerState(self.app, loop, (config.host, self.port), config.root_path)
         lifespan = Lifespan(self.app, config.lifespan, shared.state)
         try:
@@ -133,24 +142,42 @@ class Server:
         engine = self.engine
         shared = self._shared
         assert engine is not None and shared is not None
+        try:
+            self._handle_records(engine.poll(), shared, self._native, shared.streams)
+        finally:
+            engine.flush()
+
+    def _handle_records(self, items: list[Any], shared: ServerState, native: Any, streams: dict[int, Any]) -> None:
         loop = shared.loop
-        native = self._native
-        streams = shared.streams
-        for item in engine.poll():
+        served = 0
+        for item in items:
             if type(item) is Request:
-                if native is not None and item.route >= 0:
-                    native.handle(item)
-                    continue
-                cycle = HTTPCycle(item, shared)
-                task = drive(cycle.run(), loop)
-                if task is not None:
-                    shared.tasks.add(task)
-                    task.add_done_callback(shared.tasks.discard)
+                served += 1
+                try:
+                    if native is not None and item.route >= 0:
+                        native.handle(item)
+                    else:
+                        cycle = HTTPCycle(item, shared)
+                        task = drive(cycle.run(), loop)
+                        if task is not None:
+                            shared.tasks.add(task)
+                            task.add_done_callback(shared.tasks.discard)
+                except Exception as exc:  # a bug of the server's, not the app's: answer, go on
+                    logger.error("Exception while dispatching a request", exc_info=exc)
+                    if not item.closed:
+                        with contextlib.suppress(ValueError):
+                            item.respond(500, _TEXT, b"Internal Server Error")
             else:
                 kind, stream_id, body, more = item
                 waiting = streams.get(stream_id)
                 if waiting is not None:
                     waiting.on_record(kind, body, more)
+        if served:
+            self.served += served
+            limit = self.config.max_requests
+            if limit is not None and self.served >= limit and self._stop is not None and not self._stop.is_set():
+                logger.info("Served %d requests (max_requests): shutting down", self.served)
+                self._stop.set()
 
 
 def new_event_loop(kind: str) -> asyncio.AbstractEventLoop:

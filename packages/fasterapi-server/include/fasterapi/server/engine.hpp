@@ -92,6 +92,11 @@ struct Config {
   int port = 8000;
   int threads = 1;
   int backlog = 2048;
+  // Each I/O thread gets its own listening socket with SO_REUSEPORT (the kernel spreads the
+  // connections), which also lets worker processes share the port. Off, the threads share one
+  // socket (EPOLLEXCLUSIVE: one thread is woken per connection), and a second server on the same
+  // port fails with "address in use" instead of silently taking half of the connections.
+  bool reuse_port = false;
   std::string server_header = "fasterapi";
   Limits limits;
   Timeouts timeouts;
@@ -188,6 +193,7 @@ struct Connection {
   bool eof = false;           // the client sent FIN: no more requests
   bool close_after = false;   // close once the output is written
   bool paused_body = false;   // reading stopped until the app consumes body
+  bool discard_body = false;  // the streamed body's request is answered: the rest is read and dropped
   std::string peer_host;
   std::uint16_t peer_port = 0;
 };
@@ -209,12 +215,16 @@ class IoThread {
     commands_.push(o);
     waker_.notify();
   }
+  void submit_quietly(Outbound* o) { commands_.push(o); }
+  void notify() noexcept { waker_.notify(); }
   void wake() noexcept { waker_.signal(); }
   int listen_fd() const noexcept { return listen_fd_; }
   void set_listen_fd(int fd) noexcept { listen_fd_ = fd; }
 
  private:
   void run();
+  void listen_on() noexcept;
+  void release_listener() noexcept;
   void accept_all();
   void on_event(std::uint32_t slot, std::uint32_t events);
   void on_readable(Connection& c, std::uint32_t slot);
@@ -222,6 +232,9 @@ class IoThread {
   bool on_head(Connection& c, std::uint32_t slot, const http1::Head& head);
   void dispatch(Inbound* in);
   void fail(Connection& c, std::uint32_t slot, int status, std::string_view why);
+  bool abandon_streaming(Connection& c, std::uint32_t slot);
+  void drop_pending(Connection& c);
+  void release_output(const std::shared_ptr<Stream>& s, std::int64_t n);
   void command(Outbound* o);
   void queue_response(Connection& c, std::uint32_t slot, Outbound& o);
   void append_head(std::string& out, const Outbound& o, const Stream& s, bool& close, bool& chunked);
@@ -281,9 +294,16 @@ class Engine {
     if (!threads_.empty()) return bound_port_;
     for (int i = 0; i < config_.threads; ++i) threads_.push_back(std::make_unique<IoThread>(*this, static_cast<std::uint32_t>(i)));
     int port = config_.port;
-    for (auto& t : threads_) {
-      t->set_listen_fd(open_listener(config_.host, port));
-      if (port == 0) port = local_port(t->listen_fd());
+    if (config_.reuse_port) {
+      for (auto& t : threads_) {
+        t->set_listen_fd(open_listener(config_.host, port, true, config_.backlog));
+        if (port == 0) port = local_port(t->listen_fd());
+      }
+    } else {
+      shared_listen_fd_ = open_listener(config_.host, port, false, config_.backlog);
+      port = local_port(shared_listen_fd_);
+      for (auto& t : threads_) t->set_listen_fd(shared_listen_fd_);
+      listeners_left_.store(static_cast<int>(threads_.size()));
     }
     bound_port_ = port;
     return port;
@@ -319,13 +339,31 @@ class Engine {
   int fileno() const noexcept { return python_waker_.fd(); }
   Waker& python_waker() noexcept { return python_waker_; }
   MpscRing<Inbound>& inbound() noexcept { return inbound_; }
+  // From the Python thread. Between begin_batch() and end_batch() (while it handles what one
+  // poll handed over) the I/O threads are woken once at the end, not once per response: a thread
+  // woken at the first response would take the CPU from the Python thread (they often share a
+  // core) to write one response, then sleep again before the next.
   void submit(Outbound* o) {
     const std::uint32_t t = o->stream->thread;
     if (t >= threads_.size()) {
       delete o;
       return;
     }
-    threads_[t]->submit(o);
+    if (batching_) {
+      threads_[t]->submit_quietly(o);
+      if (t < 64) dirty_ |= std::uint64_t{1} << t;
+      else threads_[t]->notify();
+    } else {
+      threads_[t]->submit(o);
+    }
+  }
+  void begin_batch() noexcept { batching_ = true; }
+  void end_batch() noexcept {
+    batching_ = false;
+    for (std::uint32_t t = 0; dirty_ != 0 && t < threads_.size(); ++t) {
+      if (dirty_ & (std::uint64_t{1} << t)) threads_[t]->notify();
+    }
+    dirty_ = 0;
   }
   void post(Inbound* in) {
     inbound_.push(in);
@@ -337,7 +375,7 @@ class Engine {
   std::int32_t route_id(router::RouteId r) const noexcept { return r < route_ids_.size() ? route_ids_[r] : -1; }
 
  private:
-  static int open_listener(const std::string& host, int port) {
+  static int open_listener(const std::string& host, int port, bool reuse_port, int backlog) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -356,8 +394,8 @@ class Engine {
       }
       const int one = 1;
       ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-      ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-      if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, 2048) == 0) {
+      if (reuse_port) ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+      if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, backlog) == 0) {
         ::freeaddrinfo(found);
         return fd;
       }
@@ -388,6 +426,10 @@ class Engine {
   std::atomic<bool> stopping_{false};
   bool started_ = false;
   int bound_port_ = 0;
+  int shared_listen_fd_ = -1;         // without reuse_port: the threads' one socket
+  std::atomic<int> listeners_left_{0};  // ... and how many threads still use it
+  bool batching_ = false;    // the Python thread's
+  std::uint64_t dirty_ = 0;  // threads given commands during the batch
 
   friend class IoThread;
 };
@@ -442,8 +484,22 @@ inline IoThread::~IoThread() {
     if (conns_[s].fd >= 0) close_connection(s);
   }
   while (Outbound* o = commands_.pop()) delete o;
-  if (listen_fd_ >= 0) ::close(listen_fd_);
+  release_listener();
   ::close(epoll_fd_);
+}
+
+inline void IoThread::release_listener() noexcept {
+  if (listen_fd_ < 0) return;
+  if (listen_fd_ != engine_.shared_listen_fd_ || engine_.listeners_left_.fetch_sub(1) == 1) ::close(listen_fd_);
+  listen_fd_ = -1;
+}
+
+inline void IoThread::listen_on() noexcept {
+  epoll_event ev{};
+  // A shared socket wakes one thread per connection, not all of them.
+  ev.events = EPOLLIN | (listen_fd_ == engine_.shared_listen_fd_ ? EPOLLEXCLUSIVE : 0u);
+  ev.data.u64 = detail::kListenSlot;
+  accepting_ = ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev) == 0;
 }
 
 inline Connection* IoThread::lookup(const Stream& s) noexcept {
@@ -453,13 +509,7 @@ inline Connection* IoThread::lookup(const Stream& s) noexcept {
 }
 
 inline void IoThread::run() {
-  {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = detail::kListenSlot;
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
-    accepting_ = true;
-  }
+  listen_on();
   std::vector<epoll_event> events(256);
   double last_sweep = monotonic_now();
   while (!engine_.stopping()) {
@@ -504,16 +554,17 @@ inline void IoThread::begin_drain() {
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
     accepting_ = false;
   }
-  ::close(listen_fd_);
-  listen_fd_ = -1;
+  release_listener();
   for (std::uint32_t s = 0; s < conns_.size(); ++s) {
     Connection& c = conns_[s];
     if (c.fd < 0) continue;
     if (c.open.empty() && c.out.empty() && c.pending == nullptr) {
       close_connection(s);
-    } else {
+    } else if (c.pending == nullptr && c.streaming == nullptr) {
       c.close_after = true;  // after the responses in flight; no more requests are read
     }
+    // else a request in flight is still receiving its body: it is read to its end (parse stops
+    // at the next head), and the response, saying "Connection: close", closes the connection.
   }
 }
 
@@ -551,13 +602,14 @@ inline void IoThread::accept_all() {
     pc.limits.max_header_line = limits.max_header_line;
     pc.limits.max_header_bytes = limits.max_header_bytes;
     pc.limits.max_headers = limits.max_headers;
+    pc.limits.max_body = limits.max_body;  // a chunked body has no length to check at its head
     c.parser.emplace(http1::Role::request, pc);
     c.phase = Connection::Phase::idle;
     c.since = monotonic_now();
     c.reading = true;
     c.writing = false;
     c.epoll_in = true;
-    c.eof = c.close_after = c.paused_body = false;
+    c.eof = c.close_after = c.paused_body = c.discard_body = false;
     c.next_seq = 0;
     char host[INET6_ADDRSTRLEN] = {};
     if (ss.ss_family == AF_INET) {
@@ -615,13 +667,8 @@ inline void IoThread::on_readable(Connection& c, std::uint32_t slot) {
       // The client will send no more. What it asked for is still answered (a half-closed
       // connection waits for its responses); a request cut short is dropped.
       c.eof = true;
-      if (c.streaming) {
-        c.streaming->closed.store(true);
-        auto* d = new Inbound;
-        d->kind = Inbound::Kind::disconnect;
-        d->stream = c.streaming;
-        dispatch(d);
-      }
+      if (c.streaming && !abandon_streaming(c, slot)) return;
+      drop_pending(c);  // its body will not come: nobody would answer it
       if (c.open.empty() && c.out.empty()) {
         close_connection(slot);
         return;
@@ -645,6 +692,17 @@ inline void IoThread::dispatch(Inbound* in) {
 inline void IoThread::parse(Connection& c, std::uint32_t slot) {
   const auto& limits = engine_.config_.limits;
   while (c.fd >= 0 && !c.close_after) {
+    if (draining_ && c.pending == nullptr && c.streaming == nullptr && c.phase != Connection::Phase::body) {
+      // Draining: the request whose body was being read has it all; no further request is.
+      c.reading = false;
+      if (c.open.empty() && c.out.empty()) {
+        close_connection(slot);
+      } else {
+        c.close_after = true;
+        update_events(c, slot);
+      }
+      return;
+    }
     if (c.phase != Connection::Phase::body && c.streaming == nullptr && c.pending == nullptr &&
         c.open.size() >= limits.max_pipelined) {
       // Far enough ahead of the app: read again when responses have gone out.
@@ -662,21 +720,8 @@ inline void IoThread::parse(Connection& c, std::uint32_t slot) {
       const http1::Errc e = c.parser->error();
       if (c.streaming || c.pending) {
         // The head was good and the app may have it: the body is bad. Tell it, and close.
-        if (c.streaming) {
-          c.streaming->closed.store(true);
-          auto* d = new Inbound;
-          d->kind = Inbound::Kind::disconnect;
-          d->stream = c.streaming;
-          dispatch(d);
-          c.streaming.reset();
-        }
-        if (c.pending) {
-          engine_.stats_.in_flight.fetch_sub(1);
-          c.open.pop_back();
-          delete c.pending;
-          c.pending = nullptr;
-          --c.next_seq;
-        }
+        if (c.streaming && !abandon_streaming(c, slot)) return;
+        drop_pending(c);
       }
       fail(c, slot, http1::status_hint(e), http1::errc_name(e));
       return;
@@ -699,7 +744,7 @@ inline void IoThread::parse(Connection& c, std::uint32_t slot) {
             c.pending = nullptr;
             dispatch(p);
           }
-        } else if (c.streaming) {
+        } else if (c.streaming && !c.discard_body) {
           auto* b = new Inbound;
           b->kind = Inbound::Kind::body;
           b->stream = c.streaming;
@@ -728,12 +773,15 @@ inline void IoThread::parse(Connection& c, std::uint32_t slot) {
           dispatch(c.pending);
           c.pending = nullptr;
         } else if (c.streaming) {
-          auto* b = new Inbound;
-          b->kind = Inbound::Kind::body;
-          b->stream = c.streaming;
-          b->more_body = false;
-          dispatch(b);
+          if (!c.discard_body) {
+            auto* b = new Inbound;
+            b->kind = Inbound::Kind::body;
+            b->stream = c.streaming;
+            b->more_body = false;
+            dispatch(b);
+          }
           c.streaming.reset();
+          c.discard_body = false;
         }
         c.phase = c.open.empty() ? Connection::Phase::idle : Connection::Phase::busy;
         c.since = monotonic_now();
@@ -824,8 +872,9 @@ inline bool IoThread::on_head(Connection& c, std::uint32_t slot, const http1::He
   }
   c.phase = Connection::Phase::body;
   c.since = monotonic_now();
-  if (head.expect_continue && c.in.size() == 0 && c.open.size() == 1 && c.out.empty()) {
-    // RFC 9110 10.1.1: the client waits for this before sending the body.
+  if (head.expect_continue && head.version_minor >= 1 && c.in.size() == 0 && c.open.size() == 1 && c.out.empty()) {
+    // RFC 9110 10.1.1: the client waits for this before sending the body (never to an HTTP/1.0
+    // client: 15.2, it would not understand a 1xx).
     OutPiece p;
     p.data = "HTTP/1.1 100 Continue\r\n\r\n";
     c.out.push_back(std::move(p));
@@ -861,8 +910,64 @@ inline void IoThread::fail(Connection& c, std::uint32_t slot, int status, std::s
   o.body += " (";
   o.body += why;
   o.body += ")\n";
-  o.close = true;
+  // Not o.close: that flag says the app's fields already carry "Connection: close". The stream's
+  // keep_alive = false closes the connection and has append_head say so.
   queue_response(c, slot, o);
+}
+
+// The request whose body was being streamed up will not get the rest (a bad chunk, a body over
+// the limit, the client's FIN). The app is told (a disconnect), and its response, which could
+// only be about a request cut short (and which Request::submit now drops), is not waited for:
+// without this the connection would wait for it forever. False when that response had begun
+// going out: the connection cannot be kept in step and is closed (or closes once written).
+inline bool IoThread::abandon_streaming(Connection& c, std::uint32_t slot) {
+  const std::shared_ptr<Stream> s = std::move(c.streaming);
+  c.streaming.reset();
+  c.paused_body = false;
+  s->closed.store(true);
+  auto* d = new Inbound;
+  d->kind = Inbound::Kind::disconnect;
+  d->stream = s;
+  dispatch(d);
+  const bool in_open = !c.open.empty() && c.open.back() == s;  // a streamed body is the last request read
+  bool begun = c.deferred.count(s->seq) > 0;
+  for (const auto& p : c.out) begun = begun || p.stream == s;
+  if (in_open && !begun) {
+    c.open.pop_back();
+    engine_.stats_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+    return true;
+  }
+  c.reading = false;
+  c.close_after = true;
+  if (in_open || (c.open.empty() && c.out.empty())) {
+    close_connection(slot);
+  } else {
+    update_events(c, slot);  // answered already: closed once what is due is written
+  }
+  return false;
+}
+
+// The request held back for its body (never dispatched: the app does not know it) is dropped.
+inline void IoThread::drop_pending(Connection& c) {
+  if (c.pending == nullptr) return;
+  engine_.stats_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+  c.open.pop_back();
+  delete c.pending;
+  c.pending = nullptr;
+  --c.next_seq;
+}
+
+// Output bytes counted on a stream are gone: written, or never to be (a HEAD's body, a dropped
+// response). Every such path comes here: an app waiting for them to fall under the low-water
+// mark is told, or it would wait forever.
+inline void IoThread::release_output(const std::shared_ptr<Stream>& s, std::int64_t n) {
+  const auto pending = s->out_pending.fetch_sub(n) - n;
+  if (pending <= static_cast<std::int64_t>(engine_.config_.limits.write_low_water) && s->out_waiting.exchange(false)) {
+    auto* d = new Inbound;
+    d->kind = Inbound::Kind::drained;
+    d->stream = s;
+    dispatch(d);
+  }
 }
 
 inline void IoThread::command(Outbound* o) {
@@ -879,9 +984,12 @@ inline void IoThread::command(Outbound* o) {
     }
     return;
   }
-  if (c == nullptr) {
+  if (c == nullptr || s.closed.load()) {
+    // The connection is gone, or no longer waits for this response (abandon_streaming,
+    // finish_response's close): so is the response.
     s.closed.store(true);
-    return;  // the connection is gone; so is the response
+    if (o->accounted) release_output(o->stream, o->accounted);
+    return;
   }
   if (o->kind == Outbound::Kind::abort) {
     close_connection(s.slot);
@@ -961,7 +1069,7 @@ inline void IoThread::queue_response(Connection& c, std::uint32_t slot, Outbound
     }
     case Outbound::Kind::chunk: {
       if (s.skip_body || o.body.empty()) {
-        if (o.accounted) s.out_pending.fetch_sub(o.accounted);
+        if (o.accounted) release_output(o.stream, o.accounted);  // HEAD, 204, 304: never written
         return;
       }
       if (s.chunked) {
@@ -998,7 +1106,7 @@ inline void IoThread::emit(Connection& c, std::uint32_t slot, std::uint32_t seq,
     if (c.out.empty()) c.write_since = monotonic_now();
     c.out.push_back(std::move(piece));
   } else if (piece.accounted) {
-    piece.stream->out_pending.fetch_sub(piece.accounted);
+    release_output(piece.stream, piece.accounted);
   }
   if (last) finish_response(c, slot, close);
   flush(c, slot);
@@ -1007,15 +1115,32 @@ inline void IoThread::emit(Connection& c, std::uint32_t slot, std::uint32_t seq,
 inline void IoThread::finish_response(Connection& c, std::uint32_t slot, bool close) {
   // The front request is answered; responses that were waiting for it follow.
   while (true) {
+    if (c.streaming && c.open.front() == c.streaming) {
+      // Answered before its body was all read: nobody will read the rest, which would hold the
+      // connection paused at body_high_water forever. It is read and dropped instead, and the
+      // next request follows it.
+      c.discard_body = true;
+      if (c.paused_body) {
+        c.paused_body = false;
+        c.streaming->in_paused.store(false);
+        c.reading = true;
+        update_events(c, slot);
+      }
+    }
     c.open.pop_front();
     engine_.stats_.in_flight.fetch_sub(1, std::memory_order_relaxed);
     if (close) {
       c.close_after = true;
       c.reading = false;
-      // Requests read after this one will not be answered.
+      // Requests read after this one will not be answered; their apps are told (one may be
+      // waiting for a drained record that will not come).
       for (auto& s : c.open) {
         s->closed.store(true);
         engine_.stats_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+        auto* d = new Inbound;
+        d->kind = Inbound::Kind::disconnect;
+        d->stream = s;
+        dispatch(d);
       }
       c.open.clear();
       c.deferred.clear();
@@ -1030,29 +1155,31 @@ inline void IoThread::finish_response(Connection& c, std::uint32_t slot, bool cl
       if (!p.data.empty()) {
         c.out.push_back(std::move(p));
       } else if (p.accounted) {
-        p.stream->out_pending.fetch_sub(p.accounted);
+        release_output(p.stream, p.accounted);
       }
     }
     if (!d.done) break;
     close = d.close;
   }
-  if (c.open.empty() && !c.close_after) {
-    c.phase = c.in.size() ? Connection::Phase::head : Connection::Phase::idle;
+  if (c.close_after) return;
+  if (c.open.empty()) {
+    c.phase = c.streaming ? Connection::Phase::body
+              : c.in.size() ? Connection::Phase::head
+                            : Connection::Phase::idle;
     c.since = monotonic_now();
-    if (!c.reading && !c.eof && !c.paused_body) {
+  }
+  if (!c.eof && !c.paused_body && c.open.size() < engine_.config_.limits.max_pipelined) {
+    if (!c.reading) {
       c.reading = true;
       update_events(c, slot);
-      parse(c, slot);  // requests that were read ahead and held
     }
-  } else if (!c.reading && !c.eof && !c.paused_body && !c.close_after &&
-             c.open.size() < engine_.config_.limits.max_pipelined) {
-    c.reading = true;
-    update_events(c, slot);
+    // Requests read ahead and held at max_pipelined are in the buffer already: no EPOLLIN will
+    // come for them.
+    if (c.in.size()) parse(c, slot);
   }
 }
 
 inline void IoThread::flush(Connection& c, std::uint32_t slot) {
-  const auto& limits = engine_.config_.limits;
   while (!c.out.empty()) {
     iovec iov[64];
     int n = 0;
@@ -1081,16 +1208,7 @@ inline void IoThread::flush(Connection& c, std::uint32_t slot) {
       }
       left -= rest;
       c.out_offset = 0;
-      if (front.accounted) {
-        Stream& s = *front.stream;
-        const auto pending = s.out_pending.fetch_sub(front.accounted) - front.accounted;
-        if (static_cast<std::size_t>(pending) <= limits.write_low_water && s.out_waiting.exchange(false)) {
-          auto* d = new Inbound;
-          d->kind = Inbound::Kind::drained;
-          d->stream = front.stream;
-          dispatch(d);
-        }
-      }
+      if (front.accounted) release_output(front.stream, front.accounted);
       c.out.pop_front();
     }
   }
@@ -1140,6 +1258,7 @@ inline void IoThread::close_connection(std::uint32_t slot) {
   c.out.clear();
   c.out_offset = 0;
   c.streaming.reset();
+  c.discard_body = false;
   c.in.release();
   c.parser.reset();
   c.peer_host.clear();
@@ -1147,10 +1266,7 @@ inline void IoThread::close_connection(std::uint32_t slot) {
   stats.connections.fetch_sub(1, std::memory_order_relaxed);
   if (!accepting_ && !draining_ && listen_fd_ >= 0 &&
       static_cast<std::size_t>(stats.connections.load()) < engine_.config_.limits.max_connections) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = detail::kListenSlot;
-    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev) == 0) accepting_ = true;
+    listen_on();
   }
 }
 
