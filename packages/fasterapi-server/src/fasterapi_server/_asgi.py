@@ -83,7 +83,7 @@ class HTTPCycle:
             "http_version": req.http_version,
             "server": shared.server,
             "client": req.client,
-            "scheme": "http",
+            "scheme": "https" if req.tls else "http",
             "method": req.method,
             "root_path": root,
             "path": path,
@@ -163,13 +163,15 @@ class HTTPCycle:
             body = message.get("body", b"")
             more = message.get("more_body", False)
             if not self.streaming:
+                # The flags change after the engine took the head: one it refused (a header
+                # carrying CR LF) leaves nothing sent, and run() can still answer 500.
                 if not more:
-                    self.ended = True
                     req.respond(self.status, self.headers, body)
+                    self.ended = True
                     self._wake()
                     return
-                self.streaming = True
                 req.start(self.status, self.headers)
+                self.streaming = True
             if body and req.send(body):
                 await self._wait_drained()
             if not more:

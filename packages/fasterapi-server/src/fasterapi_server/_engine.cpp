@@ -180,6 +180,7 @@ class Request {
   nb::str http_version() const { return nb::str(in_->version_minor == 0 ? "1.0" : "1.1"); }
   nb::tuple client() const { return nb::make_tuple(nb::str(in_->peer_host.c_str()), in_->peer_port); }
   int route() const noexcept { return in_->route; }
+  bool tls() const noexcept { return in_->tls; }
   nb::dict path_params() const;
   std::uint64_t stream_id() const noexcept { return in_->stream->id; }
   bool closed() const noexcept { return in_->stream->closed.load(std::memory_order_relaxed); }
@@ -429,6 +430,7 @@ NB_MODULE(_engine, m) {
       .def_prop_ro("http_version", &Request::http_version)
       .def_prop_ro("client", &Request::client)
       .def_prop_ro("route", &Request::route)
+      .def_prop_ro("tls", &Request::tls)
       .def_prop_ro("path_params", &Request::path_params)
       .def_prop_ro("stream_id", &Request::stream_id)
       .def_prop_ro("closed", &Request::closed)
@@ -446,7 +448,7 @@ NB_MODULE(_engine, m) {
              std::uint64_t max_body, std::size_t max_connections, std::size_t max_pipelined,
              std::size_t max_request_line, std::size_t max_header_bytes, std::size_t max_headers,
              double header_timeout, double keep_alive_timeout, double body_timeout, double write_timeout,
-             bool reuse_port) {
+             bool reuse_port, const std::string& ssl_certfile, const std::string& ssl_keyfile) {
             fs::Config c;
             c.host = host;
             c.port = port;
@@ -464,6 +466,8 @@ NB_MODULE(_engine, m) {
             c.timeouts.body = body_timeout;
             c.timeouts.write = write_timeout;
             c.reuse_port = reuse_port;
+            c.ssl_certfile = ssl_certfile;
+            c.ssl_keyfile = ssl_keyfile;
             new (self) PyEngine(std::move(c));
           },
           nb::arg("host") = "127.0.0.1", nb::arg("port") = 8000, nb::arg("threads") = 1,
@@ -471,7 +475,7 @@ NB_MODULE(_engine, m) {
           nb::arg("max_connections") = 10000, nb::arg("max_pipelined") = 32, nb::arg("max_request_line") = 8190,
           nb::arg("max_header_bytes") = 65536, nb::arg("max_headers") = 100, nb::arg("header_timeout") = 10.0,
           nb::arg("keep_alive_timeout") = 5.0, nb::arg("body_timeout") = 30.0, nb::arg("write_timeout") = 60.0,
-          nb::arg("reuse_port") = false)
+          nb::arg("reuse_port") = false, nb::arg("ssl_certfile") = "", nb::arg("ssl_keyfile") = "")
       .def("add_route", &PyEngine::add_route, nb::arg("methods"), nb::arg("pattern"), nb::arg("id"))
       .def("bind", &PyEngine::bind)
       .def("start", &PyEngine::start)

@@ -53,23 +53,11 @@ class Server:
         config = self.config
         loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        engine = Engine(
-            host=config.host,
-            port=config.port,
-            threads=config.threads,
-            server_header=config.server_header,
-            max_body=config.max_body_size,
-            max_connections=config.max_connections,
-            max_pipelined=config.max_pipelined,
-            max_request_line=config.max_request_line,
-            max_header_bytes=config.max_header_bytes,
-            max_headers=config.max_headers,
-            header_timeout=config.header_timeout,
-            keep_alive_timeout=config.keep_alive_timeout,
-            body_timeout=config.body_timeout,
-            write_timeout=config.write_timeout,
-            reuse_port=config.reuse_port,
-        )
+        try:
+            engine = self._new_engine()
+        except (OSError, RuntimeError, ValueError) as exc:  # a certificate that cannot be loaded...
+            logger.error("%s", exc)
+            raise SystemExit(1) from None
         self.engine = engine
         try:
             self.port = engine.bind()
@@ -84,7 +72,6 @@ class Server:
             logger.error("Application startup failed: %s", exc)
             engine.stop()
             raise SystemExit(3) from None
-
         if config.native:
             from fasterapi_server._native import NativeApp
 
@@ -92,7 +79,8 @@ class Server:
         engine.start()
         loop.add_reader(engine.fileno(), self._on_records)
         removers = self._install_signals(loop)
-        logger.info("Serving on http://%s:%d (%d I/O threads)", config.host, self.port, config.threads)
+        scheme = "https" if config.ssl_certfile else "http"
+        logger.info("Serving on %s://%s:%d (%d I/O threads)", scheme, config.host, self.port, config.threads)
         if ready is not None:
             ready(self.port)
         try:
@@ -135,6 +123,28 @@ class Server:
                 continue
             removers.append(lambda sig=sig: loop.remove_signal_handler(sig))  # type: ignore[misc]
         return removers
+
+    def _new_engine(self) -> Engine:
+        config = self.config
+        return Engine(
+            host=config.host,
+            port=config.port,
+            threads=config.threads,
+            server_header=config.server_header,
+            max_body=config.max_body_size,
+            max_connections=config.max_connections,
+            max_pipelined=config.max_pipelined,
+            max_request_line=config.max_request_line,
+            max_header_bytes=config.max_header_bytes,
+            max_headers=config.max_headers,
+            header_timeout=config.header_timeout,
+            keep_alive_timeout=config.keep_alive_timeout,
+            body_timeout=config.body_timeout,
+            write_timeout=config.write_timeout,
+            reuse_port=config.reuse_port,
+            ssl_certfile=config.ssl_certfile or "",
+            ssl_keyfile=config.ssl_keyfile or "",
+        )
 
     # ---- the records
 

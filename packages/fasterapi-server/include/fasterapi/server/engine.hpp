@@ -61,6 +61,7 @@
 #include "fasterapi/server/http_date.hpp"
 #include "fasterapi/server/mpsc_ring.hpp"
 #include "fasterapi/server/records.hpp"
+#include "fasterapi/server/tls.hpp"
 #include "fasterapi/server/waker.hpp"
 
 namespace fasterapi::server {
@@ -97,6 +98,8 @@ struct Config {
   // socket (EPOLLEXCLUSIVE: one thread is woken per connection), and a second server on the same
   // port fails with "address in use" instead of silently taking half of the connections.
   bool reuse_port = false;
+  std::string ssl_certfile;  // both set: TLS on every connection
+  std::string ssl_keyfile;
   std::string server_header = "fasterapi";
   Limits limits;
   Timeouts timeouts;
@@ -196,6 +199,7 @@ struct Connection {
   bool discard_body = false;  // the streamed body's request is answered: the rest is read and dropped
   std::string peer_host;
   std::uint16_t peer_port = 0;
+  TlsStream tls;
 };
 
 class Engine;
@@ -270,6 +274,9 @@ class Engine {
   explicit Engine(Config config)
       : config_(std::move(config)), inbound_(1u << 16), router_(router::Options{router::ConflictPolicy::first_wins}) {
     if (config_.threads < 1) throw std::invalid_argument("threads must be at least 1");
+    if (!config_.ssl_certfile.empty() || !config_.ssl_keyfile.empty()) {
+      tls_ = std::make_unique<TlsContext>(config_.ssl_certfile, config_.ssl_keyfile);
+    }
   }
   ~Engine() { stop(); }
   Engine(const Engine&) = delete;
@@ -426,6 +433,7 @@ class Engine {
   std::atomic<bool> stopping_{false};
   bool started_ = false;
   int bound_port_ = 0;
+  std::unique_ptr<TlsContext> tls_;
   int shared_listen_fd_ = -1;         // without reuse_port: the threads' one socket
   std::atomic<int> listeners_left_{0};  // ... and how many threads still use it
   bool batching_ = false;    // the Python thread's
@@ -596,6 +604,15 @@ inline void IoThread::accept_all() {
       conns_.emplace_back();
     }
     Connection& c = conns_[slot];
+    if (engine_.tls_) {
+      c.tls.ssl = engine_.tls_->new_ssl(fd);
+      if (c.tls.ssl == nullptr) {
+        ERR_clear_error();
+        ::close(fd);
+        free_.push_back(slot);
+        continue;
+      }
+    }
     c.fd = fd;
     http1::Config pc;
     pc.limits.max_request_line = limits.max_request_line;
@@ -639,7 +656,11 @@ inline void IoThread::on_event(std::uint32_t slot, std::uint32_t events) {
     return;
   }
   if (events & EPOLLOUT) {
-    flush(c, slot);
+    if (c.tls.ssl && c.out.empty()) {
+      on_readable(c, slot);  // the handshake (or a record) waited for the socket to be writable
+    } else {
+      flush(c, slot);
+    }
     if (c.fd < 0) return;
   }
   if (events & (EPOLLIN | EPOLLRDHUP)) on_readable(c, slot);
@@ -648,7 +669,7 @@ inline void IoThread::on_event(std::uint32_t slot, std::uint32_t events) {
 inline void IoThread::on_readable(Connection& c, std::uint32_t slot) {
   for (int round = 0; round < 4 && c.reading; ++round) {
     char* at = c.in.reserve(detail::kReadChunk);
-    const ssize_t n = ::read(c.fd, at, detail::kReadChunk);
+    const ssize_t n = c.tls.ssl ? c.tls.read(at, detail::kReadChunk) : ::read(c.fd, at, detail::kReadChunk);
     if (n > 0) {
       c.in.commit(static_cast<std::size_t>(n));
       const double now = monotonic_now();
@@ -841,6 +862,7 @@ inline bool IoThread::on_head(Connection& c, std::uint32_t slot, const http1::He
   in->version_minor = static_cast<std::uint8_t>(head.version_minor);
   in->peer_host = c.peer_host;
   in->peer_port = c.peer_port;
+  in->tls = c.tls.ssl != nullptr;
 
   // Route in the I/O thread when the path is plain (no escapes: the app's router decodes those).
   std::string_view path = head.target;
@@ -1189,7 +1211,7 @@ inline void IoThread::flush(Connection& c, std::uint32_t slot) {
       iov[n].iov_len = it->data.size() - offset;
       offset = 0;
     }
-    const ssize_t w = ::writev(c.fd, iov, n);
+    const ssize_t w = c.tls.ssl ? c.tls.writev(iov, n) : ::writev(c.fd, iov, n);
     if (w < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -1222,7 +1244,7 @@ inline void IoThread::flush(Connection& c, std::uint32_t slot) {
 }
 
 inline void IoThread::update_events(Connection& c, std::uint32_t slot) {
-  const bool want_out = !c.out.empty();
+  const bool want_out = !c.out.empty() || c.tls.want_write;
   const bool want_in = c.reading && !c.eof;
   epoll_event ev{};
   ev.events = (want_in ? EPOLLIN | EPOLLRDHUP : 0u) | (want_out ? EPOLLOUT : 0u);
@@ -1236,6 +1258,10 @@ inline void IoThread::close_connection(std::uint32_t slot) {
   Connection& c = conns_[slot];
   if (c.fd < 0) return;
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
+  if (c.tls.ssl) {
+    c.tls.shutdown();
+    c.tls.reset();
+  }
   ::close(c.fd);
   c.fd = -1;
   ++c.gen;
