@@ -44,6 +44,10 @@ class Config:
     body_timeout: float = 30.0
     write_timeout: float = 60.0
     shutdown_timeout: float = 30.0
+    # Blocking work (sync endpoints and dependencies of a fasterapi app): "native", the engine's
+    # thread pool; "anyio", anyio's worker threads (where anyio.from_thread must work).
+    executor: Literal["native", "anyio"] = "native"
+    executor_threads: int | None = None  # None: fasterapi's thread pool size
     # Stop gracefully after this many requests (the supervisor starts a fresh worker).
     max_requests: int | None = None
     # The native path for fasterapi apps (no ASGI messages); off serves every app through ASGI.
@@ -64,6 +68,10 @@ class Config:
                      "max_header_bytes", "max_headers"):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.executor not in ("native", "anyio"):
+            raise ValueError(f"executor must be 'native' or 'anyio', not {self.executor!r}")
+        if self.executor_threads is not None and self.executor_threads < 1:
+            raise ValueError(f"executor_threads must be at least 1, not {self.executor_threads}")
         if self.max_requests is not None and self.max_requests < 1:
             raise ValueError(f"max_requests must be at least 1, not {self.max_requests}")
         for name in ("header_timeout", "keep_alive_timeout", "body_timeout", "write_timeout", "shutdown_timeout"):

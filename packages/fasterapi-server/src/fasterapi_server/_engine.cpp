@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fasterapi/server/engine.hpp"
+#include "fasterapi/server/executor.hpp"
 
 namespace nb = nanobind;
 namespace fs = fasterapi::server;
@@ -142,6 +143,47 @@ nb::object convert_param(std::string_view value, fr::Converter conv) {
   return nb::steal(out);
 }
 
+// A call for the executor. Its references change only with the GIL held: taken on the loop's
+// thread, the call made on a pool thread that holds the GIL, released back on the loop's thread.
+struct Job {
+  PyObject* future = nullptr;  // an asyncio future of the loop
+  PyObject* fn = nullptr;
+  PyObject* args = nullptr;
+  PyObject* result = nullptr;
+  PyObject* error = nullptr;  // the exception the call raised
+  bool dropped = false;       // the executor stopped before running it
+};
+
+// Runs on the loop's thread, inside poll(): the result goes to the future (unless its awaiter was
+// cancelled meanwhile).
+void complete_job(void* p) {
+  Job* job = static_cast<Job*>(p);
+  PyObject* cancelled = PyObject_CallMethod(job->future, "cancelled", nullptr);
+  const bool skip = cancelled == nullptr || PyObject_IsTrue(cancelled) == 1;
+  Py_XDECREF(cancelled);
+  if (cancelled == nullptr) PyErr_WriteUnraisable(job->future);
+  if (!skip) {
+    PyObject* r = nullptr;
+    if (job->result) {
+      r = PyObject_CallMethod(job->future, "set_result", "O", job->result);
+    } else if (job->error) {
+      r = PyObject_CallMethod(job->future, "set_exception", "O", job->error);
+    } else {
+      PyObject* e = PyObject_CallFunction(PyExc_RuntimeError, "s", "the executor stopped before running the call");
+      if (e) r = PyObject_CallMethod(job->future, "set_exception", "O", e);
+      Py_XDECREF(e);
+    }
+    if (r == nullptr) PyErr_WriteUnraisable(job->future);
+    Py_XDECREF(r);
+  }
+  Py_XDECREF(job->future);
+  Py_XDECREF(job->fn);
+  Py_XDECREF(job->args);
+  Py_XDECREF(job->result);
+  Py_XDECREF(job->error);
+  delete job;
+}
+
 // One request, as the Python thread sees it.
 class Request {
  public:
@@ -211,6 +253,14 @@ class Request {
 class PyEngine {
  public:
   explicit PyEngine(fs::Config config) : engine_(std::make_shared<fs::Engine>(std::move(config))) {}
+  ~PyEngine() {
+    if (executor_) {
+      nb::gil_scoped_release unlocked;  // a running call may be waiting for the GIL
+      executor_->stop();
+    }
+  }
+  PyEngine(const PyEngine&) = delete;
+  PyEngine& operator=(const PyEngine&) = delete;
 
   bool add_route(const std::vector<std::string>& methods, const std::string& pattern, std::int32_t id) {
     std::vector<std::string_view> views(methods.begin(), methods.end());
@@ -222,8 +272,44 @@ class PyEngine {
   void drain() { engine_->drain(); }
   void stop() {
     nb::gil_scoped_release unlocked;
+    if (executor_) executor_->stop();
     engine_->stop();
   }
+
+  // Calls fn(*args) on a pool thread; the result (or exception) goes to `future` on the loop.
+  void offload(nb::handle future, nb::handle fn, nb::tuple args) {
+    if (!executor_) executor_ = std::make_unique<fs::Executor>(executor_threads_);
+    auto* job = new Job;
+    job->future = future.inc_ref().ptr();
+    job->fn = fn.inc_ref().ptr();
+    job->args = args.inc_ref().ptr();
+    std::shared_ptr<fs::Engine> engine = engine_;
+    executor_
+        ->submit([job]() -> bool {
+          nb::gil_scoped_acquire gil;
+          job->result = PyObject_Call(job->fn, job->args, nullptr);
+          if (job->result == nullptr) {
+            PyObject *type = nullptr, *value = nullptr, *tb = nullptr;
+            PyErr_Fetch(&type, &value, &tb);
+            PyErr_NormalizeException(&type, &value, &tb);
+            if (value && tb) PyException_SetTraceback(value, tb);
+            Py_XDECREF(type);
+            Py_XDECREF(tb);
+            job->error = value;
+          }
+          return true;
+        })
+        .then([job, engine](fs::Result<bool>&& r) -> bool {
+          job->dropped = !r.ok();
+          auto* in = new fs::Inbound;
+          in->kind = fs::Inbound::Kind::call;
+          in->call = &complete_job;
+          in->arg = job;
+          engine->post(in);
+          return true;
+        });
+  }
+  void set_executor_threads(std::size_t n) { executor_threads_ = n ? n : 1; }
   int fileno() const noexcept { return engine_->fileno(); }
   void flush() noexcept { engine_->end_batch(); }
 
@@ -285,6 +371,8 @@ class PyEngine {
 
  private:
   std::shared_ptr<fs::Engine> engine_;
+  std::unique_ptr<fs::Executor> executor_;
+  std::size_t executor_threads_ = 40;
 };
 
 nb::dict Request::path_params() const {
@@ -484,5 +572,7 @@ NB_MODULE(_engine, m) {
       .def("fileno", &PyEngine::fileno)
       .def("poll", &PyEngine::poll)
       .def("flush", &PyEngine::flush)
+      .def("offload", &PyEngine::offload, nb::arg("future"), nb::arg("fn"), nb::arg("args"))
+      .def("set_executor_threads", &PyEngine::set_executor_threads, nb::arg("n"))
       .def("stats", &PyEngine::stats);
 }

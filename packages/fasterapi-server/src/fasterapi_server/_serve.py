@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import signal
 import sys
@@ -72,6 +73,7 @@ class Server:
             logger.error("Application startup failed: %s", exc)
             engine.stop()
             raise SystemExit(3) from None
+        restore_executor = self._use_executor(engine, loop)
         if config.native:
             from fasterapi_server._native import NativeApp
 
@@ -89,6 +91,7 @@ class Server:
             await self._shutdown(loop, lifespan)
             for remove in removers:
                 remove()
+            restore_executor()
 
     async def _shutdown(self, loop: asyncio.AbstractEventLoop, lifespan: Lifespan) -> None:
         engine = self.engine
@@ -123,6 +126,23 @@ class Server:
                 continue
             removers.append(lambda sig=sig: loop.remove_signal_handler(sig))  # type: ignore[misc]
         return removers
+
+    def _use_executor(self, engine: Engine, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+        """Sends fasterapi's blocking calls (sync endpoints, dependencies) to the engine's pool."""
+        try:
+            from fasterapi import concurrency
+        except ImportError:
+            return lambda: None
+        engine.set_executor_threads(self.config.executor_threads or concurrency.get_threadpool_size())
+        if self.config.executor != "native":
+            return lambda: None
+
+        async def offload(func: Callable[..., Any], *args: Any) -> Any:
+            future = loop.create_future()
+            engine.offload(future, contextvars.copy_context().run, (func, *args))
+            return await future
+
+        return concurrency.use_executor(offload, loop)
 
     def _new_engine(self) -> Engine:
         config = self.config

@@ -8,11 +8,16 @@ Its size is the number of threads that may run such code at the same time, per e
 - ``set_threadpool_size(n)`` at any time, which also resizes the pools already in use.
 
 The pool is a capacity limiter of its own, so it neither shares nor changes anyio's default
-limiter (40 threads) that other libraries may use.
+limiter (40 threads) that other libraries may use. Served by fasterapi-server, the calls go to the
+engine's native thread pool instead (of the same size), which costs less per call.
+
+A function marked with ``@cheap`` (an endpoint or a dependency that never blocks: it only
+computes) is called inline on the event loop's thread, with no thread at all.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import os
@@ -27,6 +32,7 @@ import anyio.to_thread
 
 __all__ = [
     "asynccontextmanager",
+    "cheap",
     "contextmanager_in_threadpool",
     "get_threadpool_size",
     "is_async_callable",
@@ -34,10 +40,46 @@ __all__ = [
     "run_in_threadpool",
     "run_until_first_complete",
     "set_threadpool_size",
+    "use_executor",
 ]
 
 P = ParamSpec("P")
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+_CHEAP = "__fasterapi_cheap__"
+
+
+def cheap(func: F) -> F:
+    """Marks a sync function as cheap: it never blocks (no I/O, no sleeping, no long computing),
+    so calling it on the event loop's thread costs less than handing it to a thread."""
+    setattr(func, _CHEAP, True)
+    return func
+
+
+def _is_cheap(func: Any) -> bool:
+    while isinstance(func, functools.partial):
+        func = func.func
+    return getattr(func, _CHEAP, False) is True
+
+
+# A server's own executor for blocking calls made on its event loop (fasterapi-server sets it).
+_offload: Callable[..., Awaitable[Any]] | None = None
+_offload_loop: Any = None
+
+
+def use_executor(offload: Callable[..., Awaitable[Any]], loop: Any) -> Callable[[], None]:
+    """Makes `run_in_threadpool` call ``await offload(func, *args)`` when it runs on `loop`.
+    Returns the function that puts back what was there before."""
+    global _offload, _offload_loop  # noqa: PLW0603
+    previous = (_offload, _offload_loop)
+    _offload, _offload_loop = offload, loop
+
+    def restore() -> None:
+        global _offload, _offload_loop  # noqa: PLW0603
+        _offload, _offload_loop = previous
+
+    return restore
 
 
 def _default_size() -> int:
@@ -94,11 +136,25 @@ def is_async_callable(obj: Any) -> TypeGuard[Callable[..., Awaitable[Any]]]:
 
 async def run_in_threadpool(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Calls `func(*args, **kwargs)` in the thread pool and returns its result."""
+    if _is_cheap(func):
+        return func(*args, **kwargs)
+    offload = _offload
+    if offload is not None and _offload_loop is _running_loop():
+        if kwargs:
+            return await offload(functools.partial(func, *args, **kwargs))  # type: ignore[no-any-return]
+        return await offload(func, *args)  # type: ignore[no-any-return]
     if kwargs:
         return await anyio.to_thread.run_sync(
             functools.partial(func, *args, **kwargs), limiter=_get_limiter()
         )
     return await anyio.to_thread.run_sync(func, *args, limiter=_get_limiter())
+
+
+def _running_loop() -> Any:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # not asyncio (trio)
+        return None
 
 
 class _Exhausted(Exception):

@@ -1,0 +1,108 @@
+// fasterapi::server::Executor: a fixed pool of threads for blocking work (sync endpoints).
+//
+// submit() queues a callable and returns a Future of its result; the caller attaches what to do
+// with the result as a continuation (the binding publishes it on the ring toward the Python
+// thread, which resolves an asyncio future). Threads start on the first submit, up to `size`,
+// one more only when every started thread is busy. stop() lets the running jobs finish, drops
+// the queued ones (their futures get an exception) and joins.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "fasterapi/server/future.hpp"
+
+namespace fasterapi::server {
+
+struct ExecutorStopped : std::runtime_error {
+  ExecutorStopped() : std::runtime_error("the executor has stopped") {}
+};
+
+class Executor {
+ public:
+  explicit Executor(std::size_t size) : size_(size ? size : 1) {}
+  ~Executor() { stop(); }
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  std::size_t size() const noexcept { return size_; }
+
+  template <class F>
+  auto submit(F&& f) -> Future<std::invoke_result_t<F>> {
+    using R = std::invoke_result_t<F>;
+    Promise<R> promise;
+    Future<R> future = promise.future();
+    Job job{[f = std::forward<F>(f), promise]() mutable {
+              try {
+                promise.set_value(f());
+              } catch (...) {
+                promise.set_exception(std::current_exception());
+              }
+            },
+            [promise]() mutable { promise.set_exception(std::make_exception_ptr(ExecutorStopped())); }};
+    {
+      std::lock_guard guard(lock_);
+      if (stopped_) {
+        job.drop();
+        return future;
+      }
+      queue_.push_back(std::move(job));
+      if (idle_ == 0 && threads_.size() < size_) threads_.emplace_back([this] { work(); });
+    }
+    ready_.notify_one();
+    return future;
+  }
+
+  void stop() {
+    std::deque<Job> dropped;
+    {
+      std::lock_guard guard(lock_);
+      if (stopped_) return;
+      stopped_ = true;
+      dropped.swap(queue_);
+    }
+    ready_.notify_all();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    for (auto& job : dropped) job.drop();
+  }
+
+ private:
+  struct Job {
+    std::function<void()> run;
+    std::function<void()> drop;
+  };
+
+  void work() {
+    std::unique_lock guard(lock_);
+    while (true) {
+      ++idle_;
+      ready_.wait(guard, [this] { return stopped_ || !queue_.empty(); });
+      --idle_;
+      if (stopped_) return;
+      Job job = std::move(queue_.front());
+      queue_.pop_front();
+      guard.unlock();
+      job.run();
+      guard.lock();
+    }
+  }
+
+  std::size_t size_;
+  std::mutex lock_;
+  std::condition_variable ready_;
+  std::deque<Job> queue_;
+  std::vector<std::thread> threads_;
+  std::size_t idle_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace fasterapi::server
