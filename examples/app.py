@@ -1,9 +1,11 @@
 """The example app: a small inventory API, written exactly as for FastAPI but importing fasterapi.
 
     ./dev demo                                   # builds everything and serves it on 127.0.0.1:8000
-    uvicorn app:app --app-dir examples           # the same, with fasterapi installed
+    fasterapi run app:app --app-dir examples     # the same, with fasterapi installed
+    uvicorn app:app --app-dir examples           # or on any ASGI server
 
-Then open http://127.0.0.1:8000/docs, or:
+Then open http://127.0.0.1:8000/docs (the OpenAPI docs) or http://127.0.0.1:8000/page (an HTML
+page), or:
 
     curl http://127.0.0.1:8000/items/1
     curl -X POST http://127.0.0.1:8000/items -H 'content-type: application/json' \\
@@ -15,7 +17,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from html import escape
+
 from fasterapi import Depends, FastAPI, Header, HTTPException, Query, status
+from fasterapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 
@@ -94,3 +99,17 @@ async def create_item(data: ItemIn, store: Store) -> Item:
 def delete_item(item_id: int, store: Store) -> None:
     if store.items.pop(item_id, None) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no item {item_id}")
+
+
+@app.get("/page", response_class=HTMLResponse, include_in_schema=False)
+async def page(store: Store) -> str:
+    rows = "".join(
+        f"<tr><td>{item.id}</td><td>{escape(item.name)}</td><td>{item.price:.2f}</td>"
+        f"<td>{escape(', '.join(item.tags))}</td></tr>"
+        for item in store.items.values()
+    )
+    return (
+        "<!doctype html><html><head><meta charset=utf-8><title>Inventory</title></head><body>"
+        "<h1>Inventory</h1><table><tr><th>id</th><th>name</th><th>price</th><th>tags</th></tr>"
+        f"{rows}</table><p><a href=/docs>API docs</a></p></body></html>"
+    )

@@ -56,3 +56,55 @@ def test_docs_and_schema(example: ModuleType) -> None:
     assert schema["info"]["title"] == "Inventory"
     assert sorted(schema["paths"]) == ["/", "/items", "/items/{item_id}"]
     assert client.get("/docs").status_code == 200
+
+
+def test_html_page(example: ModuleType) -> None:
+    client = TestClient(example.app)
+    page = client.get("/page")
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert "<td>desk lamp</td><td>30.50</td>" in page.text
+
+
+_SERVE = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from app import app
+from fasterapi_server import serve
+serve(app, host="127.0.0.1", port=0, threads=1, ready=lambda port: print(port, flush=True))
+"""
+
+
+def test_served_by_the_native_server(example: ModuleType) -> None:
+    """The main job: the example app on fasterapi-server, over real sockets."""
+    pytest.importorskip("fasterapi_server")
+    httpx = pytest.importorskip("httpx")
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SERVE, str(APP.parent)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # the port, once listening (EOF if the server failed)
+        assert line.strip().isdigit(), proc.stderr.read() if proc.stderr else line
+        base = f"http://127.0.0.1:{int(line)}"
+        with httpx.Client(base_url=base, timeout=10) as client:
+            assert client.get("/items/1").json()["name"] == "chair"
+            created = client.post("/items", json={"name": "lamp", "price": 30.5, "tags": ["light"]})
+            assert created.status_code == 201
+            assert created.json()["id"] == 3
+            assert client.get("/items/abc").status_code == 422
+            assert client.delete("/items/3").status_code == 401
+            assert client.get("/openapi.json").json()["info"]["title"] == "Inventory"
+            assert "desk lamp" in client.get("/page").text
+            assert client.get("/nowhere").status_code == 404
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            assert proc.wait(timeout=15) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
