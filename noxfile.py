@@ -1,6 +1,6 @@
 """Sessions of the FasterAPI monorepo. Every package under packages/ takes part without edits here.
 
-nox -s demo           the main job: serves the example app, on fresh wheels of every package
+nox -s demo           the main job: serves the example app on the native server, on fresh wheels of every package
 nox -s tests          build every wheel, install them together, run every package's tests
 nox -s lint           ruff, mypy --strict, and the stubs checked against the extensions
 nox -s bench          every package's benchmarks against their anchors (-- --quick for a short run)
@@ -43,12 +43,12 @@ def install_wheels(session: nox.Session, extra: str | None) -> list[monorepo.Pac
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """Serves examples/app.py on 127.0.0.1:8000 (uvicorn options after --, e.g. -- --port 9000)."""
+    """Serves examples/app.py on the native server, 127.0.0.1:8000 (`fasterapi run` options after
+    --, e.g. -- --port 9000 --workers 2)."""
     install_wheels(session, None)
-    session.install("uvicorn")  # the ASGI server, until fasterapi-server serves the app itself
     session.log("serving examples/app.py: http://127.0.0.1:8000/docs (Ctrl-C stops it)")
     session.run(
-        "python", "-m", "uvicorn", "app:app", "--app-dir", str(ROOT / "examples"),
+        "fasterapi", "run", "app:app", "--app-dir", str(ROOT / "examples"),
         "--host", "127.0.0.1", "--port", "8000", *session.posargs,
     )  # fmt: skip
 

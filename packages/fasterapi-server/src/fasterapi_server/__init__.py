@@ -9,9 +9,10 @@ requests outside the GIL, and hand them to the Python thread in batches; see Ser
 
 from fasterapi_server._config import Config, default_threads
 from fasterapi_server._serve import Server, serve
+from fasterapi_server._workers import run
 from fasterapi_server._version import __version__
 
-__all__ = ["Config", "Server", "__version__", "default_threads", "get_include", "serve"]
+__all__ = ["Config", "Server", "__version__", "default_threads", "get_include", "run", "serve"]
 
 
 def get_include() -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -33,7 +34,7 @@ _TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
 class ServerState:
     """What the cycles of one server share."""
 
-    __slots__ = ("app", "loop", "root_path", "server", "shutting_down", "state", "streams", "tasks")
+    __slots__ = ("access", "app", "loop", "root_path", "server", "shutting_down", "state", "streams", "tasks")
 
     def __init__(self, app: ASGIApp, loop: asyncio.AbstractEventLoop, server: tuple[str, int], root_path: str) -> None:
         self.app = app
@@ -44,6 +45,7 @@ class ServerState:
         self.streams: dict[int, Any] = {}  # stream id -> the cycle waiting for its records
         self.tasks: set[asyncio.Task[Any]] = set()  # requests that suspended, until they finish
         self.shutting_down = False
+        self.access: Any = None  # the AccessLog, when there is one
 
 
 class HTTPCycle:
@@ -91,6 +93,7 @@ class HTTPCycle:
             "query_string": req.query_string,
             "headers": req.headers,
             "state": shared.state.copy(),
+            "extensions": {"http.response.pathsend": {}},
         }
 
     # ---- records from the engine
@@ -180,7 +183,19 @@ class HTTPCycle:
                 self._wake()
             return
         if kind == "http.response.pathsend":
-            raise RuntimeError("http.response.pathsend is not supported by this server")
+            # The ASGI pathsend extension: the I/O thread sends the file itself (sendfile).
+            if not self.started:
+                raise RuntimeError("http.response.pathsend before http.response.start")
+            if self.ended:
+                raise RuntimeError("http.response.pathsend after the response ended")
+            if not self.streaming:
+                self.streaming = True
+                req.start(self.status, self.headers)
+            req.send_file(os.fspath(message["path"]))
+            self.ended = True
+            req.end()
+            self._wake()
+            return
         raise RuntimeError(f"unexpected ASGI message {kind!r} in an HTTP request")
 
     async def _wait_drained(self) -> None:
@@ -189,7 +204,10 @@ class HTTPCycle:
             await self._wait()
 
     def finish(self) -> None:
-        self.shared.streams.pop(self.req.stream_id, None)
+        shared = self.shared
+        shared.streams.pop(self.req.stream_id, None)
+        if shared.access is not None:
+            shared.access.pending.append((self.req, self.status))
 
     async def run(self) -> None:
         req = self.req
@@ -203,6 +221,7 @@ class HTTPCycle:
             if not self.started or not (self.streaming or self.ended):
                 if not self.ended:
                     self.ended = True
+                    self.status = 500
                     req.respond(500, _TEXT, _SERVER_ERROR)
             elif not self.ended:
                 self.ended = True
@@ -214,6 +233,7 @@ class HTTPCycle:
             if not self.ended:
                 if not self.started:
                     logger.error("ASGI callable returned without starting a response")
+                    self.status = 500
                     req.respond(500, _TEXT, _SERVER_ERROR)
                 else:
                     logger.error("ASGI callable returned without completing the response")

@@ -230,6 +230,7 @@ class Request {
   void respond(int status, nb::handle headers, nb::handle body);
   void start(int status, nb::handle headers);
   bool send(nb::handle chunk);
+  void send_file(const std::string& path);
   void end();
   void consumed(std::int64_t n);
   void abort();
@@ -478,6 +479,14 @@ bool Request::send(nb::handle chunk) {
   return !s.closed.load();
 }
 
+void Request::send_file(const std::string& path) {
+  if (!started_) throw nb::value_error("the response has not started");
+  if (ended_) throw nb::value_error("the response has ended");
+  auto o = outbound(fs::Outbound::Kind::file);
+  o->body = path;
+  submit(std::move(o));
+}
+
 void Request::end() {
   if (!started_) throw nb::value_error("the response has not started");
   if (ended_) return;
@@ -525,6 +534,7 @@ NB_MODULE(_engine, m) {
       .def("respond", &Request::respond, nb::arg("status"), nb::arg("headers"), nb::arg("body"))
       .def("start", &Request::start, nb::arg("status"), nb::arg("headers"))
       .def("send", &Request::send, nb::arg("chunk"))
+      .def("send_file", &Request::send_file, nb::arg("path"))
       .def("end", &Request::end)
       .def("consumed", &Request::consumed, nb::arg("n"))
       .def("abort", &Request::abort);

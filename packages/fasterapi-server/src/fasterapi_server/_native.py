@@ -41,6 +41,7 @@ class NativeCycle(HTTPCycle):
                 if self.streaming:
                     req.abort()
                 else:
+                    self.status = 500
                     req.respond(500, [(b"content-type", b"text/plain; charset=utf-8")], b"Internal Server Error")
         else:
             if not self.ended:
@@ -49,6 +50,7 @@ class NativeCycle(HTTPCycle):
                 if self.streaming:
                     req.abort()
                 else:
+                    self.status = 500
                     req.respond(500, [(b"content-type", b"text/plain; charset=utf-8")], b"Internal Server Error")
         finally:
             self.finish()
@@ -62,6 +64,7 @@ class NativeApp:
         self.shared = shared
         self.routes = routes  # by engine route id: the app's route objects
         self.version = version  # the app's route list version when they were registered
+        self._verdicts: list[tuple[tuple[Any, Any, Any], bool] | None] = [None] * len(routes)
 
     @classmethod
     def attach(cls, app: Any, engine: Engine, shared: ServerState) -> NativeApp | None:
@@ -107,7 +110,7 @@ class NativeApp:
             getattr(app.router.routes, "version", 0) != self.version
             or app.middleware_stack is not app._fast_stack
             or app._fast is None
-            or not self._eligible(route)
+            or not self._eligible(route, req.route)
         ):
             cycle: HTTPCycle = HTTPCycle(req, shared)
         else:
@@ -120,18 +123,25 @@ class NativeApp:
             shared.tasks.add(task)
             task.add_done_callback(shared.tasks.discard)
 
-    @staticmethod
-    def _eligible(route: Any) -> bool:
+    def _eligible(self, route: Any, index: int) -> bool:
+        # What decides it can change after startup (dependency_overrides recompile the plan, a
+        # route's app may be replaced): the answer is kept with the objects it was computed for.
+        key = (route.app, route._fast_handle, route._current_plan())
+        known = self._verdicts[index]
+        if known is not None and known[0] == key:
+            return known[1]
         from fasterapi._routing_base import Route
 
-        return (
+        verdict = (
             type(route).handle is Route.handle
             and route.app is route._fast_app
             and route._fast_handle is not None
             and not route._is_form
             and not route.is_sse_stream
-            and not route._current_plan().needs_stack
+            and not key[2].needs_stack
         )
+        self._verdicts[index] = (key, verdict)
+        return verdict
 
     async def call_route(self, cycle: NativeCycle, route: Any) -> None:
         from fasterapi.applications import _serve

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from fasterapi_server._access import AccessLog
 from fasterapi_server._asgi import ASGIApp, HTTPCycle, ServerState
 from fasterapi_server._config import Config
 from fasterapi_server._drive import drive
@@ -66,6 +67,10 @@ class Server:
             logger.error("%s", exc)
             raise SystemExit(1) from None
         shared = self._shared = ServerState(self.app, loop, (config.host, self.port), config.root_path)
+        access = None
+        if config.access_log:
+            access = shared.access = AccessLog()
+            access.start(loop)
         lifespan = Lifespan(self.app, config.lifespan, shared.state)
         try:
             await lifespan.startup()
@@ -92,6 +97,8 @@ class Server:
             for remove in removers:
                 remove()
             restore_executor()
+            if access is not None:
+                access.stop()
 
     async def _shutdown(self, loop: asyncio.AbstractEventLoop, lifespan: Lifespan) -> None:
         engine = self.engine
@@ -223,8 +230,13 @@ def new_event_loop(kind: str) -> asyncio.AbstractEventLoop:
 
 
 def serve(app: ASGIApp, config: Config | None = None, *, ready: Callable[[int], None] | None = None, **options: Any) -> None:
-    """Serves `app` in this process until SIGINT or SIGTERM (blocking)."""
+    """Serves `app` in this process until SIGINT or SIGTERM (blocking). Unless logging was set up
+    for the "fasterapi" loggers, they write to stderr (the access log to stdout) at `log_level`."""
     server = Server(app, config, **options)
+    if not logging.getLogger("fasterapi").handlers:
+        from fasterapi_server._workers import configure_logging
+
+        configure_logging(server.config.log_level, server.config.access_log)
     loop = new_event_loop(server.config.loop)
     try:
         loop.run_until_complete(server.serve(ready))

@@ -222,7 +222,8 @@ def run(
         "app_dir": os.path.abspath(app_dir),
         "max_requests": max_requests,
         "max_requests_jitter": max_requests_jitter,
-        "config": dataclasses.asdict(config),
+        # Workers share the port, and during a SIGHUP restart old and new ones serve side by side.
+        "config": dataclasses.asdict(dataclasses.replace(config, reuse_port=True)),
     }
     code = Supervisor(spec, config, workers, watcher).run()
     if code:
@@ -236,7 +237,6 @@ def run(
 class _Worker:
     proc: subprocess.Popen[bytes]
     status: int  # the read end of its status pipe; -1 once closed
-    started: float
     buffer: bytes = b""
     ready: bool = False
     retiring: bool = False  # on its way out: not counted among the workers wanted
@@ -491,7 +491,7 @@ class Supervisor:
         finally:
             os.close(status_w)
         os.set_blocking(status_r, False)
-        self.workers.append(_Worker(proc, status_r, time.monotonic()))
+        self.workers.append(_Worker(proc, status_r))
         logger.info("Started worker process [%d]", proc.pid)
 
     def _ask_to_stop(self, worker: _Worker, sig: int) -> None:

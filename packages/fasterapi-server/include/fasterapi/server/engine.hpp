@@ -32,6 +32,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -160,10 +162,25 @@ class ReadBuffer {
 };
 
 // A piece of output and the stream it is counted against.
+// The bytes of a file still to send (http.response.pathsend): sendfile(2) on a plain socket,
+// read and encrypted on a TLS one.
+struct FileRange {
+  int fd = -1;
+  off_t offset = 0;
+  std::size_t left = 0;
+  explicit FileRange(int f, std::size_t size) : fd(f), left(size) {}
+  FileRange(const FileRange&) = delete;
+  FileRange& operator=(const FileRange&) = delete;
+  ~FileRange() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
 struct OutPiece {
   std::string data;
   std::shared_ptr<Stream> stream;
   std::int64_t accounted = 0;
+  std::shared_ptr<FileRange> file;  // a file piece: `data` is empty
 };
 
 // A response that came before its turn (an earlier request on the connection is not answered).
@@ -219,7 +236,12 @@ class IoThread {
     commands_.push(o);
     waker_.notify();
   }
-  void submit_quietly(Outbound* o) { commands_.push(o); }
+  void submit_quietly(Outbound* o) {
+    if (!commands_.try_push(o)) {
+      waker_.notify();  // full: the thread must run to make room, so wake it before waiting
+      commands_.push(o);
+    }
+  }
   void notify() noexcept { waker_.notify(); }
   void wake() noexcept { waker_.signal(); }
   int listen_fd() const noexcept { return listen_fd_; }
@@ -245,6 +267,7 @@ class IoThread {
   void emit(Connection& c, std::uint32_t slot, std::uint32_t seq, OutPiece piece, bool last, bool close);
   void finish_response(Connection& c, std::uint32_t slot, bool close);
   void flush(Connection& c, std::uint32_t slot);
+  bool send_file(Connection& c, std::uint32_t slot);
   void update_events(Connection& c, std::uint32_t slot);
   void close_connection(std::uint32_t slot);
   void sweep(double now);
@@ -373,7 +396,10 @@ class Engine {
     dirty_ = 0;
   }
   void post(Inbound* in) {
-    inbound_.push(in);
+    if (!inbound_.try_push(in)) {
+      python_waker_.notify();  // full: wake the consumer before waiting for room
+      inbound_.push(in);
+    }
     python_waker_.notify();
   }
 
@@ -706,7 +732,10 @@ inline void IoThread::on_readable(Connection& c, std::uint32_t slot) {
 }
 
 inline void IoThread::dispatch(Inbound* in) {
-  engine_.inbound_.push(in);
+  if (!engine_.inbound_.try_push(in)) {
+    engine_.python_waker().notify();  // full: the Python thread must run to make room
+    engine_.inbound_.push(in);
+  }
   notify_python_ = true;
 }
 
@@ -1101,6 +1130,38 @@ inline void IoThread::queue_response(Connection& c, std::uint32_t slot, Outbound
       }
       break;
     }
+    case Outbound::Kind::file: {
+      if (s.skip_body) return;
+      const int fd = ::open(o.body.c_str(), O_RDONLY | O_CLOEXEC);
+      struct stat st {};
+      if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0) ::close(fd);
+        close_connection(slot);  // the head is out: the only way left to say it failed
+        return;
+      }
+      if (st.st_size == 0) {
+        ::close(fd);
+        return;
+      }
+      const auto size = static_cast<std::size_t>(st.st_size);
+      if (s.chunked) {
+        OutPiece size_line;
+        size_line.stream = o.stream;
+        detail::append_hex(size_line.data, size);
+        size_line.data += "\r\n";
+        emit(c, slot, s.seq, std::move(size_line), false, false);
+        if (c.fd < 0) return;
+      }
+      piece.file = std::make_shared<FileRange>(fd, size);
+      emit(c, slot, s.seq, std::move(piece), false, false);
+      if (s.chunked && c.fd >= 0) {
+        OutPiece crlf;
+        crlf.stream = o.stream;
+        crlf.data = "\r\n";
+        emit(c, slot, s.seq, std::move(crlf), false, false);
+      }
+      return;
+    }
     case Outbound::Kind::end: {
       if (s.chunked) piece.data = "0\r\n\r\n";
       close = !s.keep_alive;
@@ -1117,14 +1178,14 @@ inline void IoThread::emit(Connection& c, std::uint32_t slot, std::uint32_t seq,
   const bool current = !c.open.empty() && c.open.front()->seq == seq;
   if (!current) {
     Deferred& d = c.deferred[seq];
-    if (!piece.data.empty() || piece.accounted) d.pieces.push_back(std::move(piece));
+    if (!piece.data.empty() || piece.file || piece.accounted) d.pieces.push_back(std::move(piece));
     if (last) {
       d.done = true;
       d.close = close;
     }
     return;
   }
-  if (!piece.data.empty()) {
+  if (!piece.data.empty() || piece.file) {
     if (c.out.empty()) c.write_since = monotonic_now();
     c.out.push_back(std::move(piece));
   } else if (piece.accounted) {
@@ -1174,7 +1235,7 @@ inline void IoThread::finish_response(Connection& c, std::uint32_t slot, bool cl
     Deferred d = std::move(it->second);
     c.deferred.erase(it);
     for (auto& p : d.pieces) {
-      if (!p.data.empty()) {
+      if (!p.data.empty() || p.file) {
         c.out.push_back(std::move(p));
       } else if (p.accounted) {
         release_output(p.stream, p.accounted);
@@ -1201,12 +1262,55 @@ inline void IoThread::finish_response(Connection& c, std::uint32_t slot, bool cl
   }
 }
 
+inline bool IoThread::send_file(Connection& c, std::uint32_t slot) {
+  // The front piece is a file: send what the socket takes. False when the socket is full (or the
+  // connection was closed).
+  FileRange& f = *c.out.front().file;
+  while (f.left > 0) {
+    ssize_t w;
+    if (c.tls.ssl) {
+      char buf[65536];
+      const ssize_t r = ::pread(f.fd, buf, std::min(f.left, sizeof buf), f.offset);
+      if (r <= 0) {
+        close_connection(slot);  // the file shrank or cannot be read: the response cannot end well
+        return false;
+      }
+      iovec iov{buf, static_cast<std::size_t>(r)};
+      w = c.tls.writev(&iov, 1);
+      if (w > 0) f.offset += w;
+    } else {
+      w = ::sendfile(c.fd, f.fd, &f.offset, std::min<std::size_t>(f.left, 1u << 30));
+      if (w == 0) {
+        close_connection(slot);
+        return false;
+      }
+    }
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
+      close_connection(slot);
+      return false;
+    }
+    f.left -= static_cast<std::size_t>(w);
+    c.write_since = monotonic_now();
+  }
+  c.out.pop_front();
+  return true;
+}
+
 inline void IoThread::flush(Connection& c, std::uint32_t slot) {
   while (!c.out.empty()) {
+    if (c.out.front().file) {
+      if (!send_file(c, slot)) {
+        if (c.fd < 0) return;
+        break;
+      }
+      continue;
+    }
     iovec iov[64];
     int n = 0;
     std::size_t offset = c.out_offset;
-    for (auto it = c.out.begin(); it != c.out.end() && n < 64; ++it, ++n) {
+    for (auto it = c.out.begin(); it != c.out.end() && n < 64 && !it->file; ++it, ++n) {
       iov[n].iov_base = it->data.data() + offset;
       iov[n].iov_len = it->data.size() - offset;
       offset = 0;
@@ -1220,7 +1324,7 @@ inline void IoThread::flush(Connection& c, std::uint32_t slot) {
     }
     c.write_since = monotonic_now();
     auto left = static_cast<std::size_t>(w);
-    while (left > 0 && !c.out.empty()) {
+    while (left > 0 && !c.out.empty() && !c.out.front().file) {
       OutPiece& front = c.out.front();
       const std::size_t rest = front.data.size() - c.out_offset;
       if (left < rest) {

@@ -77,6 +77,7 @@ struct Outbound {
     response,  // a whole response: head and body
     start,     // the head of a streamed response
     chunk,     // a piece of its body
+    file,      // a file's bytes as the next piece of its body (`body` holds the path)
     end,       // its end
     resume,    // the app consumed request body: read again
     abort,     // close the connection now (the app failed mid-response)

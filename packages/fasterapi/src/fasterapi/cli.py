@@ -1,0 +1,143 @@
+"""`fasterapi run module:app` (or `python -m fasterapi run module:app`), and `fasterapi.run()`: an
+app served by fasterapi-server, in this process or by a supervisor and its worker processes.
+
+fasterapi_server is imported only when something is served: `import fasterapi` does not need it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+from collections.abc import Sequence
+from importlib import metadata
+from typing import Any
+
+# run()'s keywords that shape the processes; every other one is a fasterapi_server.Config field.
+PROCESS_OPTIONS = (
+    "workers",
+    "reload",
+    "reload_dirs",
+    "max_requests",
+    "max_requests_jitter",
+    "app_dir",
+    "factory",
+)
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+def run(app: Any, **options: Any) -> None:
+    """Serves `app` (an ASGI app, or "module:attr" naming one) until SIGINT or SIGTERM.
+
+    The options are those of `fasterapi run` as keywords: the fields of fasterapi_server.Config
+    (host, port, threads, lifespan, loop, root_path, access_log, log_level, ssl_certfile,
+    ssl_keyfile, shutdown_timeout...) and workers, reload, reload_dirs, max_requests,
+    max_requests_jitter, app_dir, factory. Workers, reload and max_requests need "module:attr".
+    """
+    from fasterapi_server import Config  # noqa: PLC0415  (the server loads only to serve)
+    from fasterapi_server._workers import run as serve  # noqa: PLC0415
+
+    process = {name: options.pop(name) for name in PROCESS_OPTIONS if name in options}
+    serve(app, Config.from_kwargs(**options), **process)
+
+
+def version() -> str:
+    def of(distribution: str) -> str:
+        try:
+            return metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            return "(not installed)"
+
+    return (
+        f"fasterapi {of('fasterapi-framework')} (fasterapi-server {of('fasterapi-server')}) "
+        f"with {platform.python_implementation()} {platform.python_version()} on {platform.system()}"
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="fasterapi", description="FasterAPI: a FastAPI-compatible web framework."
+    )
+    top.add_argument("--version", action="version", version=version())
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    cmd = commands.add_parser(
+        "run",
+        help="serve an app with fasterapi-server",
+        description="Serve an ASGI app (a FasterAPI, FastAPI or any ASGI 3 app) with fasterapi-server.",
+    )
+    add = cmd.add_argument
+    hide = argparse.SUPPRESS  # not given: fasterapi_server.Config's default applies
+    add("app", metavar="APP", help='the app as an import string, "module:attribute" (e.g. main:app)')
+    add("--version", action="version", version=version())
+    add("--host", default=hide, help="bind the socket to this host (default: 127.0.0.1)")
+    add("--port", type=int, default=hide, help="bind the socket to this port (default: 8000)")
+    add(
+        "--workers",
+        type=int,
+        default=os.environ.get("WEB_CONCURRENCY", "1"),  # a string default goes through type=int too
+        help="worker processes, sharing the port (default: $WEB_CONCURRENCY or 1)",
+    )
+    add("--threads", type=int, default=hide, help="I/O threads per worker (default: one per two cores)")
+    add("--reload", action="store_true", help="restart the workers when a *.py file changes (development)")
+    add(
+        "--reload-dir",
+        dest="reload_dirs",
+        action="append",
+        metavar="DIR",
+        help="watch this directory for --reload, repeatable (default: --app-dir)",
+    )
+    add("--ssl-certfile", default=hide, metavar="FILE", help="the TLS certificate chain (PEM)")
+    add("--ssl-keyfile", default=hide, metavar="FILE", help="the TLS private key (PEM)")
+    add("--log-level", choices=LOG_LEVELS, default=hide, help="the server's log level (default: info)")
+    add(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=hide,
+        help="log each request on stdout (default: off)",
+    )
+    add("--max-requests", type=int, metavar="N", help="replace a worker after it served N requests")
+    add(
+        "--max-requests-jitter",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add a random 0..N to --max-requests per worker, so they are not replaced together",
+    )
+    add(
+        "--root-path",
+        default=hide,
+        metavar="PATH",
+        help="the ASGI root_path, for an app mounted below a proxy",
+    )
+    add(
+        "--lifespan",
+        choices=("auto", "on", "off"),
+        default=hide,
+        help="the ASGI lifespan protocol (default: auto)",
+    )
+    add("--loop", choices=("auto", "asyncio", "uvloop"), default=hide, help="the event loop (default: auto)")
+    add(
+        "--timeout-graceful-shutdown",
+        dest="shutdown_timeout",
+        type=float,
+        default=hide,
+        metavar="SECONDS",
+        help="on shutdown, how long requests in flight may take to finish (default: 30)",
+    )
+    add("--app-dir", default=".", metavar="DIR", help="import the app from this directory (default: .)")
+    add("--factory", action="store_true", help="APP names a callable that returns the app")
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    top = parser()
+    args = vars(top.parse_args(argv))
+    args.pop("command")
+    app = args.pop("app")
+    try:
+        run(app, **args)
+    except (ValueError, TypeError) as exc:  # a bad option value, caught by Config or run()
+        print(f"fasterapi run: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
