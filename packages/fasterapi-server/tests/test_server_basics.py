@@ -1,0 +1,32 @@
+"""Requests and responses over real sockets: curl, httpx and raw bytes against a running server."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import httpx
+import pytest
+from helpers import ServerProcess
+
+
+def test_httpx_get_and_post(server: ServerProcess) -> None:
+    with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=10) as client:
+        r = client.get("/head")
+        assert r.status_code == 200
+        assert r.content == b"hello world"
+        assert r.headers["content-length"] == "11"
+        r = client.post("/echo", content=b"payload" * 1000)
+        assert r.status_code == 200
+        assert r.content == b"payload" * 1000
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_curl_get(server: ServerProcess) -> None:
+    out = subprocess.run(
+        ["curl", "-sS", "-i", "--max-time", "10", f"http://127.0.0.1:{server.port}/head"],
+        capture_output=True, check=True, timeout=15,
+    ).stdout  # fmt: skip
+    head, _, body = out.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK")
+    assert body == b"hello world"

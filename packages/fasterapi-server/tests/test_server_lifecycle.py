@@ -1,0 +1,130 @@
+"""The server's life: lifespan startup and shutdown around serving, and SIGTERM under load."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from helpers import APPS, STARTUP_TIMEOUT, TIMEOUT, Reader, Response, connect, get, poll_until, request_bytes
+
+
+def test_lifespan_state_reaches_requests(start_server, tmp_path) -> None:
+    log = tmp_path / "lifespan.log"
+    srv = start_server(env={"FA_TEST_LIFESPAN_LOG": str(log)})
+    assert log.read_text() == "startup\n"
+    assert json.loads(get(srv.port, "/scope").body)["state"] == {"token": "from-lifespan"}
+    assert srv.terminate() == 0
+    assert log.read_text() == "startup\nshutdown\n"
+
+
+def test_startup_failure_exits_non_zero(tmp_path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(APPS / "asgi_app.py"), "{}"],
+        env={**os.environ, "FA_TEST_FAIL_STARTUP": "1"},
+        capture_output=True, timeout=STARTUP_TIMEOUT, check=False,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert proc.stdout == b""  # it never listened
+    assert b"told to fail" in proc.stderr
+
+
+def test_sigterm_idle_server_exits_zero(start_server) -> None:
+    srv = start_server()
+    assert get(srv.port, "/head").status == 200
+    assert srv.terminate() == 0
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_sigterm_during_load_loses_no_in_flight_response(start_server, tmp_path, threads: int) -> None:
+    log = tmp_path / "lifespan.log"
+    srv = start_server({"shutdown_timeout": 10, "threads": threads}, env={"FA_TEST_LIFESPAN_LOG": str(log)})
+    n = 40
+    socks = [connect(srv.port) for _ in range(n)]
+    idle = connect(srv.port)
+    try:
+        for i, sock in enumerate(socks):
+            sock.sendall(request_bytes("GET", f"/sleep/{500 + i * 10}"))
+        # Every one of them is in the app before the signal.
+        poll_until(lambda: get(srv.port, "/in-flight").body == str(n).encode())
+        results: list[object] = [None] * n
+
+        def read(i: int) -> None:
+            try:
+                results[i] = Reader(socks[i]).read(timeout=TIMEOUT)
+            except Exception as exc:
+                results[i] = exc
+
+        readers = [threading.Thread(target=read, args=(i,)) for i in range(n)]
+        for t in readers:
+            t.start()
+        srv.proc.send_signal(signal.SIGTERM)
+        for t in readers:
+            t.join(TIMEOUT + 2)
+        for i, r in enumerate(results):
+            assert isinstance(r, Response), (i, r)
+            assert r.status == 200
+            assert r.body == f"/sleep/{500 + i * 10}".encode()
+            assert not r.keep_alive  # the server is going away
+        assert Reader(idle).expect_close() == b""  # idle connections are closed
+        assert srv.proc.wait(TIMEOUT) == 0
+    finally:
+        for sock in socks:
+            sock.close()
+        idle.close()
+    assert log.read_text() == "startup\nshutdown\n"
+    with pytest.raises(ConnectionRefusedError):
+        connect(srv.port, timeout=2).close()
+
+
+def test_sigterm_with_pipelined_requests_in_flight(start_server) -> None:
+    srv = start_server({"shutdown_timeout": 10})
+    with connect(srv.port) as sock:
+        sock.sendall(request_bytes("GET", "/sleep/600"))
+        poll_until(lambda: get(srv.port, "/in-flight").body == b"1")
+        srv.proc.send_signal(signal.SIGTERM)
+        r = Reader(sock).read()
+        assert r.body == b"/sleep/600"
+        assert not r.keep_alive
+    assert srv.proc.wait(TIMEOUT) == 0
+
+
+def test_sigterm_with_streaming_response_exits(start_server) -> None:
+    srv = start_server({"shutdown_timeout": 3})
+    with connect(srv.port) as sock:
+        sock.sendall(request_bytes("GET", "/forever"))
+        assert sock.recv(1000)
+        srv.proc.send_signal(signal.SIGTERM)
+        # The stream is told the server leaves; the connection ends and the process exits 0.
+        assert srv.proc.wait(TIMEOUT) == 0
+
+
+@pytest.mark.parametrize("size", [30_000, 2_000_000])  # held back whole, or streamed to the app
+def test_sigterm_during_upload_completes_it(start_server, size: int) -> None:
+    srv = start_server({"shutdown_timeout": 10})
+    data = bytes(range(256)) * (size // 256)
+    with connect(srv.port) as sock:
+        sock.sendall(
+            request_bytes("POST", "/upload", [("content-length", str(len(data))), ("expect", "100-continue")])
+        )
+        reader = Reader(sock)
+        reader._fill(time.monotonic() + TIMEOUT)  # the 100 Continue: the server has the head
+        assert reader.buffer.startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        sock.sendall(data[: len(data) // 2])
+        if size > 65536:  # past body_inline: the app has the request
+            poll_until(lambda: get(srv.port, "/in-flight").body == b"1")
+        srv.proc.send_signal(signal.SIGTERM)
+        sock.sendall(data[len(data) // 2 :])
+        r = reader.read()
+    assert r.status == 200
+    assert r.informational == [100]
+    info = json.loads(r.body)
+    assert info["size"] == len(data)
+    assert info["sha256"] == hashlib.sha256(data).hexdigest()
+    assert srv.proc.wait(TIMEOUT) == 0
