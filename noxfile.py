@@ -1,6 +1,6 @@
 """Sessions of the FasterAPI monorepo. Every package under packages/ takes part without edits here.
 
-nox -s demo           the main job: serves the example app on the native server, on fresh wheels of every package
+nox -s demo           the main job: the example app on the native server, from fresh wheels of every package
 nox -s tests          build every wheel, install them together, run every package's tests
 nox -s lint           ruff, mypy --strict, and the stubs checked against the extensions
 nox -s bench          every package's benchmarks against their anchors (-- --quick for a short run)

@@ -52,7 +52,14 @@ LIBS = ["fasterapi", "orjson", "msgspec", "stdlib"]
 
 
 def small_response() -> Any:
-    return {"id": 8812, "name": "Ada Lovelace", "email": "ada@example.com", "active": True, "score": 97.25, "tags": ["admin", "beta"]}
+    return {
+        "id": 8812,
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "active": True,
+        "score": 97.25,
+        "tags": ["admin", "beta"],
+    }
 
 
 def record(i: int) -> dict[str, Any]:
@@ -77,26 +84,52 @@ def big_document() -> dict[str, Any]:
     items = []
     for i in range(1800):
         r = record(i)
-        r["address"] = {"street": f"{i} Main Street", "city": ["Berlin", "Lyon", "Austin"][i % 3], "zip": f"{10000 + i}",
-                        "geo": {"lat": 52.52 + i / 1e4, "lon": 13.405 - i / 1e4}}
-        r["history"] = [{"at": 1_700_000_000 + i * 60 + k, "event": "login", "ok": k % 4 != 0} for k in range(3)]
+        r["address"] = {
+            "street": f"{i} Main Street",
+            "city": ["Berlin", "Lyon", "Austin"][i % 3],
+            "zip": f"{10000 + i}",
+            "geo": {"lat": 52.52 + i / 1e4, "lon": 13.405 - i / 1e4},
+        }
+        r["history"] = [
+            {"at": 1_700_000_000 + i * 60 + k, "event": "login", "ok": k % 4 != 0} for k in range(3)
+        ]
         r["bio"] = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * (1 + i % 2)
         items.append(r)
     return {"page": 1, "total": len(items), "items": items}
 
 
 def unicode_document() -> list[dict[str, Any]]:
-    texts = ["Zoë Saldaña café crème brûlée", "東京都渋谷区神南一丁目", "Привет, как дела?", "😀🎉🚀 emoji ✨ mixed 👍",
-             "مرحبا بالعالم", "Ελληνικά γράμματα", "한국어 텍스트 예시"]
-    return [{"名前": texts[i % len(texts)], "city": texts[(i + 3) % len(texts)], "note": texts[(i + 5) % len(texts)] * 2, "n": i}
-            for i in range(60)]
+    texts = [
+        "Zoë Saldaña café crème brûlée",
+        "東京都渋谷区神南一丁目",
+        "Привет, как дела?",
+        "😀🎉🚀 emoji ✨ mixed 👍",
+        "مرحبا بالعالم",
+        "Ελληνικά γράμματα",
+        "한국어 텍스트 예시",
+    ]
+    return [
+        {
+            "名前": texts[i % len(texts)],
+            "city": texts[(i + 3) % len(texts)],
+            "note": texts[(i + 5) % len(texts)] * 2,
+            "n": i,
+        }
+        for i in range(60)
+    ]
 
 
 def documents() -> list[tuple[str, bytes]]:
-    docs = [("small API response", small_response()), ("10 KB of records", records(40)), ("1 MB document", big_document()),
-            ("unicode-heavy", unicode_document())]
+    docs = [
+        ("small API response", small_response()),
+        ("10 KB of records", records(40)),
+        ("1 MB document", big_document()),
+        ("unicode-heavy", unicode_document()),
+    ]
     # The text as a JSON API sends it: the stdlib's compact UTF-8 (one writer for all readers).
-    return [(label, json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()) for label, obj in docs]
+    return [
+        (label, json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()) for label, obj in docs
+    ]
 
 
 # --- the libraries -----------------------------------------------------------------------------------
@@ -106,10 +139,18 @@ def stdlib_dumps(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-LOADS: dict[str, Callable[[bytes], Any]] = {"fasterapi": ours.loads, "orjson": orjson.loads, "msgspec": msgspec.json.decode,
-                                            "stdlib": json.loads}
-DUMPS: dict[str, Callable[[Any], bytes]] = {"fasterapi": ours.dumps, "orjson": orjson.dumps, "msgspec": msgspec.json.encode,
-                                            "stdlib": stdlib_dumps}
+LOADS: dict[str, Callable[[bytes], Any]] = {
+    "fasterapi": ours.loads,
+    "orjson": orjson.loads,
+    "msgspec": msgspec.json.decode,
+    "stdlib": json.loads,
+}
+DUMPS: dict[str, Callable[[Any], bytes]] = {
+    "fasterapi": ours.dumps,
+    "orjson": orjson.dumps,
+    "msgspec": msgspec.json.encode,
+    "stdlib": stdlib_dumps,
+}
 
 
 def timed(fn: Callable[[Any], Any], arg: Any) -> Loop:
@@ -136,7 +177,9 @@ def check(label: str, data: bytes) -> Any:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="3 short runs per figure instead of 7 long ones")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results to PATH as JSON")
     args = parser.parse_args()
@@ -147,20 +190,53 @@ def main() -> None:
     for label, data in documents():
         obj = check(label, data)
         for op, fns, arg in (("loads", LOADS, data), ("dumps", DUMPS, obj)):
-            ns = {name: statistics.median(measure(timed(fn, arg), runs, min_run_ns)) for name, fn in fns.items()}
-            results.append({"document": label, "bytes": len(data), "op": op, "ns": ns,
-                            "ratios": {f"{a}/fasterapi": ratio(ns[a], ns["fasterapi"]) for a in LIBS[1:]}})
+            ns = {
+                name: statistics.median(measure(timed(fn, arg), runs, min_run_ns)) for name, fn in fns.items()
+            }
+            results.append(
+                {
+                    "document": label,
+                    "bytes": len(data),
+                    "op": op,
+                    "ns": ns,
+                    "ratios": {f"{a}/fasterapi": ratio(ns[a], ns["fasterapi"]) for a in LIBS[1:]},
+                }
+            )
 
-    print(f"fasterapi-server json vs orjson {version('orjson')}, msgspec {version('msgspec')}, stdlib json "
-          f"(Python {platform.python_version()}): ns per call, median of {runs} runs" + (" (--quick)" if args.quick else ""))
+    print(
+        f"fasterapi-server json vs orjson {version('orjson')}, msgspec {version('msgspec')}, stdlib json "
+        f"(Python {platform.python_version()}): ns per call, median of {runs} runs"
+        + (" (--quick)" if args.quick else "")
+    )
     print()
     print_table(
-        ["document", "bytes", "op", "fasterapi", "orjson", "msgspec", "stdlib", "orjson/ours", "msgspec/ours", "stdlib/ours"],
-        [[r["document"], str(r["bytes"]), r["op"], *(fmt_ns(r["ns"][n]) for n in LIBS),
-          *(fmt_ratio(r["ns"][n], r["ns"]["fasterapi"]) for n in LIBS[1:])] for r in results],
+        [
+            "document",
+            "bytes",
+            "op",
+            "fasterapi",
+            "orjson",
+            "msgspec",
+            "stdlib",
+            "orjson/ours",
+            "msgspec/ours",
+            "stdlib/ours",
+        ],
+        [
+            [
+                r["document"],
+                str(r["bytes"]),
+                r["op"],
+                *(fmt_ns(r["ns"][n]) for n in LIBS),
+                *(fmt_ratio(r["ns"][n], r["ns"]["fasterapi"]) for n in LIBS[1:]),
+            ]
+            for r in results
+        ],
     )
     if args.json:
-        args.json.write_text(json.dumps({"runs": runs, "min_run_ms": min_run_ms, "results": results}, indent=2))
+        args.json.write_text(
+            json.dumps({"runs": runs, "min_run_ms": min_run_ms, "results": results}, indent=2)
+        )
 
 
 if __name__ == "__main__":

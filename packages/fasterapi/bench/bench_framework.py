@@ -20,7 +20,8 @@ Two measures:
   least 200 ms (3 of 50 ms with --quick), garbage collector on, as in a server.
 Ratios: fasterapi/FastAPI (targets: >= 2.5x the requests/s, FastAPI's cost / ours >= 2.5) and
 fasterapi/bare (target: requests/s within 25% of the bare app; the cost beside the bare app's is
-reported, not a target: a framework does more than the bare app by definition). An app that cannot be imported, served or
+reported, not a target: a framework does more than the bare app by definition). An app that
+cannot be imported, served or
 that answers wrongly is skipped with the reason; the others are still measured.
 """
 
@@ -568,8 +569,9 @@ def main() -> None:
     print()
     print(
         f"targets: fasterapi >= {TARGET_VS_FASTAPI}x FastAPI on every endpoint, and within "
-        f"{100 - TARGET_VS_BARE * 100:.0f}% of the bare ASGI app over HTTP (requests/s >= {TARGET_VS_BARE:.2f}x "
-        f"bare), and FastAPI's cost >= {TARGET_VS_FASTAPI}x ours; (!) marks a figure that misses its target"
+        f"{100 - TARGET_VS_BARE * 100:.0f}% of the bare ASGI app over HTTP "
+        f"(requests/s >= {TARGET_VS_BARE:.2f}x bare), and FastAPI's cost >= {TARGET_VS_FASTAPI}x ours; "
+        "(!) marks a figure that misses its target"
     )
     for r in rows:
         for app, problems in r["http_problems"].items():

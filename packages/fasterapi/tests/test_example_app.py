@@ -84,7 +84,10 @@ def test_served_by_the_native_server(example: ModuleType) -> None:
     import sys
 
     proc = subprocess.Popen(
-        [sys.executable, "-c", _SERVE, str(APP.parent)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", _SERVE, str(APP.parent)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None

@@ -7,18 +7,18 @@ I/O threads written in C++ accept, read, parse (fasterapi-http1) and route (fast
 requests outside the GIL, and hand them to the Python thread in batches; see Server and Config.
 """
 
+import os
+
 from fasterapi_server._config import Config, default_threads
 from fasterapi_server._serve import Server, serve
-from fasterapi_server._workers import run
 from fasterapi_server._version import __version__
+from fasterapi_server._workers import run
 
 __all__ = ["Config", "Server", "__version__", "default_threads", "get_include", "run", "serve"]
 
 
 def get_include() -> str:
     """The directory holding the engine's C++ headers (``#include <fasterapi/server/engine.hpp>``)."""
-    import os
-
     here = os.path.dirname(os.path.abspath(__file__))
     installed = os.path.join(here, "include")
     if os.path.isdir(installed):

@@ -22,7 +22,9 @@ logger = logging.getLogger("fasterapi.server")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
-ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
+ASGIApp = Callable[
+    [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
+]
 
 BODY, DISCONNECT, DRAINED = 1, 2, 3  # the kinds of stream records (Engine.poll)
 
@@ -36,7 +38,9 @@ class ServerState:
 
     __slots__ = ("access", "app", "loop", "root_path", "server", "shutting_down", "state", "streams", "tasks")
 
-    def __init__(self, app: ASGIApp, loop: asyncio.AbstractEventLoop, server: tuple[str, int], root_path: str) -> None:
+    def __init__(
+        self, app: ASGIApp, loop: asyncio.AbstractEventLoop, server: tuple[str, int], root_path: str
+    ) -> None:
         self.app = app
         self.loop = loop
         self.server = server
@@ -241,4 +245,3 @@ class HTTPCycle:
                 self.ended = True
         finally:
             self.finish()
-

@@ -74,7 +74,13 @@ class Config:
             raise ValueError(f"executor_threads must be at least 1, not {self.executor_threads}")
         if self.max_requests is not None and self.max_requests < 1:
             raise ValueError(f"max_requests must be at least 1, not {self.max_requests}")
-        for name in ("header_timeout", "keep_alive_timeout", "body_timeout", "write_timeout", "shutdown_timeout"):
+        for name in (
+            "header_timeout",
+            "keep_alive_timeout",
+            "body_timeout",
+            "write_timeout",
+            "shutdown_timeout",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be more than 0, not {getattr(self, name)}")
 

@@ -56,7 +56,7 @@ class Lifespan:
         scope = {"type": "lifespan", "asgi": _ASGI, "state": self.state}
         try:
             await self.app(scope, self._receive, self._send)
-        except BaseException as exc:  # noqa: BLE001 - reported, then the server decides
+        except BaseException as exc:
             if not self.received_startup and self.mode == "auto":
                 self.unsupported = True
                 logger.info("ASGI 'lifespan' protocol appears unsupported.")

@@ -26,8 +26,10 @@ logger = logging.getLogger("fasterapi.server")
 
 class NativeCycle(HTTPCycle):
     __slots__ = ("native", "route")
+    native: NativeApp
+    route: Any  # a fasterapi APIRoute
 
-    async def run(self) -> None:  # type: ignore[override]
+    async def run(self) -> None:
         await self._run_app(self.native.call_route(self, self.route))
 
     async def _run_app(self, coro: Any) -> None:
@@ -42,7 +44,9 @@ class NativeCycle(HTTPCycle):
                     req.abort()
                 else:
                     self.status = 500
-                    req.respond(500, [(b"content-type", b"text/plain; charset=utf-8")], b"Internal Server Error")
+                    req.respond(
+                        500, [(b"content-type", b"text/plain; charset=utf-8")], b"Internal Server Error"
+                    )
         else:
             if not self.ended:
                 self.ended = True
@@ -51,7 +55,9 @@ class NativeCycle(HTTPCycle):
                     req.abort()
                 else:
                     self.status = 500
-                    req.respond(500, [(b"content-type", b"text/plain; charset=utf-8")], b"Internal Server Error")
+                    req.respond(
+                        500, [(b"content-type", b"text/plain; charset=utf-8")], b"Internal Server Error"
+                    )
         finally:
             self.finish()
 
@@ -71,8 +77,9 @@ class NativeApp:
         """Registers the routes the engine can route for `app`; None if it is not a fasterapi app
         with the default middleware stack (it is then served as any ASGI app)."""
         try:
-            from fasterapi.applications import FastAPI
-            from fasterapi.routing import APIRoute
+            # The framework is optional: the server alone serves any ASGI app.
+            from fasterapi.applications import FastAPI  # noqa: PLC0415
+            from fasterapi.routing import APIRoute  # noqa: PLC0415
         except ImportError:
             return None
         if not isinstance(app, FastAPI) or app.root_path or shared.root_path:
@@ -130,7 +137,7 @@ class NativeApp:
         known = self._verdicts[index]
         if known is not None and known[0] == key:
             return known[1]
-        from fasterapi._routing_base import Route
+        from fasterapi._routing_base import Route  # noqa: PLC0415 - only with the framework
 
         verdict = (
             type(route).handle is Route.handle
@@ -144,7 +151,7 @@ class NativeApp:
         return verdict
 
     async def call_route(self, cycle: NativeCycle, route: Any) -> None:
-        from fasterapi.applications import _serve
+        from fasterapi.applications import _serve  # noqa: PLC0415 - only with the framework
 
         app = self.app
         scope = cycle.scope()

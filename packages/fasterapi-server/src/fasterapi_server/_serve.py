@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
+import importlib
 import logging
 import signal
 import sys
@@ -80,7 +82,7 @@ class Server:
             raise SystemExit(3) from None
         restore_executor = self._use_executor(engine, loop)
         if config.native:
-            from fasterapi_server._native import NativeApp
+            from fasterapi_server._native import NativeApp  # noqa: PLC0415 - imports the framework
 
             self._native = NativeApp.attach(self.app, engine, shared)
         engine.start()
@@ -103,7 +105,8 @@ class Server:
     async def _shutdown(self, loop: asyncio.AbstractEventLoop, lifespan: Lifespan) -> None:
         engine = self.engine
         shared = self._shared
-        assert engine is not None and shared is not None
+        assert engine is not None
+        assert shared is not None
         engine.drain()
         shared.shutting_down = True
         for cycle in list(shared.streams.values()):
@@ -122,8 +125,8 @@ class Server:
             logger.error("Application shutdown failed: %s", exc)
         engine.stop()
 
-    def _install_signals(self, loop: asyncio.AbstractEventLoop) -> list[Callable[[], None]]:
-        removers: list[Callable[[], None]] = []
+    def _install_signals(self, loop: asyncio.AbstractEventLoop) -> list[Callable[[], object]]:
+        removers: list[Callable[[], object]] = []
         if sys.platform == "win32":
             return removers
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -131,13 +134,13 @@ class Server:
                 loop.add_signal_handler(sig, self.stop)
             except (RuntimeError, ValueError):  # not the main thread
                 continue
-            removers.append(lambda sig=sig: loop.remove_signal_handler(sig))  # type: ignore[misc]
+            removers.append(functools.partial(loop.remove_signal_handler, sig))
         return removers
 
     def _use_executor(self, engine: Engine, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
         """Sends fasterapi's blocking calls (sync endpoints, dependencies) to the engine's pool."""
         try:
-            from fasterapi import concurrency
+            from fasterapi import concurrency  # noqa: PLC0415 - the framework is optional
         except ImportError:
             return lambda: None
         engine.set_executor_threads(self.config.executor_threads or concurrency.get_threadpool_size())
@@ -178,13 +181,16 @@ class Server:
     def _on_records(self) -> None:
         engine = self.engine
         shared = self._shared
-        assert engine is not None and shared is not None
+        assert engine is not None
+        assert shared is not None
         try:
             self._handle_records(engine.poll(), shared, self._native, shared.streams)
         finally:
             engine.flush()
 
-    def _handle_records(self, items: list[Any], shared: ServerState, native: Any, streams: dict[int, Any]) -> None:
+    def _handle_records(
+        self, items: list[Any], shared: ServerState, native: Any, streams: dict[int, Any]
+    ) -> None:
         loop = shared.loop
         served = 0
         for item in items:
@@ -212,7 +218,12 @@ class Server:
         if served:
             self.served += served
             limit = self.config.max_requests
-            if limit is not None and self.served >= limit and self._stop is not None and not self._stop.is_set():
+            if (
+                limit is not None
+                and self.served >= limit
+                and self._stop is not None
+                and not self._stop.is_set()
+            ):
                 logger.info("Served %d requests (max_requests): shutting down", self.served)
                 self._stop.set()
 
@@ -220,21 +231,24 @@ class Server:
 def new_event_loop(kind: str) -> asyncio.AbstractEventLoop:
     if kind in ("auto", "uvloop"):
         try:
-            import uvloop
+            uvloop = importlib.import_module("uvloop")  # optional: not a dependency
         except ImportError:
             if kind == "uvloop":
                 raise
         else:
-            return uvloop.new_event_loop()  # type: ignore[no-any-return]
+            loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+            return loop
     return asyncio.new_event_loop()
 
 
-def serve(app: ASGIApp, config: Config | None = None, *, ready: Callable[[int], None] | None = None, **options: Any) -> None:
+def serve(
+    app: ASGIApp, config: Config | None = None, *, ready: Callable[[int], None] | None = None, **options: Any
+) -> None:
     """Serves `app` in this process until SIGINT or SIGTERM (blocking). Unless logging was set up
     for the "fasterapi" loggers, they write to stderr (the access log to stdout) at `log_level`."""
     server = Server(app, config, **options)
     if not logging.getLogger("fasterapi").handlers:
-        from fasterapi_server._workers import configure_logging
+        from fasterapi_server._workers import configure_logging  # noqa: PLC0415 - _workers imports this module
 
         configure_logging(server.config.log_level, server.config.access_log)
     loop = new_event_loop(server.config.loop)

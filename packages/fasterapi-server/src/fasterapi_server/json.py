@@ -118,7 +118,9 @@ def _exact_loads(doc: str | bytes | bytearray | memoryview) -> object:
     except _stdlib_json.JSONDecodeError as exc:
         raise JSONDecodeError(f"invalid JSON number: {exc.msg}", doc, _offset(doc, text, exc.pos)) from None
     except _Constant as exc:
-        raise JSONDecodeError(f"invalid JSON literal ({exc})", doc, _offset(doc, text, text.find(str(exc)))) from None
+        raise JSONDecodeError(
+            f"invalid JSON literal ({exc})", doc, _offset(doc, text, text.find(str(exc)))
+        ) from None
     except RecursionError:
         raise JSONDecodeError("invalid JSON: nested too deep", doc, _depth_offset(doc, text)) from None
 

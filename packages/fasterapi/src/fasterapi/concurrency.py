@@ -71,12 +71,12 @@ _offload_loop: Any = None
 def use_executor(offload: Callable[..., Awaitable[Any]], loop: Any) -> Callable[[], None]:
     """Makes `run_in_threadpool` call ``await offload(func, *args)`` when it runs on `loop`.
     Returns the function that puts back what was there before."""
-    global _offload, _offload_loop  # noqa: PLW0603
+    global _offload, _offload_loop
     previous = (_offload, _offload_loop)
     _offload, _offload_loop = offload, loop
 
     def restore() -> None:
-        global _offload, _offload_loop  # noqa: PLW0603
+        global _offload, _offload_loop
         _offload, _offload_loop = previous
 
     return restore
