@@ -5,6 +5,7 @@ nox -s tests          build every wheel, install them together, run every packag
 nox -s lint           ruff, mypy --strict, and the stubs checked against the extensions
 nox -s bench          every package's benchmarks against their anchors (-- --quick for a short run)
 nox -s fuzz           every fuzz target for a bounded time (-- SECONDS, default 60 per target)
+nox -s soak           the native server under wrk for minutes: zero errors, flat memory (-- --minutes N)
 """
 
 from __future__ import annotations
@@ -128,3 +129,10 @@ def fuzz(session: nox.Session) -> None:
                 str(corpus),
                 *([str(seeds)] if seeds.is_dir() else []),
             )
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """The native server serving the example app under wrk for minutes (-- --minutes N)."""
+    install_wheels(session, None)
+    session.run("python", str(ROOT / "packages" / "fasterapi-server" / "bench" / "soak.py"), *session.posargs)

@@ -274,7 +274,7 @@ class ORJSONResponse(JSONResponse):
             import orjson  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
         except ModuleNotFoundError:
             raise AssertionError("orjson must be installed to use ORJSONResponse") from None
-        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)  # type: ignore[no-any-return]
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)  # type: ignore[no-any-return, unused-ignore]
 
 
 class RedirectResponse(Response):
