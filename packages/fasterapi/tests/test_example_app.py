@@ -111,3 +111,7 @@ def test_served_by_the_native_server(example: ModuleType) -> None:
         finally:
             if proc.poll() is None:
                 proc.kill()
+                proc.wait()
+            for pipe in (proc.stdout, proc.stderr):
+                if pipe is not None:
+                    pipe.close()

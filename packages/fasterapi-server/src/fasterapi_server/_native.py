@@ -32,6 +32,15 @@ class NativeCycle(HTTPCycle):
     async def run(self) -> None:
         await self._run_app(self.native.call_route(self, self.route))
 
+    def respond(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        """A whole response at once, without ASGI messages."""
+        if self.started:
+            raise RuntimeError("the response has already started")
+        self.req.respond(status, headers, body)
+        self.started = self.ended = True
+        self.status = status
+        self._wake()
+
     async def _run_app(self, coro: Any) -> None:
         req = self.req
         try:
@@ -71,6 +80,7 @@ class NativeApp:
         self.routes = routes  # by engine route id: the app's route objects
         self.version = version  # the app's route list version when they were registered
         self._verdicts: list[tuple[tuple[Any, Any, Any], bool] | None] = [None] * len(routes)
+        self.serve: Any = None  # fasterapi.applications._serve: the app's default layers in one coroutine
 
     @classmethod
     def attach(cls, app: Any, engine: Engine, shared: ServerState) -> NativeApp | None:
@@ -78,7 +88,7 @@ class NativeApp:
         with the default middleware stack (it is then served as any ASGI app)."""
         try:
             # The framework is optional: the server alone serves any ASGI app.
-            from fasterapi.applications import FastAPI  # noqa: PLC0415
+            from fasterapi.applications import FastAPI, _serve  # noqa: PLC0415
             from fasterapi.routing import APIRoute  # noqa: PLC0415
         except ImportError:
             return None
@@ -107,7 +117,9 @@ class NativeApp:
                 routes.append(route)
         if not routes:
             return None
-        return cls(app, shared, routes, getattr(router.routes, "version", 0))
+        native = cls(app, shared, routes, getattr(router.routes, "version", 0))
+        native.serve = _serve
+        return native
 
     def handle(self, req: Request) -> None:
         app = self.app
@@ -151,8 +163,7 @@ class NativeApp:
         return verdict
 
     async def call_route(self, cycle: NativeCycle, route: Any) -> None:
-        from fasterapi.applications import _serve  # noqa: PLC0415 - only with the framework
-
+        _serve = self.serve
         app = self.app
         scope = cycle.scope()
         scope["app"] = app
@@ -160,4 +171,5 @@ class NativeApp:
         scope["route"] = route
         scope["endpoint"] = route.endpoint
         scope["path_params"] = cycle.req.path_params
-        await _serve(app._fast, route._fast_handle, route._current_plan(), scope, cycle.receive, cycle.send)
+        plan = route._current_plan()
+        await _serve(app._fast, route._fast_handle, plan, scope, cycle.receive, cycle.send, cycle.respond)
