@@ -21,9 +21,11 @@ must reject an invalid /items body with 422. Requests/s, p50 and p99 latency: th
 several runs (3 of 5 s; 2 of 2 s with --quick), servers and requests interleaved run by run after
 a warm-up. All servers are up for the whole run, each paused (SIGSTOP) while another one is
 measured; the CPU the server and wrk used during its runs is reported (wrk at 100% of its core
-means the load, not the server, was the limit). A server that is not installed, does not start or
-answers wrongly is skipped with the reason; the others are still measured. fasterapi-server is
-imported once before anything starts (an editable install rebuilds itself on import).
+means the load, not the server, was the limit), and requests per CPU-second of the server with
+the same ratios: steadier than requests/s when other work takes part of the CPU. A server that is
+not installed, does not start or answers wrongly is skipped with the reason; the others are still
+measured. fasterapi-server is imported once before anything starts (an editable install rebuilds
+itself on import), and the servers are started one after the other.
 Targets, (!) marks a miss: ours >= 0.7x nginx on /plaintext and /json; ours >= 1.5x granian RSGI
 on /users/42 and POST /items; ours >= 10x FastAPI on uvicorn on every request; ours' p99 no worse
 than the best p99 of the other servers (ours ASGI, the same server, is not another).
@@ -579,6 +581,17 @@ def fmt_ratio(r: float | None, target: float | None) -> str:
     return f"{r:.2f}x" + ("" if target is None or r >= target else " (!)")
 
 
+def ratios_of(x: dict[str, float | None]) -> dict[str, float | None]:
+    return {
+        "ours/nginx": ratio(x["ours"], x["nginx"]),
+        "ours/granian_rsgi": ratio(x["ours"], x["granian_rsgi"]),
+        "ours/uvicorn": ratio(x["ours"], x["uvicorn"]),
+        "ours/granian_asgi": ratio(x["ours"], x["granian_asgi"]),
+        "ours/socketify": ratio(x["ours"], x["socketify"]),
+        "ours_asgi/uvicorn": ratio(x["ours_asgi"], x["uvicorn"]),
+    }
+
+
 def summarize(ep: Endpoint, cells: dict[str, Cell]) -> dict[str, Any]:
     rps = {k.name: median(cells[k.name].rps) if k.name in cells else None for k in KINDS}
     p50 = {k.name: median(cells[k.name].p50_ms) if k.name in cells else None for k in KINDS}
@@ -587,6 +600,14 @@ def summarize(ep: Endpoint, cells: dict[str, Cell]) -> dict[str, Any]:
         k.name: {"server": median(cells[k.name].server_cpu), "wrk": median(cells[k.name].wrk_cpu)}
         for k in KINDS
         if k.name in cells and cells[k.name].rps
+    }
+    # Requests per CPU-second of the server: what a request costs it, steadier than requests/s
+    # when other work takes part of the server's CPU (a shared machine).
+    per_cpu = {
+        k.name: median([n / c for n, c in zip(cells[k.name].rps, cells[k.name].server_cpu, strict=True) if c])
+        if k.name in cells
+        else None
+        for k in KINDS
     }
     others = {k: v for k, v in p99.items() if k not in ("ours", "ours_asgi") and v is not None}
     best_other = min(others, key=lambda k: others[k]) if others else None
@@ -598,14 +619,9 @@ def summarize(ep: Endpoint, cells: dict[str, Cell]) -> dict[str, Any]:
         "p50_ms": p50,
         "p99_ms": p99,
         "cpu": cpu,
-        "ratios": {
-            "ours/nginx": ratio(rps["ours"], rps["nginx"]),
-            "ours/granian_rsgi": ratio(rps["ours"], rps["granian_rsgi"]),
-            "ours/uvicorn": ratio(rps["ours"], rps["uvicorn"]),
-            "ours/granian_asgi": ratio(rps["ours"], rps["granian_asgi"]),
-            "ours/socketify": ratio(rps["ours"], rps["socketify"]),
-            "ours_asgi/uvicorn": ratio(rps["ours_asgi"], rps["uvicorn"]),
-        },
+        "rps_per_cpu_second": per_cpu,
+        "ratios": ratios_of(rps),
+        "ratios_per_cpu_second": ratios_of(per_cpu),
         "best_other_p99": None if best_other is None else {"server": best_other, "ms": others[best_other]},
         "p99_ok": None if ours_p99 is None or best_other is None else ours_p99 <= others[best_other],
         "runs": {
@@ -620,6 +636,31 @@ def summarize(ep: Endpoint, cells: dict[str, Cell]) -> dict[str, Any]:
         },
         "problems": {k: c.problems for k, c in cells.items() if c.problems},
     }
+
+
+def print_ratios(rows: list[dict[str, Any]], key: str, with_p99: bool) -> None:
+    table = []
+    for r in rows:
+        x, name = r[key], r["endpoint"]
+        cells = [
+            r["request"],
+            fmt_ratio(x["ours/nginx"], TARGET_VS_NGINX if name in VS_NGINX_REQUESTS else None),
+            fmt_ratio(x["ours/granian_rsgi"], TARGET_VS_RSGI if name in VS_RSGI_REQUESTS else None),
+            fmt_ratio(x["ours/uvicorn"], TARGET_VS_UVICORN),
+            fmt_ratio(x["ours/granian_asgi"], None),
+            fmt_ratio(x["ours/socketify"], None),
+            fmt_ratio(x["ours_asgi/uvicorn"], None),
+        ]
+        if with_p99:
+            best, p99 = r["best_other_p99"], "-"
+            if best is not None and r["p99_ms"]["ours"] is not None:
+                p99 = f"{r['p99_ms']['ours']:.2f} vs {best['ms']:.2f} ({KIND[best['server']].label})"
+                p99 += "" if r["p99_ok"] else " (!)"
+            cells.append(p99)
+        table.append(cells)
+    header = ["request", "ours/nginx", "ours/granian RSGI", "ours/uvicorn", "ours/granian ASGI",
+              "ours/socketify", "ours ASGI/uvicorn"]  # fmt: skip
+    print_table([*header, "p99 ms: ours vs best other"] if with_p99 else header, table)
 
 
 def print_report(rows: list[dict[str, Any]], header: str) -> None:
@@ -663,32 +704,17 @@ def print_report(rows: list[dict[str, Any]], header: str) -> None:
         ],
     )
     print()
-    print("ratios of requests/s (ours = the fasterapi app on fasterapi-server)")
-    table = []
-    for r in rows:
-        x, name = r["ratios"], r["endpoint"]
-        best = r["best_other_p99"]
-        p99 = "-"
-        if best is not None and r["p99_ms"]["ours"] is not None:
-            p99 = f"{r['p99_ms']['ours']:.2f} vs {best['ms']:.2f} ({KIND[best['server']].label})"
-            p99 += "" if r["p99_ok"] else " (!)"
-        table.append(
-            [
-                r["request"],
-                fmt_ratio(x["ours/nginx"], TARGET_VS_NGINX if name in VS_NGINX_REQUESTS else None),
-                fmt_ratio(x["ours/granian_rsgi"], TARGET_VS_RSGI if name in VS_RSGI_REQUESTS else None),
-                fmt_ratio(x["ours/uvicorn"], TARGET_VS_UVICORN),
-                fmt_ratio(x["ours/granian_asgi"], None),
-                fmt_ratio(x["ours/socketify"], None),
-                fmt_ratio(x["ours_asgi/uvicorn"], None),
-                p99,
-            ]
-        )
+    print("requests per CPU-second of the server (requests/s / its CPU share): steadier on a shared machine")
     print_table(
-        ["request", "ours/nginx", "ours/granian RSGI", "ours/uvicorn", "ours/granian ASGI", "ours/socketify",
-         "ours ASGI/uvicorn", "p99 ms: ours vs best other"],
-        table,
-    )  # fmt: skip
+        ["request", *labels],
+        [[r["request"], *(fmt(r["rps_per_cpu_second"][k.name]) for k in KINDS)] for r in rows],
+    )
+    print()
+    print("ratios of requests/s (ours = the fasterapi app on fasterapi-server)")
+    print_ratios(rows, "ratios", with_p99=True)
+    print()
+    print("the same ratios of requests per server CPU-second")
+    print_ratios(rows, "ratios_per_cpu_second", with_p99=False)
     print()
     print(
         f"targets, (!) marks a miss: ours >= {TARGET_VS_NGINX}x nginx on /plaintext and /json; "
