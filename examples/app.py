@@ -15,9 +15,8 @@ page), or:
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from html import escape
+from typing import Annotated
 
 from fasterapi import Depends, FastAPI, Header, HTTPException, Query, status
 from fasterapi.responses import HTMLResponse

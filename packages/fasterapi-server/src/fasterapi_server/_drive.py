@@ -1,53 +1,29 @@
-"""Running a request's coroutine without a Task when it never waits.
+"""Running a request's coroutine: eagerly where asyncio can, as a Task otherwise.
 
-Most endpoints compute their answer without suspending: creating a Task for each (its scheduling,
-its context switch through the event loop) would cost more than the endpoint. `drive` runs the
-first step of the coroutine at once, in a copy of the current context as a Task would; only if the
-coroutine yields (it awaits something not yet done) does the rest become a real Task, in the same
-context, picking up where the first step left off.
+Most endpoints compute their answer without suspending; scheduling a Task through the event loop
+for each costs more than the endpoint. On Python 3.12 and later a Task can start eagerly: its
+first step runs at once, inside the Task (so `asyncio.current_task()`, `asyncio.timeout()` and
+anyio's cancel scopes work), and a coroutine that finishes there is never scheduled at all.
+
+Python 3.11 has no eager start, and running the first step outside any Task is not an option:
+code that needs the current task (asyncio.timeout, anyio task groups, Starlette's
+BaseHTTPMiddleware) fails there. On 3.11 every request is a Task, as with uvicorn.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import types
-from collections.abc import Coroutine, Generator
+import sys
+from collections.abc import Coroutine
 from typing import Any
 
-
-@types.coroutine
-def _resume(coro: Coroutine[Any, Any, Any], yielded: Any) -> Generator[Any, Any, Any]:
-    """Hands `yielded` (what the first step awaited) to the Task, then relays the Task's sends and
-    throws to `coro` until it returns."""
-    while True:
-        try:
-            sent = yield yielded
-        except GeneratorExit:
-            coro.close()
-            raise
-        except BaseException as exc:
-            try:
-                yielded = coro.throw(exc)
-            except StopIteration as stop:
-                return stop.value
-        else:
-            try:
-                yielded = coro.send(sent)
-            except StopIteration as stop:
-                return stop.value
-
-
-async def _rest(coro: Coroutine[Any, Any, Any], yielded: Any) -> Any:
-    return await _resume(coro, yielded)
+_EAGER = sys.version_info >= (3, 12)
 
 
 def drive(coro: Coroutine[Any, Any, Any], loop: asyncio.AbstractEventLoop) -> asyncio.Task[Any] | None:
-    """Runs `coro` to its first suspension. None if it finished (its exceptions are its own
-    business: callers pass coroutines that handle theirs); else the Task that runs the rest."""
-    context = contextvars.copy_context()
-    try:
-        yielded = context.run(coro.send, None)
-    except StopIteration:
-        return None
-    return loop.create_task(_rest(coro, yielded), context=context)
+    """Starts `coro` (which handles its own exceptions). None if it already finished; else the
+    Task that runs the rest."""
+    if _EAGER:
+        task: asyncio.Task[Any] = asyncio.Task(coro, loop=loop, eager_start=True)  # type: ignore[call-arg, unused-ignore]
+        return None if task.done() else task
+    return loop.create_task(coro)

@@ -32,7 +32,7 @@ class NativeCycle(HTTPCycle):
     async def run(self) -> None:
         await self._run_app(self.native.call_route(self, self.route))
 
-    def respond(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    def respond(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes | memoryview) -> None:
         """A whole response at once, without ASGI messages."""
         if self.started:
             raise RuntimeError("the response has already started")

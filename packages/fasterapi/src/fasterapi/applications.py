@@ -82,7 +82,7 @@ async def _serve(  # noqa: PLR0917
     scope: Scope,
     receive: Receive,
     send: Send,
-    direct: Callable[[int, list[tuple[bytes, bytes]], bytes], None] | None = None,
+    direct: Callable[[int, list[tuple[bytes, bytes]], bytes | memoryview], None] | None = None,
 ) -> None:
     """ServerErrorMiddleware, ExceptionMiddleware, AsyncExitStackMiddleware and an APIRoute's
     app, in one coroutine: the same scope keys, the same handlers with the same arguments, and

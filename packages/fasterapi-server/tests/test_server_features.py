@@ -1,0 +1,350 @@
+"""TLS, the pathsend extension (sendfile), the native path for fasterapi apps, the native executor
+and `@cheap`, and the access log: each against a server running in this process (its loop on a
+thread of its own), over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import hashlib
+import logging
+import os
+import shutil
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fasterapi_server import Server
+
+fasterapi = pytest.importorskip("fasterapi")
+from fasterapi import Depends, FastAPI, Request  # noqa: E402
+from fasterapi.concurrency import cheap  # noqa: E402
+from fasterapi.responses import FileResponse  # noqa: E402
+
+
+@contextlib.contextmanager
+def running(app: Any, **options: Any) -> Iterator[tuple[Server, int]]:
+    server = Server(app, host="127.0.0.1", port=0, threads=1, **options)
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    ports: list[int] = []
+    failure: list[BaseException] = []
+
+    def main() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(server.serve(ready=lambda port: (ports.append(port), ready.set())))
+        except BaseException as exc:
+            failure.append(exc)
+            ready.set()
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=main, daemon=True)
+    thread.start()
+    assert ready.wait(30), "the server did not start"
+    assert not failure, failure
+    try:
+        yield server, ports[0]
+    finally:
+        loop.call_soon_threadsafe(server.stop)
+        thread.join(30)
+        assert not thread.is_alive(), "the server did not stop"
+
+
+# ---- TLS
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is not installed")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+async def scope_app(scope: Any, receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    if scope["path"].startswith("/file/"):
+        path = scope["path"][len("/file/") :]
+        size = os.path.getsize(path)
+        headers = [(b"content-type", b"application/octet-stream"), (b"content-length", str(size).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.pathsend", "path": path})
+        return
+    if scope["path"] == "/chunked-file":
+        path = body.decode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.pathsend", "path": path})
+        return
+    answer = f"{scope['scheme']} {scope['method']} {len(body)} {sorted(scope['extensions'])}".encode()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": answer})
+
+
+def test_tls_with_alpn(certificate: tuple[Path, Path]) -> None:
+    cert, key = certificate
+    with running(scope_app, ssl_certfile=str(cert), ssl_keyfile=str(key)) as (_, port):
+        context = ssl.create_default_context(cafile=str(cert))
+        with httpx.Client(verify=context, timeout=10) as client:
+            for _ in range(3):  # keep-alive over TLS
+                answer = client.post(f"https://127.0.0.1:{port}/", content=b"x" * 100_000)
+                assert answer.text == "https POST 100000 ['http.response.pathsend']"
+        context.set_alpn_protocols(["h2", "http/1.1"])
+        with context.wrap_socket(
+            __import__("socket").create_connection(("127.0.0.1", port)), server_hostname="localhost"
+        ) as tls:
+            assert tls.selected_alpn_protocol() == "http/1.1"
+        # Plain HTTP on the TLS port: refused, and the server goes on.
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+        with httpx.Client(verify=context, timeout=10) as client:
+            assert client.get(f"https://127.0.0.1:{port}/").status_code == 200
+
+
+def test_a_bad_certificate_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a certificate")
+    server = Server(scope_app, host="127.0.0.1", port=0, ssl_certfile=str(bad), ssl_keyfile=str(bad))
+    with pytest.raises(SystemExit) as stopped:
+        asyncio.run(server.serve())
+    assert stopped.value.code == 1
+
+
+# ---- pathsend
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("files") / "big.bin"
+    path.write_bytes(os.urandom(3 * 1024 * 1024 + 17))
+    return path
+
+
+def test_pathsend_plain_and_tls(big_file: Path, certificate: tuple[Path, Path]) -> None:
+    digest = hashlib.sha256(big_file.read_bytes()).hexdigest()
+    with running(scope_app) as (_, port), httpx.Client(timeout=30) as client:
+        for _ in range(2):
+            answer = client.get(f"http://127.0.0.1:{port}/file/{big_file}")
+            assert answer.headers["content-length"] == str(big_file.stat().st_size)
+            assert hashlib.sha256(answer.content).hexdigest() == digest
+        head = client.head(f"http://127.0.0.1:{port}/file/{big_file}")
+        assert head.content == b""
+        assert head.headers["content-length"] == str(big_file.stat().st_size)
+        # Without a length the file goes out chunked.
+        chunked = client.post(f"http://127.0.0.1:{port}/chunked-file", content=str(big_file).encode())
+        assert chunked.headers["transfer-encoding"] == "chunked"
+        assert hashlib.sha256(chunked.content).hexdigest() == digest
+    cert, key = certificate
+    context = ssl.create_default_context(cafile=str(cert))
+    tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+    with running(scope_app, **tls) as (_, port), httpx.Client(verify=context, timeout=30) as client:
+        answer = client.get(f"https://127.0.0.1:{port}/file/{big_file}")
+        assert hashlib.sha256(answer.content).hexdigest() == digest
+
+
+def test_file_response_of_the_framework_uses_pathsend(big_file: Path) -> None:
+    app = FastAPI()
+
+    @app.get("/download")
+    async def download() -> FileResponse:
+        return FileResponse(big_file)
+
+    with running(app) as (_, port), httpx.Client(timeout=30) as client:
+        answer = client.get(f"http://127.0.0.1:{port}/download")
+        assert answer.status_code == 200
+        assert answer.content == big_file.read_bytes()
+
+
+# ---- the native path
+
+
+def _native_routes(server: Server) -> list[str]:
+    native = server._native
+    return [] if native is None else [route.path for route in native.routes]
+
+
+def test_native_path_registers_what_it_can_route_exactly() -> None:
+    app = FastAPI()
+
+    @app.get("/users/{user_id}")
+    async def user(user_id: int) -> dict[str, int]:
+        return {"id": user_id}
+
+    @app.get("/users/me")  # shadowed by the route above for GET /users/me: left to the app
+    async def me() -> dict[str, str]:
+        return {"me": "yes"}
+
+    @app.post("/echo")
+    async def echo(request: Request) -> dict[str, Any]:
+        return {"body": (await request.body()).decode(), "params": request.path_params}
+
+    with (
+        running(app) as (server, port),
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client,
+    ):
+        assert _native_routes(server) == ["/users/{user_id}", "/echo"]
+        assert client.get("/users/42").json() == {"id": 42}
+        # Starlette's first match: the earlier route answers, as the app alone would.
+        assert client.get("/users/me").status_code == 422
+        assert client.post("/echo", content=b"hello").json() == {"body": "hello", "params": {}}
+        assert client.get("/users/%34%32").json() == {"id": 42}  # escapes: the app routes it
+        assert client.get("/nowhere").status_code == 404
+        assert client.put("/echo").status_code == 405
+
+
+def test_native_path_follows_changes_after_startup() -> None:
+    app = FastAPI()
+
+    def token() -> str:
+        return "real"
+
+    @app.get("/token")
+    async def read(value: str = Depends(token)) -> dict[str, str]:
+        return {"token": value}
+
+    with (
+        running(app) as (server, port),
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client,
+    ):
+        assert _native_routes(server) == ["/token"]
+        assert client.get("/token").json() == {"token": "real"}
+        app.dependency_overrides[token] = lambda: "override"
+        assert client.get("/token").json() == {"token": "override"}
+        app.dependency_overrides.clear()
+
+        @app.get("/later")
+        async def later() -> dict[str, bool]:
+            return {"later": True}
+
+        assert client.get("/later").json() == {"later": True}
+        assert client.get("/token").json() == {"token": "real"}
+
+
+def test_an_app_with_middleware_is_served_through_asgi() -> None:
+    app = FastAPI()
+
+    @app.middleware("http")
+    async def stamp(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        response.headers["x-stamp"] = "yes"
+        return response
+
+    @app.get("/")
+    async def root() -> dict[str, bool]:
+        return {"ok": True}
+
+    with running(app) as (server, port), httpx.Client(timeout=10) as client:
+        assert server._native is None
+        answer = client.get(f"http://127.0.0.1:{port}/")
+        assert answer.json() == {"ok": True}
+        assert answer.headers["x-stamp"] == "yes"
+
+
+def test_endpoints_run_inside_a_task() -> None:
+    """asyncio.timeout() and anyio's cancel scopes need the current task, from the first line."""
+    app = FastAPI()
+
+    @app.get("/timeout")
+    async def with_timeout() -> dict[str, bool]:
+        async with asyncio.timeout(5):
+            return {"task": asyncio.current_task() is not None}
+
+    with running(app) as (_, port), httpx.Client(timeout=10) as client:
+        assert client.get(f"http://127.0.0.1:{port}/timeout").json() == {"task": True}
+
+
+# ---- the executor and @cheap
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+def _executor_app() -> FastAPI:
+    app = FastAPI()
+
+    async def from_header(request: Request) -> None:
+        request_id.set(request.headers.get("x-id", "none"))  # on the loop: the request's context
+
+    def thread_name() -> str:
+        return threading.current_thread().name
+
+    @app.get("/sync", dependencies=[Depends(from_header)])
+    def sync(dep_thread: str = Depends(thread_name)) -> dict[str, str]:
+        # The call runs in a copy of the request's context: what the async dependency set is here.
+        return {"endpoint": threading.current_thread().name, "dependency": dep_thread, "id": request_id.get()}
+
+    @app.get("/cheap")
+    @cheap
+    def cheap_endpoint() -> dict[str, str]:
+        return {"endpoint": threading.current_thread().name}
+
+    @app.get("/fails")
+    def fails() -> None:
+        raise ValueError("boom")
+
+    return app
+
+
+@pytest.mark.parametrize("executor", ["native", "anyio"])
+def test_sync_code_runs_off_the_loop_and_cheap_code_on_it(executor: str) -> None:
+    app = _executor_app()
+    with running(app, executor=executor) as (_, port), httpx.Client(timeout=10) as client:
+        loop_thread = client.get(f"http://127.0.0.1:{port}/cheap").json()["endpoint"]
+        answer = client.get(f"http://127.0.0.1:{port}/sync", headers={"x-id": "abc"}).json()
+        assert answer["endpoint"] != loop_thread
+        assert answer["dependency"] != loop_thread
+        assert answer["id"] == "abc"
+        with pytest.raises(httpx.HTTPStatusError):
+            client.get(f"http://127.0.0.1:{port}/fails").raise_for_status()
+        # Many at once: all answered (the pool queues what it cannot run yet).
+        with httpx.Client(timeout=20) as other:
+            results = [
+                other.get(f"http://127.0.0.1:{port}/sync", headers={"x-id": str(i)}) for i in range(50)
+            ]
+        assert [r.json()["id"] for r in results] == [str(i) for i in range(50)]
+
+
+# ---- the access log
+
+
+def test_access_log_records(caplog: pytest.LogCaptureFixture) -> None:
+    app = FastAPI()
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: int) -> dict[str, int]:
+        return {"id": item_id}
+
+    access = logging.getLogger("fasterapi.access")
+    access.setLevel(logging.INFO)
+    try:
+        with caplog.at_level(logging.INFO, logger="fasterapi.access"):
+            with running(app, access_log=True) as (_, port), httpx.Client(timeout=10) as client:
+                client.get(f"http://127.0.0.1:{port}/items/7?x=1")
+                client.get(f"http://127.0.0.1:{port}/items/abc")
+            records = [r for r in caplog.records if r.name == "fasterapi.access"]
+    finally:
+        access.setLevel(logging.NOTSET)
+    assert [(r.method, r.path, r.status) for r in records] == [  # type: ignore[attr-defined]
+        ("GET", "/items/7?x=1", 200),
+        ("GET", "/items/abc", 422),
+    ]
+    assert records[0].getMessage().endswith('"GET /items/7?x=1 HTTP/1.1" 200')
