@@ -130,6 +130,27 @@ def test_a_bad_certificate_is_a_clear_error(tmp_path: Path) -> None:
     assert stopped.value.code == 1
 
 
+async def length_app(scope: Any, receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    declared = {"/short": b"10", "/long": b"2", "/bad": b"1x", "/ok": b"5", "/two": b"5"}[scope["path"]]
+    headers = [(b"content-length", declared)]
+    if scope["path"] == "/two":
+        headers.append((b"content-length", b"6"))
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"hello"})
+
+
+def test_a_content_length_that_is_not_the_body_size_is_the_apps_error() -> None:
+    with running(length_app) as (_, port), httpx.Client(timeout=10) as client:
+        for path in ("/short", "/long", "/bad", "/two"):
+            answer = client.get(f"http://127.0.0.1:{port}{path}")
+            assert (answer.status_code, answer.text) == (500, "Internal Server Error"), path
+        assert client.get(f"http://127.0.0.1:{port}/ok").text == "hello"  # same connection, in step
+        head = client.head(f"http://127.0.0.1:{port}/short")  # HEAD keeps GET's length
+        assert (head.status_code, head.headers["content-length"]) == (200, "10")
+
+
 # ---- pathsend
 
 

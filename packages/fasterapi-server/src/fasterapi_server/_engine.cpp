@@ -6,6 +6,7 @@
 #include <nanobind/stl/string_view.h>
 #include <nanobind/stl/vector.h>
 
+#include <charconv>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -419,7 +420,17 @@ void Request::fill_head(fs::Outbound& o, int status, nb::handle headers) const {
         }
         break;
       case 14:
-        o.has_length = o.has_length || fs::detail::iequals(n, "content-length");
+        if (fs::detail::iequals(n, "content-length")) {
+          // RFC 9110 8.6: one decimal number. A second, different one is as wrong as a bad one.
+          std::uint64_t value = 0;
+          const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), value);
+          if (v.empty() || ec != std::errc() || end != v.data() + v.size() ||
+              (o.has_length && value != o.declared_length)) {
+            throw nb::value_error(("invalid Content-Length " + std::string(v)).c_str());
+          }
+          o.has_length = true;
+          o.declared_length = value;
+        }
         break;
       case 17:
         o.has_encoding = o.has_encoding || fs::detail::iequals(n, "transfer-encoding");
@@ -445,6 +456,15 @@ void Request::respond(int status, nb::handle headers, nb::handle body) {
   auto o = outbound(fs::Outbound::Kind::response);
   fill_head(*o, status, headers);
   Bytes b(body);
+  // A whole response whose Content-Length is not its size would desynchronize the connection
+  // (the client reads a wrong number of bytes as this response). HEAD answers and bodiless
+  // statuses keep the length a GET would have had.
+  if (o->has_length && !in_->stream->head_method && !fs::detail::body_forbidden(status) &&
+      o->declared_length != b.view().size()) {
+    throw nb::value_error(("Content-Length is " + std::to_string(o->declared_length) + " but the body has " +
+                           std::to_string(b.view().size()) + " bytes")
+                              .c_str());
+  }
   o->body.assign(b.view());
   started_ = ended_ = true;
   submit(std::move(o));

@@ -88,6 +88,7 @@ struct Outbound {
   std::string fields;  // "name: value\r\n" lines, already checked
   std::string body;
   bool has_length = false;    // the fields carry Content-Length
+  std::uint64_t declared_length = 0;  // ... this one
   bool has_encoding = false;  // ... or Transfer-Encoding
   bool has_date = false;
   bool has_server = false;
