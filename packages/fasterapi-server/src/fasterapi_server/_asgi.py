@@ -13,9 +13,10 @@ import asyncio
 import logging
 import os
 from collections import deque
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from typing import Any
 
+from fasterapi_server._drive import drive
 from fasterapi_server._engine import Request
 
 logger = logging.getLogger("fasterapi.server")
@@ -50,6 +51,13 @@ class ServerState:
         self.tasks: set[asyncio.Task[Any]] = set()  # requests that suspended, until they finish
         self.shutting_down = False
         self.access: Any = None  # the AccessLog, when there is one
+
+    def start(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Runs a request's coroutine; one that waits is kept until it ends (shutdown cancels it)."""
+        task = drive(coro, self.loop)
+        if task is not None:
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
 
 
 class HTTPCycle:
@@ -213,35 +221,38 @@ class HTTPCycle:
         if shared.access is not None:
             shared.access.pending.append((self.req, self.status))
 
+    def call_app(self) -> Awaitable[None]:
+        """The application's part of the request (NativeCycle calls a route's handler instead)."""
+        return self.shared.app(self.scope(), self.receive, self.send)
+
     async def run(self) -> None:
         req = self.req
         try:
-            await self.shared.app(self.scope(), self.receive, self.send)
+            await self.call_app()
         except BaseException as exc:
-            if isinstance(exc, asyncio.CancelledError) and req.closed:
-                pass
-            else:
+            if not (isinstance(exc, asyncio.CancelledError) and req.closed):
                 logger.error("Exception in ASGI application", exc_info=exc)
-            if not self.started or not (self.streaming or self.ended):
-                if not self.ended:
-                    self.ended = True
-                    self.status = 500
-                    req.respond(500, _TEXT, _SERVER_ERROR)
-            elif not self.ended:
-                self.ended = True
-                req.abort()
+            self._fail()
             if not isinstance(exc, Exception):
-                self.finish()
                 raise
         else:
             if not self.ended:
-                if not self.started:
-                    logger.error("ASGI callable returned without starting a response")
-                    self.status = 500
-                    req.respond(500, _TEXT, _SERVER_ERROR)
-                else:
-                    logger.error("ASGI callable returned without completing the response")
-                    req.abort()
-                self.ended = True
+                logger.error(
+                    "ASGI callable returned without %s the response",
+                    "completing" if self.started else "starting",
+                )
+                self._fail()
         finally:
             self.finish()
+
+    def _fail(self) -> None:
+        """After the app failed: a 500 if nothing of the response went out, else the connection
+        closes (the response cannot end well)."""
+        if self.ended:
+            return
+        self.ended = True
+        if self.streaming:
+            self.req.abort()
+        else:
+            self.status = 500
+            self.req.respond(500, _TEXT, _SERVER_ERROR)

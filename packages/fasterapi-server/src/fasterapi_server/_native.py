@@ -14,23 +14,21 @@ a root_path. The app's behaviour stays the app's; only the dispatch is shorter.
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from fasterapi_server._asgi import HTTPCycle, ServerState
-from fasterapi_server._drive import drive
 from fasterapi_server._engine import Engine, Request
-
-logger = logging.getLogger("fasterapi.server")
 
 
 class NativeCycle(HTTPCycle):
-    __slots__ = ("native", "route")
+    __slots__ = ("native", "plan", "route")
     native: NativeApp
     route: Any  # a fasterapi APIRoute
+    plan: Any  # its current SolvePlan
 
-    async def run(self) -> None:
-        await self._run_app(self.native.call_route(self, self.route))
+    def call_app(self) -> Awaitable[None]:
+        return self.native.call_route(self, self.route, self.plan)
 
     def respond(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes | memoryview) -> None:
         """A whole response at once, without ASGI messages."""
@@ -40,35 +38,6 @@ class NativeCycle(HTTPCycle):
         self.started = self.ended = True
         self.status = status
         self._wake()
-
-    async def _run_app(self, coro: Any) -> None:
-        req = self.req
-        try:
-            await coro
-        except Exception as exc:
-            logger.error("Exception in ASGI application", exc_info=exc)
-            if not self.ended:
-                self.ended = True
-                if self.streaming:
-                    req.abort()
-                else:
-                    self.status = 500
-                    req.respond(
-                        500, [(b"content-type", b"text/plain; charset=utf-8")], b"Internal Server Error"
-                    )
-        else:
-            if not self.ended:
-                self.ended = True
-                logger.error("ASGI callable returned without completing the response")
-                if self.streaming:
-                    req.abort()
-                else:
-                    self.status = 500
-                    req.respond(
-                        500, [(b"content-type", b"text/plain; charset=utf-8")], b"Internal Server Error"
-                    )
-        finally:
-            self.finish()
 
 
 class NativeApp:
@@ -125,44 +94,44 @@ class NativeApp:
         app = self.app
         route = self.routes[req.route]
         shared = self.shared
+        plan = None
         if (
-            getattr(app.router.routes, "version", 0) != self.version
-            or app.middleware_stack is not app._fast_stack
-            or app._fast is None
-            or not self._eligible(route, req.route)
+            getattr(app.router.routes, "version", 0) == self.version
+            and app.middleware_stack is app._fast_stack
+            and app._fast is not None
         ):
-            cycle: HTTPCycle = HTTPCycle(req, shared)
-        else:
-            native = NativeCycle(req, shared)
-            native.native = self
-            native.route = route
-            cycle = native
-        task = drive(cycle.run(), shared.loop)
-        if task is not None:
-            shared.tasks.add(task)
-            task.add_done_callback(shared.tasks.discard)
+            plan = self._eligible(route, req.route)
+        if plan is None:
+            shared.start(HTTPCycle(req, shared).run())
+            return
+        cycle = NativeCycle(req, shared)
+        cycle.native = self
+        cycle.route = route
+        cycle.plan = plan
+        shared.start(cycle.run())
 
-    def _eligible(self, route: Any, index: int) -> bool:
-        # What decides it can change after startup (dependency_overrides recompile the plan, a
-        # route's app may be replaced): the answer is kept with the objects it was computed for.
-        key = (route.app, route._fast_handle, route._current_plan())
+    def _eligible(self, route: Any, index: int) -> Any:
+        """The route's plan when the native path may call it, else None. What decides it can
+        change after startup (dependency_overrides recompile the plan, a route's app may be
+        replaced): the answer is kept with the objects it was computed for."""
+        plan = route._current_plan()
+        key = (route.app, route._fast_handle, plan)
         known = self._verdicts[index]
-        if known is not None and known[0] == key:
-            return known[1]
-        from fasterapi._routing_base import Route  # noqa: PLC0415 - only with the framework
+        if known is None or known[0] != key:
+            from fasterapi._routing_base import Route  # noqa: PLC0415 - only with the framework
 
-        verdict = (
-            type(route).handle is Route.handle
-            and route.app is route._fast_app
-            and route._fast_handle is not None
-            and not route._is_form
-            and not route.is_sse_stream
-            and not key[2].needs_stack
-        )
-        self._verdicts[index] = (key, verdict)
-        return verdict
+            verdict = (
+                type(route).handle is Route.handle
+                and route.app is route._fast_app
+                and route._fast_handle is not None
+                and not route._is_form
+                and not route.is_sse_stream
+                and not plan.needs_stack
+            )
+            known = self._verdicts[index] = (key, verdict)
+        return plan if known[1] else None
 
-    async def call_route(self, cycle: NativeCycle, route: Any) -> None:
+    async def call_route(self, cycle: NativeCycle, route: Any, plan: Any) -> None:
         _serve = self.serve
         app = self.app
         scope = cycle.scope()
@@ -171,5 +140,4 @@ class NativeApp:
         scope["route"] = route
         scope["endpoint"] = route.endpoint
         scope["path_params"] = cycle.req.path_params
-        plan = route._current_plan()
         await _serve(app._fast, route._fast_handle, plan, scope, cycle.receive, cycle.send, cycle.respond)

@@ -25,7 +25,6 @@ from typing import Any
 from fasterapi_server._access import AccessLog
 from fasterapi_server._asgi import ASGIApp, HTTPCycle, ServerState
 from fasterapi_server._config import Config
-from fasterapi_server._drive import drive
 from fasterapi_server._engine import Engine, Request
 from fasterapi_server._lifespan import Lifespan, LifespanFailed
 
@@ -191,7 +190,6 @@ class Server:
     def _handle_records(
         self, items: list[Any], shared: ServerState, native: Any, streams: dict[int, Any]
     ) -> None:
-        loop = shared.loop
         served = 0
         for item in items:
             if type(item) is Request:
@@ -200,11 +198,7 @@ class Server:
                     if native is not None and item.route >= 0:
                         native.handle(item)
                     else:
-                        cycle = HTTPCycle(item, shared)
-                        task = drive(cycle.run(), loop)
-                        if task is not None:
-                            shared.tasks.add(task)
-                            task.add_done_callback(shared.tasks.discard)
+                        shared.start(HTTPCycle(item, shared).run())
                 except Exception as exc:  # a bug of the server's, not the app's: answer, go on
                     logger.error("Exception while dispatching a request", exc_info=exc)
                     if not item.closed:
