@@ -8,6 +8,8 @@ import shutil
 import socket
 import subprocess
 import threading
+import time
+from typing import Any
 
 import httpx
 import pytest
@@ -213,6 +215,25 @@ def test_expect_100_continue_raw(server: ServerProcess) -> None:
         assert r.body == b"hello"
 
 
+def test_expect_100_continue_behind_pipelined_requests(server: ServerProcess) -> None:
+    # The interim response waits for the responses before it, then comes before the body is sent.
+    with connect(server.port) as sock:
+        sock.sendall(
+            request_bytes("GET", "/sleep/300")
+            + request_bytes("POST", "/echo", [("expect", "100-continue"), ("content-length", "5")])
+        )
+        reader = Reader(sock)
+        first = reader.read()
+        assert (first.status, first.body, first.informational) == (200, b"/sleep/300", [])
+        deadline = time.monotonic() + 10
+        while b"\r\n\r\n" not in reader.buffer:
+            reader._fill(deadline)
+        assert reader.buffer.startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        sock.sendall(b"hello")
+        second = reader.read("POST")
+        assert (second.status, second.body, second.informational) == (200, b"hello", [100])
+
+
 def test_expect_100_continue_not_sent_when_body_already_there(server: ServerProcess) -> None:
     # The client sent the body without waiting: no interim response is needed (nor harmful).
     r = exchange(server.port, request_bytes("POST", "/echo", [("expect", "100-continue")], b"hello"))
@@ -381,11 +402,33 @@ def test_scope(server: ServerProcess) -> None:
     assert ["x-mixed-case", "Value Kept"] in info["headers"]
     assert ["host", "test"] in info["headers"]
     assert info["state"] == {"token": "from-lifespan"}
+    assert (info["type"], info["scheme"], info["root_path"]) == ("http", "http", "")
+    assert info["asgi"] == {"version": "3.0", "spec_version": "2.4"}
+    assert info["extensions"] == ["http.response.pathsend"]
 
 
 def test_scope_http10(server: ServerProcess) -> None:
     info = json.loads(exchange(server.port, b"GET /scope HTTP/1.0\r\n\r\n").body)
     assert info["http_version"] == "1.0"
+
+
+def test_scope_state_is_each_requests_own_copy(server: ServerProcess) -> None:
+    # The app marks its request's state after answering; the next request must not see it.
+    for _ in range(3):
+        info = json.loads(get(server.port, "/scope").body)
+        assert info["state_was_marked"] is False
+        assert info["state"] == {"token": "from-lifespan"}
+
+
+def test_scope_with_root_path(start_server: Any) -> None:
+    srv = start_server({"root_path": "/api"})
+    info = json.loads(get(srv.port, "/scope/a%20b?q=1").body)
+    assert info["root_path"] == "/api"
+    assert (info["path"], info["raw_path"], info["query_string"]) == (
+        "/api/scope/a b",
+        "/api/scope/a%20b",
+        "q=1",
+    )
 
 
 def test_header_injection_refused(server: ServerProcess) -> None:

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from typing import Any
 
-from fasterapi_server._drive import drive
+from fasterapi_server._drive import Driver
 from fasterapi_server._engine import Request
 
 logger = logging.getLogger("fasterapi.server")
@@ -37,15 +37,21 @@ _TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
 class ServerState:
     """What the cycles of one server share."""
 
-    __slots__ = ("access", "app", "loop", "root_path", "server", "shutting_down", "state", "streams", "tasks")
+    __slots__ = (
+        "access", "app", "base", "drive", "loop", "root_path", "server", "shutting_down", "state", "streams",
+        "tasks",
+    )  # fmt: skip
 
     def __init__(
         self, app: ASGIApp, loop: asyncio.AbstractEventLoop, server: tuple[str, int], root_path: str
     ) -> None:
         self.app = app
         self.loop = loop
+        self.drive = Driver(loop).drive
         self.server = server
         self.root_path = root_path
+        # The scope's keys that every request shares (Request.scope copies them).
+        self.base = {"type": "http", "asgi": _ASGI, "server": server, "root_path": root_path}
         self.state: dict[str, Any] = {}  # the lifespan state, copied into each request's scope
         self.streams: dict[int, Any] = {}  # stream id -> the cycle waiting for its records
         self.tasks: set[asyncio.Task[Any]] = set()  # requests that suspended, until they finish
@@ -54,7 +60,7 @@ class ServerState:
 
     def start(self, coro: Coroutine[Any, Any, None]) -> None:
         """Runs a request's coroutine; one that waits is kept until it ends (shutdown cancels it)."""
-        task = drive(coro, self.loop)
+        task = self.drive(coro)
         if task is not None:
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
@@ -62,8 +68,8 @@ class ServerState:
 
 class HTTPCycle:
     __slots__ = (
-        "body_done", "chunks", "disconnected", "ended", "first_given", "headers", "req", "shared", "started",
-        "status", "streaming", "waiter",
+        "body_done", "chunks", "disconnected", "ended", "first_given", "headers", "listed", "req", "shared",
+        "started", "status", "streaming", "waiter",
     )  # fmt: skip
 
     def __init__(self, req: Request, shared: ServerState) -> None:
@@ -77,41 +83,23 @@ class HTTPCycle:
         self.body_done = False  # the whole request body was handed to the app
         self.first_given = False
         self.disconnected = False
-        self.chunks: deque[tuple[bytes, bool]] = deque()  # body records not yet received
+        self.chunks: deque[tuple[bytes, bool]] | None = None  # body records not yet received
         self.waiter: asyncio.Future[None] | None = None
+        self.listed = False  # in shared.streams: records for this request reach it
         if req.more_body:
+            self.listed = True
             shared.streams[req.stream_id] = self
 
     def scope(self) -> Scope:
-        req = self.req
         shared = self.shared
-        root = shared.root_path
-        path = req.path
-        raw_path = req.raw_path
-        if root:
-            path = root + path
-            raw_path = root.encode() + raw_path
-        return {
-            "type": "http",
-            "asgi": _ASGI,
-            "http_version": req.http_version,
-            "server": shared.server,
-            "client": req.client,
-            "scheme": "https" if req.tls else "http",
-            "method": req.method,
-            "root_path": root,
-            "path": path,
-            "raw_path": raw_path,
-            "query_string": req.query_string,
-            "headers": req.headers,
-            "state": shared.state.copy(),
-            "extensions": {"http.response.pathsend": {}},
-        }
+        return self.req.scope(shared.base, shared.state, shared.root_path)
 
     # ---- records from the engine
 
     def on_record(self, kind: int, body: bytes | None, more: bool) -> None:
         if kind == BODY:
+            if self.chunks is None:
+                self.chunks = deque()
             self.chunks.append((body or b"", more))
         elif kind == DISCONNECT:
             self.disconnected = True
@@ -124,6 +112,7 @@ class HTTPCycle:
 
     async def _wait(self) -> None:
         self.shared.streams[self.req.stream_id] = self
+        self.listed = True
         self.waiter = self.shared.loop.create_future()
         try:
             await self.waiter
@@ -146,7 +135,7 @@ class HTTPCycle:
                 return {"type": "http.request", "body": first, "more_body": True}
             while not self.chunks and not self.disconnected and not req.closed:
                 await self._wait()
-            if self.chunks:
+            if self.chunks:  # (not None: the loop above ended for them)
                 body, more = self.chunks.popleft()
                 req.consumed(len(body))
                 if not more:
@@ -217,7 +206,8 @@ class HTTPCycle:
 
     def finish(self) -> None:
         shared = self.shared
-        shared.streams.pop(self.req.stream_id, None)
+        if self.listed:
+            shared.streams.pop(self.req.stream_id, None)
         if shared.access is not None:
             shared.access.pending.append((self.req, self.status))
 

@@ -6,11 +6,14 @@ for each costs more than the endpoint. An eager Task runs its first step at once
 line), and a coroutine that finishes there is never scheduled at all; one that waits goes on as
 the same Task.
 
-Python 3.12 has eager tasks (`eager_start=True`). Python 3.11 does not, so `EagerTask` makes one
-from asyncio's pure-Python Task: its constructor is the stdlib's but for the last step, which
-runs the first step now instead of scheduling it. (Running the first step outside any Task is not
-an option: code that needs the current task fails there.) `drive` is called from a loop callback,
-where no other Task is current.
+Python 3.12 has eager tasks (`eager_start=True`). Python 3.11 does not. There, the Task is
+asyncio's own (the C one): its constructor schedules the first step with `loop.call_soon(step,
+context=...)`, looked up on the loop object. For the length of that one call, `call_soon` on the
+loop instance is `StepNow`, which removes itself and runs the step at once; every other
+`call_soon` goes to the loop as usual. A loop without an instance `__dict__` (none of asyncio's
+or uvloop's) gets `PyEagerTask`: asyncio's pure-Python Task with the same change, slower.
+(Running the first step outside any Task is not an option: code that needs the current task
+fails there.) `drive` is called from a loop callback, where no other Task is current.
 """
 
 from __future__ import annotations
@@ -19,18 +22,38 @@ import asyncio
 import contextvars
 import sys
 from asyncio import futures, tasks
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 _EAGER = sys.version_info >= (3, 12)
+_Task = asyncio.Task
 
 
-class EagerTask(tasks._PyTask):  # type: ignore[name-defined, misc]
+class StepNow:
+    """loop.call_soon while a Task is being constructed: runs its first step now (3.11)."""
+
+    __slots__ = ("attrs",)
+
+    def __init__(self, attrs: dict[str, Any]) -> None:
+        self.attrs = attrs  # the loop's instance __dict__
+
+    def __call__(self, callback: Callable[..., object], *args: Any, context: Any = None) -> None:
+        del self.attrs["call_soon"]  # the step's own call_soon calls (a done callback) schedule
+        if context is None:
+            callback(*args)
+        else:
+            context.run(callback, *args)
+
+
+class PyEagerTask(tasks._PyTask):  # type: ignore[name-defined, misc]
     """asyncio.Task (the pure-Python one) whose first step runs in the constructor (3.11)."""
 
     def __init__(self, coro: Coroutine[Any, Any, Any], *, loop: asyncio.AbstractEventLoop) -> None:
         # tasks._PyTask.__init__ of CPython 3.11, without its `loop.call_soon(self.__step)`.
         futures._PyFuture.__init__(self, loop=loop)  # type: ignore[attr-defined]
+        if not asyncio.iscoroutine(coro):
+            self._log_destroy_pending = False
+            raise TypeError(f"a coroutine was expected, got {coro!r}")
         if self._source_traceback:
             del self._source_traceback[-1]
         self._name = "fasterapi-request"
@@ -43,11 +66,28 @@ class EagerTask(tasks._PyTask):  # type: ignore[name-defined, misc]
         self._context.run(self._Task__step)
 
 
-def drive(coro: Coroutine[Any, Any, Any], loop: asyncio.AbstractEventLoop) -> asyncio.Task[Any] | None:
-    """Starts `coro` (which handles its own exceptions). None if it already finished; else the
-    Task that runs the rest."""
-    if _EAGER:
-        task: asyncio.Task[Any] = asyncio.Task(coro, loop=loop, eager_start=True)  # type: ignore[call-arg, unused-ignore]
-    else:
-        task = EagerTask(coro, loop=loop)
-    return None if task.done() else task
+class Driver:
+    """Starts requests' coroutines on one loop."""
+
+    __slots__ = ("attrs", "loop", "step_now")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.attrs: dict[str, Any] | None = getattr(loop, "__dict__", None)
+        self.step_now = StepNow(self.attrs) if self.attrs is not None else None
+
+    def drive(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
+        """Starts `coro` (which handles its own exceptions). None if it already finished; else
+        the Task that runs the rest."""
+        if _EAGER:
+            task: asyncio.Task[Any] = _Task(coro, loop=self.loop, eager_start=True)  # type: ignore[call-arg, unused-ignore]
+        elif self.attrs is not None:
+            attrs = self.attrs
+            attrs["call_soon"] = self.step_now
+            try:
+                task = _Task(coro, loop=self.loop, name="fasterapi-request")
+            finally:
+                attrs.pop("call_soon", None)  # still there only if the constructor failed first
+        else:
+            task = PyEagerTask(coro, loop=self.loop)
+        return None if task.done() else task

@@ -27,6 +27,10 @@ constexpr std::size_t kMaxBatch = 4096;
 
 struct Globals {
   nb::handle uuid;
+  // Interned strings of the ASGI scope: its keys, and the values every request shares.
+  PyObject *k_http_version, *k_client, *k_scheme, *k_method, *k_path, *k_raw_path, *k_query_string,
+      *k_headers, *k_state, *k_extensions, *k_pathsend;
+  PyObject *v_http10, *v_http11, *v_http, *v_https;
 };
 Globals g;
 
@@ -220,11 +224,12 @@ class Request {
   nb::bytes body() const { return to_bytes(in_->view(in_->body)); }
   bool more_body() const noexcept { return in_->more_body; }
   bool keep_alive() const noexcept { return in_->keep_alive; }
-  nb::str http_version() const { return nb::str(in_->version_minor == 0 ? "1.0" : "1.1"); }
+  nb::str http_version() const { return nb::borrow<nb::str>(in_->version_minor == 0 ? g.v_http10 : g.v_http11); }
   nb::tuple client() const { return nb::make_tuple(nb::str(in_->peer_host.c_str()), in_->peer_port); }
   int route() const noexcept { return in_->route; }
   bool tls() const noexcept { return in_->tls; }
   nb::dict path_params() const;
+  nb::dict scope(nb::dict base, nb::dict state, nb::str root_path) const;
   std::uint64_t stream_id() const noexcept { return in_->stream->id; }
   bool closed() const noexcept { return in_->stream->closed.load(std::memory_order_relaxed); }
 
@@ -387,6 +392,51 @@ nb::dict Request::path_params() const {
   return d;
 }
 
+// The ASGI http scope in one call: `base` (a dict of the keys every request of the server shares:
+// type, asgi, server, root_path) copied, the request's own keys set, `state` copied, and the
+// pathsend extension. With a root_path, path and raw_path start with it.
+nb::dict Request::scope(nb::dict base, nb::dict state, nb::str root_path) const {
+  PyObject* d = PyDict_Copy(base.ptr());
+  if (!d) throw nb::python_error();
+  nb::dict out = nb::steal<nb::dict>(d);
+  auto set = [d](PyObject* key, PyObject* value) {  // steals value
+    if (!value) throw nb::python_error();
+    const int rc = PyDict_SetItem(d, key, value);
+    Py_DECREF(value);
+    if (rc < 0) throw nb::python_error();
+  };
+  auto keep = [](PyObject* o) {
+    Py_INCREF(o);
+    return o;
+  };
+  const auto target = in_->view(in_->target);
+  const auto raw = raw_path_of(target);
+  set(g.k_http_version, keep(in_->version_minor == 0 ? g.v_http10 : g.v_http11));
+  set(g.k_client, PyTuple_Pack(2, nb::str(in_->peer_host.c_str()).ptr(), nb::int_(in_->peer_port).ptr()));
+  set(g.k_scheme, keep(in_->tls ? g.v_https : g.v_http));
+  set(g.k_method, method().release().ptr());
+  if (PyUnicode_GET_LENGTH(root_path.ptr()) == 0) {
+    set(g.k_path, decode_path(raw).release().ptr());
+    set(g.k_raw_path, bytes_of(raw));
+  } else {
+    Py_ssize_t n = 0;
+    const char* root = PyUnicode_AsUTF8AndSize(root_path.ptr(), &n);
+    if (!root) throw nb::python_error();
+    set(g.k_path, PyUnicode_Concat(root_path.ptr(), decode_path(raw).ptr()));
+    std::string joined(root, static_cast<std::size_t>(n));
+    joined.append(raw);
+    set(g.k_raw_path, bytes_of(joined));
+  }
+  set(g.k_query_string, bytes_of(query_of(target)));
+  set(g.k_headers, headers().release().ptr());
+  set(g.k_state, PyDict_Copy(state.ptr()));
+  PyObject* extensions = PyDict_New();
+  if (!extensions) throw nb::python_error();
+  set(g.k_extensions, extensions);
+  if (PyDict_SetItem(extensions, g.k_pathsend, nb::dict().ptr()) < 0) throw nb::python_error();
+  return out;
+}
+
 void Request::fill_head(fs::Outbound& o, int status, nb::handle headers) const {
   if (status < 100 || status > 999) throw nb::value_error("the status must be a three-digit number");
   o.status = status;
@@ -533,6 +583,14 @@ void Request::abort() {
 NB_MODULE(_engine, m) {
   m.doc() = "The native engine of fasterapi-server (see fasterapi_server for the API).";
   g.uuid = nb::module_::import_("uuid").attr("UUID").inc_ref();
+  for (auto [slot, text] : {std::pair{&g.k_http_version, "http_version"}, {&g.k_client, "client"},
+                            {&g.k_scheme, "scheme"}, {&g.k_method, "method"}, {&g.k_path, "path"},
+                            {&g.k_raw_path, "raw_path"}, {&g.k_query_string, "query_string"},
+                            {&g.k_headers, "headers"}, {&g.k_state, "state"}, {&g.k_extensions, "extensions"},
+                            {&g.k_pathsend, "http.response.pathsend"}, {&g.v_http10, "1.0"}, {&g.v_http11, "1.1"},
+                            {&g.v_http, "http"}, {&g.v_https, "https"}}) {
+    *slot = PyUnicode_InternFromString(text);  // kept for the life of the process
+  }
 
   nb::class_<Request>(m, "Request")
       .def_prop_ro("method", &Request::method)
@@ -549,6 +607,7 @@ NB_MODULE(_engine, m) {
       .def_prop_ro("route", &Request::route)
       .def_prop_ro("tls", &Request::tls)
       .def_prop_ro("path_params", &Request::path_params)
+      .def("scope", &Request::scope, nb::arg("base"), nb::arg("state"), nb::arg("root_path"))
       .def_prop_ro("stream_id", &Request::stream_id)
       .def_prop_ro("closed", &Request::closed)
       .def("respond", &Request::respond, nb::arg("status"), nb::arg("headers"), nb::arg("body"))

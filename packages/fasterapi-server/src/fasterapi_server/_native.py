@@ -131,8 +131,7 @@ class NativeApp:
             known = self._verdicts[index] = (key, verdict)
         return plan if known[1] else None
 
-    async def call_route(self, cycle: NativeCycle, route: Any, plan: Any) -> None:
-        _serve = self.serve
+    def call_route(self, cycle: NativeCycle, route: Any, plan: Any) -> Awaitable[None]:
         app = self.app
         scope = cycle.scope()
         scope["app"] = app
@@ -140,4 +139,7 @@ class NativeApp:
         scope["route"] = route
         scope["endpoint"] = route.endpoint
         scope["path_params"] = cycle.req.path_params
-        await _serve(app._fast, route._fast_handle, plan, scope, cycle.receive, cycle.send, cycle.respond)
+        serving: Awaitable[None] = self.serve(
+            app._fast, route._fast_handle, plan, scope, cycle.receive, cycle.send, cycle.respond
+        )
+        return serving

@@ -111,11 +111,21 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         return
     assert scope["type"] == "http"
     path = scope["path"]
+    root = scope["root_path"]
+    if root and path.startswith(root):  # routed below without the root_path, as ASGI apps do
+        path = path[len(root) :]
     q = params(scope)
 
     if path.startswith("/scope"):
         await read_body(receive)
+        state = scope.get("state", {})
         info = {
+            "type": scope["type"],
+            "asgi": scope["asgi"],
+            "scheme": scope["scheme"],
+            "root_path": scope["root_path"],
+            "extensions": sorted(scope["extensions"]),
+            "state_was_marked": "marked" in state,  # a request's state is its own copy
             "path": scope["path"],
             "raw_path": scope["raw_path"].decode("latin-1"),
             "query_string": scope["query_string"].decode("latin-1"),
@@ -124,8 +134,9 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
             "http_version": scope["http_version"],
             "method": scope["method"],
             "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in scope["headers"]],
-            "state": scope.get("state", {}),
+            "state": dict(state),
         }
+        state["marked"] = True
         await respond(send, 200, json.dumps(info).encode(), [(b"content-type", b"application/json")])
     elif path == "/echo":
         body = await read_body(receive)

@@ -266,6 +266,7 @@ class IoThread {
   void append_head(std::string& out, const Outbound& o, const Stream& s, bool& close, bool& chunked);
   void emit(Connection& c, std::uint32_t slot, std::uint32_t seq, OutPiece piece, bool last, bool close);
   void finish_response(Connection& c, std::uint32_t slot, bool close);
+  void send_continue(Connection& c);
   void flush(Connection& c, std::uint32_t slot);
   bool send_file(Connection& c, std::uint32_t slot);
   void update_events(Connection& c, std::uint32_t slot);
@@ -923,20 +924,29 @@ inline bool IoThread::on_head(Connection& c, std::uint32_t slot, const http1::He
   }
   c.phase = Connection::Phase::body;
   c.since = monotonic_now();
-  if (head.expect_continue && head.version_minor >= 1 && c.in.size() == 0 && c.open.size() == 1 && c.out.empty()) {
+  if (head.expect_continue && head.version_minor >= 1 && c.in.size() == 0) {
     // RFC 9110 10.1.1: the client waits for this before sending the body (never to an HTTP/1.0
-    // client: 15.2, it would not understand a 1xx).
-    OutPiece p;
-    p.data = "HTTP/1.1 100 Continue\r\n\r\n";
-    c.out.push_back(std::move(p));
-    flush(c, slot);
-    if (c.fd < 0) {
-      delete in;
-      return false;
+    // client: 15.2, it would not understand a 1xx). Behind pipelined requests still unanswered,
+    // it goes out after their responses (finish_response), never in the middle of them.
+    if (c.open.size() == 1) {
+      send_continue(c);
+      flush(c, slot);
+      if (c.fd < 0) {
+        delete in;
+        return false;
+      }
+    } else {
+      in->continue_due = true;
     }
   }
   c.pending = in;
   return true;
+}
+
+inline void IoThread::send_continue(Connection& c) {
+  OutPiece p;
+  p.data = "HTTP/1.1 100 Continue\r\n\r\n";
+  c.out.push_back(std::move(p));
 }
 
 inline void IoThread::fail(Connection& c, std::uint32_t slot, int status, std::string_view why) {
@@ -1230,6 +1240,10 @@ inline void IoThread::finish_response(Connection& c, std::uint32_t slot, bool cl
       return;
     }
     if (c.open.empty()) break;
+    if (c.pending && c.pending->continue_due && c.pending->stream == c.open.front()) {
+      c.pending->continue_due = false;  // its turn: the client may send the body now
+      send_continue(c);
+    }
     auto it = c.deferred.find(c.open.front()->seq);
     if (it == c.deferred.end()) break;
     Deferred d = std::move(it->second);

@@ -56,6 +56,7 @@ struct Inbound {
   std::int32_t route = -1;   // the engine's route id, or -1: the app routes it
   std::uint32_t tree_route = 0;  // the router's own id of that route (its param names, converters)
   bool more_body = false;
+  bool continue_due = false;  // the I/O thread's: "Expect: 100-continue" not yet answered (pipelined)
   bool keep_alive = true;
   std::uint8_t version_minor = 1;
   std::string peer_host;

@@ -1,0 +1,130 @@
+"""How a request's coroutine starts: as an eager Task (Driver), with the Task's guarantees."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+from fasterapi_server._drive import Driver, PyEagerTask
+
+
+def on_loop(check: Callable[[asyncio.AbstractEventLoop], Coroutine[Any, Any, None]]) -> None:
+    """Runs `check(loop)` as the server does: Driver.drive is called from a loop callback."""
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+
+        def callback() -> None:
+            task = loop.create_task(check(loop))
+            task.add_done_callback(
+                lambda t: done.set_exception(t.exception()) if t.exception() else done.set_result(None)
+            )
+
+        loop.call_soon(callback)
+        await done
+
+    asyncio.run(main())
+
+
+def drivers(loop: asyncio.AbstractEventLoop) -> list[Driver]:
+    """The driver the server uses, and the pure-Python fallback (a loop without __dict__)."""
+    fallback = Driver(loop)
+    fallback.attrs = fallback.step_now = None
+    return [Driver(loop), fallback]
+
+
+def run_from_callback(loop: asyncio.AbstractEventLoop, fn: Callable[[], Any]) -> asyncio.Future[Any]:
+    """fn() called from a plain loop callback (outside any Task), its result in a future."""
+    out: asyncio.Future[Any] = loop.create_future()
+
+    def callback() -> None:
+        try:
+            out.set_result(fn())
+        except Exception as exc:
+            out.set_exception(exc)
+
+    loop.call_soon(callback)
+    return out
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_a_coroutine_that_does_not_wait_finishes_inside_a_task(which: int) -> None:
+    async def check(loop: asyncio.AbstractEventLoop) -> None:
+        driver = drivers(loop)[which]
+        seen: list[Any] = []
+
+        async def endpoint() -> None:
+            seen.append(asyncio.current_task())
+            async with asyncio.timeout(5):  # needs the current task
+                seen.append(asyncio.current_task())
+
+        task = await run_from_callback(loop, lambda: driver.drive(endpoint()))
+        assert task is None  # finished in its first step: never scheduled
+        assert seen[0] is not None
+        assert seen[0] is seen[1]
+        assert seen[0].done()
+        if which == 0 and sys.version_info < (3, 12):
+            assert type(seen[0]) is asyncio.Task  # asyncio's own (C) Task
+            assert "call_soon" not in vars(loop)  # the hook lived for one constructor call only
+        elif which == 1:
+            assert isinstance(seen[0], PyEagerTask)
+
+    on_loop(check)
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_a_coroutine_that_waits_goes_on_as_the_same_task(which: int) -> None:
+    async def check(loop: asyncio.AbstractEventLoop) -> None:
+        driver = drivers(loop)[which]
+        order: list[str] = []
+
+        async def endpoint() -> asyncio.Task[Any] | None:
+            first = asyncio.current_task()
+            order.append("first step")
+            loop.call_soon(order.append, "callback")  # scheduled, not run inside the step
+            await asyncio.sleep(0)
+            order.append("second step")
+            assert asyncio.current_task() is first
+            return first
+
+        # What had run when drive() returned, seen from the same callback:
+        task, at_return, hooked = await run_from_callback(
+            loop, lambda: (driver.drive(endpoint()), list(order), "call_soon" in vars(loop))
+        )
+        assert task is not None
+        assert at_return == ["first step"]
+        assert not hooked
+        assert await task is task
+        assert order == ["first step", "callback", "second step"]
+
+    on_loop(check)
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_failures_stay_in_the_task(which: int) -> None:
+    async def check(loop: asyncio.AbstractEventLoop) -> None:
+        driver = drivers(loop)[which]
+
+        def fails() -> None:
+            raise AssertionError("not called")
+
+        seen: list[asyncio.Task[Any] | None] = []
+
+        async def record() -> None:
+            seen.append(asyncio.current_task())
+            raise ValueError("boom")
+
+        assert await run_from_callback(loop, lambda: driver.drive(record())) is None
+        assert seen[0] is not None
+        assert isinstance(seen[0].exception(), ValueError)
+        assert "call_soon" not in vars(loop)
+        # a coroutine that cannot start (not a coroutine): the constructor's error, hook removed
+        with pytest.raises(TypeError):
+            await run_from_callback(loop, lambda: driver.drive(fails))  # type: ignore[arg-type]
+        assert "call_soon" not in vars(loop)
+
+    on_loop(check)
