@@ -55,6 +55,47 @@ def test_dumps_is_the_stdlibs_compact_output(value: Any) -> None:
 
 
 @given(json_values)
+@settings(max_examples=200)
+def test_stdlib_mode_writes_what_the_stdlib_writes(value: Any) -> None:
+    assert fj.dumps(value, stdlib=True) == std_dumps(value)
+
+
+def test_stdlib_mode_refuses_what_the_stdlib_refuses() -> None:
+    @dataclasses.dataclass
+    class Point:
+        x: int
+
+    class Color(enum.Enum):
+        red = "red"
+
+    class Level(enum.IntEnum):
+        high = 3
+
+    for value in (
+        datetime.date(2024, 1, 2),
+        uuid.UUID(int=1),
+        decimal.Decimal("1.5"),
+        Point(1),
+        Color.red,
+        {1, 2},
+    ):
+        with pytest.raises(TypeError, match="is not JSON serializable"):
+            stdlib_json.dumps(value)
+        with pytest.raises(fj.JSONEncodeError, match="is not JSON serializable"):
+            fj.dumps({"v": [value]}, stdlib=True)
+        # default() applies to them, as in the stdlib
+        assert fj.dumps({"v": value}, stdlib=True, default=repr) == std_dumps({"v": value}, default=repr)
+    # subclasses of the built-in types are written as their base, as the stdlib does
+    assert fj.dumps([Level.high, {"k": (1, 2)}], stdlib=True) == std_dumps([Level.high, {"k": (1, 2)}])
+    with pytest.raises(ValueError, match="Out of range float"):
+        fj.dumps([float("nan")], stdlib=True)
+    loop: list[Any] = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="Circular reference"):
+        fj.dumps(loop, stdlib=True)
+
+
+@given(json_values)
 @settings(max_examples=400)
 def test_loads_reads_what_the_stdlib_reads(value: Any) -> None:
     for text in (stdlib_json.dumps(value), stdlib_json.dumps(value, ensure_ascii=False, indent=1)):

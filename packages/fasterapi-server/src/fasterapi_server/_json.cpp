@@ -307,7 +307,8 @@ PyObject* module_type(const char* module, const char* name) {
 
 class Encoder {
  public:
-  Encoder(fj::Writer& w, PyObject* default_fn, bool sort_keys) : w_(w), default_(default_fn), sort_keys_(sort_keys) {}
+  Encoder(fj::Writer& w, PyObject* default_fn, bool sort_keys, bool stdlib)
+      : w_(w), default_(default_fn), sort_keys_(sort_keys), stdlib_(stdlib) {}
 
   bool write(PyObject* o) {
     PyTypeObject* t = Py_TYPE(o);
@@ -718,6 +719,7 @@ class Encoder {
     if (PyFloat_Check(o)) return write_float(o);
     if (PyDict_Check(o)) return write_dict(o);
     if (PyList_Check(o) || PyTuple_Check(o)) return write_sequence(o);
+    if (stdlib_) return write_default(o);
     if (PyDate_Check(o) || PyTime_Check(o)) return write_temporal(o);
     int is = PyObject_IsInstance(o, g.enum_type);
     if (is) return is > 0 && write_as(o, PyObject_GetAttr(o, g.s_value));
@@ -738,6 +740,10 @@ class Encoder {
       if (!kwnames.is_valid()) return false;
       return write_as(o, PyObject_VectorcallMethod(g.s_to_python, args, 2, kwnames.ptr()));
     }
+    return write_default(o);
+  }
+
+  bool write_default(PyObject* o) {
     if (default_) return write_as(o, PyObject_CallOneArg(default_, o));
     PyErr_Format(g.encode_error, "Object of type %.200s is not JSON serializable", Py_TYPE(o)->tp_name);
     return false;
@@ -746,6 +752,7 @@ class Encoder {
   fj::Writer& w_;
   PyObject* default_;
   bool sort_keys_;
+  bool stdlib_;  // only the stdlib's types: the others go to default()
   std::size_t depth_ = 0;
   std::array<PyObject*, fj::kMaxDepth> stack_;  // left uninitialized: only [0, depth_) is ever read
 };
@@ -761,7 +768,7 @@ struct KeptBuffer {
 KeptBuffer kept;
 constexpr std::size_t kKeptWriterBytes = 16u << 20;
 
-nb::bytes dumps(nb::handle obj, nb::handle default_fn, bool sort_keys) {
+nb::bytes dumps(nb::handle obj, nb::handle default_fn, bool sort_keys, bool stdlib) {
   if (!g.encode_error) throw nb::type_error("fasterapi_server._json is used through fasterapi_server.json");
   const bool use_kept = !kept.busy;
   fj::Writer w = use_kept ? fj::Writer(std::exchange(kept.data, nullptr), kept.capacity) : fj::Writer();
@@ -780,7 +787,7 @@ nb::bytes dumps(nb::handle obj, nb::handle default_fn, bool sort_keys) {
       kept = {data, capacity, false};
     }
   } give_back{w, use_kept};
-  Encoder encoder(w, default_fn.is_none() ? nullptr : default_fn.ptr(), sort_keys);
+  Encoder encoder(w, default_fn.is_none() ? nullptr : default_fn.ptr(), sort_keys, stdlib);
   if (!encoder.write(obj.ptr())) throw nb::python_error();
   PyObject* out = PyBytes_FromStringAndSize(w.data(), static_cast<Py_ssize_t>(w.size()));
   if (!out) throw nb::python_error();
@@ -830,9 +837,9 @@ NB_MODULE(_json, m) {
         nb::sig("def loads(data: bytes | bytearray | memoryview | str, /) -> typing.Any"),
         "Parse one JSON document (RFC 8259, UTF-8) into dict, list, str, int, float, bool and None.");
   m.def("dumps", &fs::dumps, nb::arg().none(), nb::kw_only(), nb::arg("default").none() = nb::none(),
-        nb::arg("sort_keys") = false,
+        nb::arg("sort_keys") = false, nb::arg("stdlib") = false,
         nb::sig("def dumps(obj: typing.Any, /, *, default: typing.Callable[[typing.Any], typing.Any] | None = None, "
-                "sort_keys: bool = False) -> bytes"),
+                "sort_keys: bool = False, stdlib: bool = False) -> bytes"),
         "Serialize obj to compact JSON, UTF-8 encoded.");
   m.def("_register", &fs::register_python_side, nb::arg("decode_error"), nb::arg("exact_loads"),
         nb::arg("encode_error"), "Called once by fasterapi_server.json with its error types and helpers.");

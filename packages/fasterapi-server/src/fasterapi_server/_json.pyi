@@ -6,7 +6,9 @@ from typing import Any
 def loads(data: bytes | bytearray | memoryview | str, /) -> Any:
     """Parse one JSON document (RFC 8259, UTF-8) into dict, list, str, int, float, bool and None."""
 
-def dumps(obj: Any, /, *, default: Callable[[Any], Any] | None = None, sort_keys: bool = False) -> bytes:
+def dumps(
+    obj: Any, /, *, default: Callable[[Any], Any] | None = None, sort_keys: bool = False, stdlib: bool = False
+) -> bytes:
     """Serialize obj to compact JSON, UTF-8 encoded."""
 
 def _register(decode_error: Callable[[str, Any], BaseException], exact_loads: Callable[[Any], Any],
