@@ -100,6 +100,7 @@ _SCALARS = (str, int, float, type(None))
 _SEQUENCES = (list, set, frozenset, GeneratorType, tuple, deque)
 # exact types that are returned as they are (the common case, checked with one dict lookup)
 _PASSTHROUGH: frozenset[type[Any]] = frozenset({str, int, float, bool, type(None)})
+_PLAIN_CONTAINERS: frozenset[type[Any]] = frozenset({dict, list, tuple})
 
 
 class _EncodeOptions(TypedDict):
@@ -118,17 +119,21 @@ def _encode_plain(obj: Any, sqlalchemy_safe: bool) -> Any:
     t = type(obj)
     if t in _PASSTHROUGH:
         return obj
+    passthrough = _PASSTHROUGH
     if t is dict:
         out = {}
         for key, value in obj.items():
-            if sqlalchemy_safe and isinstance(key, str) and key.startswith("_sa"):
+            name = key
+            if type(key) is not str:
+                if sqlalchemy_safe and isinstance(key, str) and key.startswith("_sa"):
+                    continue
+                name = _encode_plain(key, sqlalchemy_safe)
+            elif sqlalchemy_safe and key[:1] == "_" and key.startswith("_sa"):
                 continue
-            out[key if type(key) is str else _encode_plain(key, sqlalchemy_safe)] = _encode_plain(
-                value, sqlalchemy_safe
-            )
+            out[name] = value if type(value) in passthrough else _encode_plain(value, sqlalchemy_safe)
         return out
     if t is list or t is tuple:
-        return [_encode_plain(item, sqlalchemy_safe) for item in obj]
+        return [item if type(item) in passthrough else _encode_plain(item, sqlalchemy_safe) for item in obj]
     return jsonable_encoder(obj, sqlalchemy_safe=sqlalchemy_safe)
 
 
@@ -144,6 +149,14 @@ def jsonable_encoder(  # noqa: PLR0917  (FastAPI's public signature: the options
     sqlalchemy_safe: bool = True,
 ) -> Any:
     """Convert `obj` into JSON-compatible data (dicts, lists, str, int, float, bool, None)."""
+    if (
+        type(obj) in _PLAIN_CONTAINERS
+        and include is None
+        and exclude is None
+        and by_alias
+        and not (exclude_unset or exclude_defaults or exclude_none or custom_encoder)
+    ):
+        return _encode_plain(obj, sqlalchemy_safe)  # what the branches below do for these options
     if custom_encoder:
         encoder = custom_encoder.get(type(obj))
         if encoder is not None:

@@ -40,6 +40,21 @@ __all__ = [
 ]
 
 
+_CONTENT_TYPES: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+
+
+def _content_type_header(media_type: str, charset: str) -> tuple[bytes, bytes]:
+    """The content-type header of a media type (text/* gets the charset), kept for the next
+    response: the media types of an app are few."""
+    content_type = media_type
+    if content_type.startswith("text/") and "charset=" not in content_type.lower():
+        content_type += "; charset=" + charset
+    header = (b"content-type", content_type.encode("latin-1"))
+    if len(_CONTENT_TYPES) < 256:
+        _CONTENT_TYPES[media_type, charset] = header
+    return header
+
+
 class Response:
     """A response with its whole body in memory, sent as one start and one body message."""
 
@@ -80,9 +95,11 @@ class Response:
             if body is not None and not (status_code < 200 or status_code in (204, 304)):
                 raw.append((b"content-length", b"%d" % len(body)))
             if content_type is not None:
-                if content_type.startswith("text/") and "charset=" not in content_type.lower():
-                    content_type += "; charset=" + self.charset
-                raw.append((b"content-type", content_type.encode("latin-1")))
+                charset = self.charset
+                header = _CONTENT_TYPES.get((content_type, charset))
+                if header is None:
+                    header = _content_type_header(content_type, charset)
+                raw.append(header)
             self.raw_headers = raw
             return
         raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
@@ -224,18 +241,28 @@ class JSONResponse(Response):
 
     def render(self, content: Any) -> bytes:
         # What json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None,
-        # separators=(",", ":")) does, without building an encoder per call.
-        if json.dumps is _JSON_DUMPS:  # not patched
-            return _JSON_ENCODE(content).encode("utf-8")
+        # separators=(",", ":")).encode() does, written by the server's native writer limited to
+        # the stdlib's types (the same bytes, the same errors), unless json.dumps was patched.
+        if json.dumps is _JSON_DUMPS:
+            return (_native_dumps or _load_native_dumps())(content, stdlib=True)
         return json.dumps(
             content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
         ).encode("utf-8")
 
 
 _JSON_DUMPS = json.dumps
-_JSON_ENCODE = json.JSONEncoder(
-    ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
-).encode
+_native_dumps: Callable[..., bytes] | None = None
+
+
+def _load_native_dumps() -> Callable[..., bytes]:
+    # On first use: importing fasterapi alone does not import the server.
+    global _native_dumps  # noqa: PLW0603
+    from fasterapi_server.json import dumps  # noqa: PLC0415
+
+    _native_dumps = dumps
+    return dumps
+
+
 _JSON_TYPE = (b"content-type", b"application/json")
 
 

@@ -68,6 +68,7 @@ from fasterapi.dependencies.utils import (
     get_parameterless_sub_dependant,
     get_stream_item_type,
     get_typed_return_annotation,
+    read_path_params,
     run_plan,
 )
 from fasterapi.encoders import jsonable_encoder
@@ -701,6 +702,8 @@ class APIRoute(_BaseHTTPRoute):
                 solved = SolvedDependency({body_only: body.value}, [], None, None, {})
             elif plan.empty:
                 solved = SolvedDependency({}, [], None, None, {})
+            elif plan.path_readers is not None:
+                solved = read_path_params(plan.path_readers, request.scope.get("path_params", {}))
             else:
                 solved = await run_plan(plan, request, body)
             if solved.errors:

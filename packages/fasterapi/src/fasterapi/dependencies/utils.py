@@ -849,12 +849,27 @@ class _Step:
 class SolvePlan:
     """The dependency tree of one endpoint flattened into steps (children before parents)."""
 
-    __slots__ = ("empty", "has_body", "needs_background", "needs_response", "needs_stack", "steps")
+    __slots__ = (
+        "empty", "has_body", "needs_background", "needs_response", "needs_stack", "path_readers", "steps",
+    )  # fmt: skip
 
     def __init__(self, steps: list[_Step]) -> None:
         self.steps = steps
+        root = steps[0]
+        alone = len(steps) == 1 and not root.children and not root.special
         # Nothing to read, call or pass: `run_plan` would give empty values and no errors.
-        self.empty = len(steps) == 1 and not steps[0].children and not steps[0].reads and not steps[0].special
+        self.empty = alone and not root.reads
+        # Only path parameters, each read on its own: `read_path_params` does what `run_plan` would.
+        self.path_readers: list[_FieldReader] | None = None
+        if (
+            alone
+            and root.reads
+            and root.body is None
+            and len(root.groups) == 1
+            and root.groups[0].source == _FROM_PATH
+            and root.groups[0].model_field is None
+        ):
+            self.path_readers = root.groups[0].readers
         self.needs_stack = any(s.kind in (_CALL_GEN, _CALL_ASYNC_GEN) for s in steps)
         self.needs_response = any(s.response_name for s in steps)
         self.needs_background = any(s.background_name for s in steps)
@@ -961,6 +976,17 @@ def body_only_name(plan: SolvePlan) -> str | None:
     if step.kind != _ROOT or step.groups or step.special or body is None or not body.single:
         return None
     return body.readers[0].name
+
+
+def read_path_params(readers: list[_FieldReader], path_params: Any) -> SolvedDependency:
+    """`run_plan` for a plan with `path_readers`: the same values and errors."""
+    values: dict[str, Any] = {}
+    errors: list[dict[str, Any]] = []
+    for reader in readers:
+        value = reader.read(path_params, False, errors)
+        if value is not _MISSING:
+            values[reader.name] = value
+    return SolvedDependency(values, errors, None, None, {})
 
 
 def new_sub_response() -> Response:
