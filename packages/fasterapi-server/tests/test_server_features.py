@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import shutil
+import socket
 import ssl
 import subprocess
 import threading
@@ -149,6 +150,47 @@ def test_a_content_length_that_is_not_the_body_size_is_the_apps_error() -> None:
         assert client.get(f"http://127.0.0.1:{port}/ok").text == "hello"  # same connection, in step
         head = client.head(f"http://127.0.0.1:{port}/short")  # HEAD keeps GET's length
         assert (head.status_code, head.headers["content-length"]) == (200, "10")
+
+
+async def streamed_length_app(scope: Any, receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    # /<declared>/<part>,<part>...: a streamed response of those parts, with that Content-Length
+    _, declared, parts = scope["path"].split("/")
+    headers = [(b"content-length", declared.encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    for size in parts.split(","):
+        await send({"type": "http.response.body", "body": b"x" * int(size), "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def test_a_streamed_body_is_held_to_its_content_length(caplog: pytest.LogCaptureFixture) -> None:
+    with running(streamed_length_app) as (_, port):
+        for target, shape in (("/10/5,5", "exact"), ("/10/5", "short"), ("/10/5,6", "long"), ("/10/5,5,1", "long")):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                sock.sendall(f"GET {target} HTTP/1.1\r\nhost: test\r\n\r\n".encode())
+                received = b""
+                while b"\r\n\r\n" not in received or len(received.split(b"\r\n\r\n", 1)[1]) < 10:
+                    data = sock.recv(65536)
+                    if not data:
+                        break
+                    received += data
+                head, _, body = received.partition(b"\r\n\r\n")
+                assert b"content-length: 10" in head.lower(), target
+                if shape == "exact":
+                    assert body == b"x" * 10
+                    continue
+                # The client gets no more than the declared bytes, then the connection closes:
+                # never the start of a phantom next response.
+                sock.settimeout(10)
+                while data:
+                    data = sock.recv(65536)
+                    body += data
+                assert len(body) <= 10, target
+                assert len(body) < 10 or target == "/10/5,5,1", target  # the 1 too many is refused
+        assert "Content-Length" in caplog.text
+        with httpx.Client(timeout=10) as client:  # and the server serves on
+            assert client.get(f"http://127.0.0.1:{port}/3/1,2").content == b"xxx"
 
 
 # ---- pathsend

@@ -179,8 +179,8 @@ class HTTPCycle:
             if body and req.send(body):
                 await self._wait_drained()
             if not more:
+                req.end()  # (raises when short of the Content-Length: run() then aborts)
                 self.ended = True
-                req.end()
                 self._wake()
             return
         if kind == "http.response.pathsend":
@@ -193,8 +193,8 @@ class HTTPCycle:
                 self.streaming = True
                 req.start(self.status, self.headers)
             req.send_file(os.fspath(message["path"]))
-            self.ended = True
             req.end()
+            self.ended = True
             self._wake()
             return
         raise RuntimeError(f"unexpected ASGI message {kind!r} in an HTTP request")

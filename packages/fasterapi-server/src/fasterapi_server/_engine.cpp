@@ -253,8 +253,12 @@ class Request {
 
   std::shared_ptr<fs::Engine> engine_;  // a request may outlive the server object
   std::unique_ptr<fs::Inbound> in_;
+  void count_body(std::uint64_t n);
+
   bool started_ = false;
   bool ended_ = false;
+  bool limited_ = false;    // streamed with a Content-Length: ...
+  std::uint64_t left_ = 0;  // ... bytes still due
 };
 
 class PyEngine {
@@ -524,8 +528,22 @@ void Request::start(int status, nb::handle headers) {
   if (started_) throw nb::value_error("the response has already started");
   auto o = outbound(fs::Outbound::Kind::start);
   fill_head(*o, status, headers);
+  // A streamed body with a Content-Length is counted against it: more bytes, or an end before
+  // them all, is the app's error (as h11 makes it under uvicorn), not a desynchronized connection.
+  limited_ = o->has_length && !in_->stream->head_method && !fs::detail::body_forbidden(status);
+  left_ = o->declared_length;
   started_ = true;
   submit(std::move(o));
+}
+
+void Request::count_body(std::uint64_t n) {
+  if (!limited_) return;
+  if (n > left_) {
+    throw nb::value_error(("the response body is longer than its Content-Length: " + std::to_string(n) +
+                           " bytes more with " + std::to_string(left_) + " left")
+                              .c_str());
+  }
+  left_ -= n;
 }
 
 bool Request::send(nb::handle chunk) {
@@ -533,6 +551,7 @@ bool Request::send(nb::handle chunk) {
   if (ended_) throw nb::value_error("the response has ended");
   Bytes b(chunk);
   if (b.view().empty()) return false;
+  count_body(b.view().size());
   auto& s = *in_->stream;
   auto o = outbound(fs::Outbound::Kind::chunk);
   o->body.assign(b.view());
@@ -552,6 +571,11 @@ bool Request::send(nb::handle chunk) {
 void Request::send_file(const std::string& path) {
   if (!started_) throw nb::value_error("the response has not started");
   if (ended_) throw nb::value_error("the response has ended");
+  if (limited_) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) count_body(static_cast<std::uint64_t>(st.st_size));
+    // (a path that cannot be sent: the I/O thread closes the connection, as without a length)
+  }
   auto o = outbound(fs::Outbound::Kind::file);
   o->body = path;
   submit(std::move(o));
@@ -560,6 +584,10 @@ void Request::send_file(const std::string& path) {
 void Request::end() {
   if (!started_) throw nb::value_error("the response has not started");
   if (ended_) return;
+  if (limited_ && left_ != 0) {
+    throw nb::value_error(
+        ("the response body ended " + std::to_string(left_) + " bytes short of its Content-Length").c_str());
+  }
   ended_ = true;
   submit(outbound(fs::Outbound::Kind::end));
 }

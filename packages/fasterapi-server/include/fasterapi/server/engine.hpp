@@ -257,6 +257,7 @@ class IoThread {
   void parse(Connection& c, std::uint32_t slot);
   bool on_head(Connection& c, std::uint32_t slot, const http1::Head& head);
   void dispatch(Inbound* in);
+  void notify_disconnect(const std::shared_ptr<Stream>& s);
   void fail(Connection& c, std::uint32_t slot, int status, std::string_view why);
   bool abandon_streaming(Connection& c, std::uint32_t slot);
   void drop_pending(Connection& c);
@@ -732,6 +733,15 @@ inline void IoThread::on_readable(Connection& c, std::uint32_t slot) {
   }
 }
 
+// The request's stream is closed: its output is dropped from now on, and its app is told.
+inline void IoThread::notify_disconnect(const std::shared_ptr<Stream>& s) {
+  s->closed.store(true);
+  auto* d = new Inbound;
+  d->kind = Inbound::Kind::disconnect;
+  d->stream = s;
+  dispatch(d);
+}
+
 inline void IoThread::dispatch(Inbound* in) {
   if (!engine_.inbound_.try_push(in)) {
     engine_.python_waker().notify();  // full: the Python thread must run to make room
@@ -985,11 +995,7 @@ inline bool IoThread::abandon_streaming(Connection& c, std::uint32_t slot) {
   const std::shared_ptr<Stream> s = std::move(c.streaming);
   c.streaming.reset();
   c.paused_body = false;
-  s->closed.store(true);
-  auto* d = new Inbound;
-  d->kind = Inbound::Kind::disconnect;
-  d->stream = s;
-  dispatch(d);
+  notify_disconnect(s);
   const bool in_open = !c.open.empty() && c.open.back() == s;  // a streamed body is the last request read
   bool begun = c.deferred.count(s->seq) > 0;
   for (const auto& p : c.out) begun = begun || p.stream == s;
@@ -1228,12 +1234,8 @@ inline void IoThread::finish_response(Connection& c, std::uint32_t slot, bool cl
       // Requests read after this one will not be answered; their apps are told (one may be
       // waiting for a drained record that will not come).
       for (auto& s : c.open) {
-        s->closed.store(true);
         engine_.stats_.in_flight.fetch_sub(1, std::memory_order_relaxed);
-        auto* d = new Inbound;
-        d->kind = Inbound::Kind::disconnect;
-        d->stream = s;
-        dispatch(d);
+        notify_disconnect(s);
       }
       c.open.clear();
       c.deferred.clear();
@@ -1385,12 +1387,8 @@ inline void IoThread::close_connection(std::uint32_t slot) {
   ++c.gen;
   auto& stats = engine_.stats_;
   for (auto& s : c.open) {
-    s->closed.store(true);
     stats.in_flight.fetch_sub(1, std::memory_order_relaxed);
-    auto* d = new Inbound;
-    d->kind = Inbound::Kind::disconnect;
-    d->stream = s;
-    dispatch(d);
+    notify_disconnect(s);
   }
   if (c.pending) {
     // Never dispatched: the app does not know it.
