@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio.from_thread
 import httpx
 import pytest
 from fasterapi_server import Server
@@ -166,7 +167,12 @@ async def streamed_length_app(scope: Any, receive: Any, send: Any) -> None:
 
 def test_a_streamed_body_is_held_to_its_content_length(caplog: pytest.LogCaptureFixture) -> None:
     with running(streamed_length_app) as (_, port):
-        for target, shape in (("/10/5,5", "exact"), ("/10/5", "short"), ("/10/5,6", "long"), ("/10/5,5,1", "long")):
+        for target, shape in (
+            ("/10/5,5", "exact"),
+            ("/10/5", "short"),
+            ("/10/5,6", "long"),
+            ("/10/5,5,1", "long"),
+        ):
             with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
                 sock.sendall(f"GET {target} HTTP/1.1\r\nhost: test\r\n\r\n".encode())
                 received = b""
@@ -364,6 +370,19 @@ def _executor_app() -> FastAPI:
     def fails() -> None:
         raise ValueError("boom")
 
+    async def on_loop(x: int) -> str:
+        await asyncio.sleep(0)
+        return f"{x} on {threading.current_thread().name}"
+
+    @app.get("/back-to-the-loop")
+    def back() -> dict[str, str]:
+        # From the worker thread back to the event loop, as under anyio's own worker threads.
+        return {
+            "run": anyio.from_thread.run(on_loop, 1),
+            "run_sync": anyio.from_thread.run_sync(lambda: threading.current_thread().name),
+            "here": threading.current_thread().name,
+        }
+
     return app
 
 
@@ -376,6 +395,9 @@ def test_sync_code_runs_off_the_loop_and_cheap_code_on_it(executor: str) -> None
         assert answer["endpoint"] != loop_thread
         assert answer["dependency"] != loop_thread
         assert answer["id"] == "abc"
+        back = client.get(f"http://127.0.0.1:{port}/back-to-the-loop").json()
+        assert back == {"run": f"1 on {loop_thread}", "run_sync": loop_thread, "here": back["here"]}
+        assert back["here"] != loop_thread
         with pytest.raises(httpx.HTTPStatusError):
             client.get(f"http://127.0.0.1:{port}/fails").raise_for_status()
         # Many at once: all answered (the pool queues what it cannot run yet).

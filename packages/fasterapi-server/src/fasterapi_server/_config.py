@@ -45,7 +45,7 @@ class Config:
     write_timeout: float = 60.0
     shutdown_timeout: float = 30.0
     # Blocking work (sync endpoints and dependencies of a fasterapi app): "native", the engine's
-    # thread pool; "anyio", anyio's worker threads (where anyio.from_thread must work).
+    # thread pool (its calls can use anyio.from_thread as on anyio's threads); "anyio", anyio's threads.
     executor: Literal["native", "anyio"] = "native"
     executor_threads: int | None = None  # None: fasterapi's thread pool size
     # Stop gracefully after this many requests (the supervisor starts a fresh worker).

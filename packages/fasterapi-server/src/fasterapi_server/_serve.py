@@ -146,9 +146,11 @@ class Server:
         if self.config.executor != "native":
             return lambda: None
 
+        in_worker = _anyio_worker(loop)
+
         async def offload(func: Callable[..., Any], *args: Any) -> Any:
             future = loop.create_future()
-            engine.offload(future, contextvars.copy_context().run, (func, *args))
+            engine.offload(future, contextvars.copy_context().run, (in_worker, func, *args))
             return await future
 
         return concurrency.use_executor(offload, loop)
@@ -220,6 +222,22 @@ class Server:
             ):
                 logger.info("Served %d requests (max_requests): shutting down", self.served)
                 self._stop.set()
+
+
+def _anyio_worker(loop: asyncio.AbstractEventLoop) -> Callable[..., Any]:
+    """Calls a function as anyio's worker threads do: with the thread claimed for `loop`, so that
+    `anyio.from_thread.run()` and `run_sync()` inside it find their way back to the loop."""
+    try:
+        from anyio._backends._asyncio import AsyncIOBackend  # noqa: PLC0415 - what anyio.to_thread does
+        from anyio._core._eventloop import claim_worker_thread  # noqa: PLC0415
+    except ImportError:  # another anyio: calls work, from_thread does not
+        return lambda func, *args: func(*args)
+
+    def in_worker(func: Callable[..., Any], *args: Any) -> Any:
+        with claim_worker_thread(AsyncIOBackend, loop):
+            return func(*args)
+
+    return in_worker
 
 
 def new_event_loop(kind: str) -> asyncio.AbstractEventLoop:
