@@ -27,9 +27,12 @@ constexpr std::size_t kMaxBatch = 4096;
 
 struct Globals {
   nb::handle uuid;
+  nb::handle get_running_loop;  // asyncio's
+  PyObject* invalid_state = nullptr;  // asyncio.InvalidStateError
+  PyObject *s_set_result = nullptr, *s_set_exception = nullptr;
   // Interned strings of the ASGI scope: its keys, and the values every request shares.
   PyObject *k_http_version, *k_client, *k_scheme, *k_method, *k_path, *k_raw_path, *k_query_string,
-      *k_headers, *k_state, *k_extensions, *k_pathsend;
+      *k_headers, *k_state, *k_extensions, *k_pathsend, *k_path_params;
   PyObject *v_http10, *v_http11, *v_http, *v_https;
 };
 Globals g;
@@ -148,46 +151,123 @@ nb::object convert_param(std::string_view value, fr::Converter conv) {
   return nb::steal(out);
 }
 
-// A call for the executor. Its references change only with the GIL held: taken on the loop's
-// thread, the call made on a pool thread that holds the GIL, released back on the loop's thread.
+// The outcome of a call on the executor, shared by its Future (the Python object) and the job.
+// Its references change only with the GIL held, on the loop's thread (the job's last reference
+// is dropped there too: in complete_job, inside poll()).
+struct CallState {
+  PyObject* result = nullptr;
+  PyObject* error = nullptr;   // the exception the call raised
+  PyObject* waiter = nullptr;  // the asyncio future that `await` waits on, made at the first await
+  bool done = false;
+  CallState() = default;
+  CallState(const CallState&) = delete;
+  CallState& operator=(const CallState&) = delete;
+  ~CallState() {
+    Py_XDECREF(result);
+    Py_XDECREF(error);
+    Py_XDECREF(waiter);
+  }
+};
+
+// The waiter gets the outcome, unless the task awaiting it was cancelled meanwhile.
+void resolve(CallState& st) {
+  PyObject* cancelled = PyObject_CallMethod(st.waiter, "cancelled", nullptr);
+  const bool skip = cancelled == nullptr || PyObject_IsTrue(cancelled) == 1;
+  Py_XDECREF(cancelled);
+  if (cancelled == nullptr) PyErr_WriteUnraisable(st.waiter);
+  if (skip) return;
+  // (ObjArgs: PyObject_CallMethod's "O" would spread a tuple result into arguments)
+  PyObject* r = st.error ? PyObject_CallMethodObjArgs(st.waiter, g.s_set_exception, st.error, nullptr)
+                         : PyObject_CallMethodObjArgs(st.waiter, g.s_set_result, st.result, nullptr);
+  if (r == nullptr) PyErr_WriteUnraisable(st.waiter);
+  Py_XDECREF(r);
+}
+
+// A call for the executor: taken on the loop's thread, made on a pool thread that holds the GIL,
+// completed back on the loop's thread.
 struct Job {
-  PyObject* future = nullptr;  // an asyncio future of the loop
   PyObject* fn = nullptr;
   PyObject* args = nullptr;
   PyObject* result = nullptr;
-  PyObject* error = nullptr;  // the exception the call raised
-  bool dropped = false;       // the executor stopped before running it
+  PyObject* error = nullptr;
+  std::shared_ptr<CallState> state;
 };
 
-// Runs on the loop's thread, inside poll(): the result goes to the future (unless its awaiter was
-// cancelled meanwhile).
+// Runs on the loop's thread, inside poll().
 void complete_job(void* p) {
   Job* job = static_cast<Job*>(p);
-  PyObject* cancelled = PyObject_CallMethod(job->future, "cancelled", nullptr);
-  const bool skip = cancelled == nullptr || PyObject_IsTrue(cancelled) == 1;
-  Py_XDECREF(cancelled);
-  if (cancelled == nullptr) PyErr_WriteUnraisable(job->future);
-  if (!skip) {
-    PyObject* r = nullptr;
-    if (job->result) {
-      r = PyObject_CallMethod(job->future, "set_result", "O", job->result);
-    } else if (job->error) {
-      r = PyObject_CallMethod(job->future, "set_exception", "O", job->error);
-    } else {
-      PyObject* e = PyObject_CallFunction(PyExc_RuntimeError, "s", "the executor stopped before running the call");
-      if (e) r = PyObject_CallMethod(job->future, "set_exception", "O", e);
-      Py_XDECREF(e);
-    }
-    if (r == nullptr) PyErr_WriteUnraisable(job->future);
-    Py_XDECREF(r);
+  CallState& st = *job->state;
+  st.done = true;
+  if (job->result) {
+    st.result = std::exchange(job->result, nullptr);
+  } else if (job->error) {
+    st.error = std::exchange(job->error, nullptr);
+  } else {  // the executor stopped before running it
+    st.error = PyObject_CallFunction(PyExc_RuntimeError, "s", "the executor stopped before running the call");
+    if (!st.error) PyErr_WriteUnraisable(nullptr);
   }
-  Py_XDECREF(job->future);
+  if (st.waiter) resolve(st);
   Py_XDECREF(job->fn);
   Py_XDECREF(job->args);
-  Py_XDECREF(job->result);
-  Py_XDECREF(job->error);
   delete job;
 }
+
+// What Engine.submit() returns: the engine's Future seen from Python. Awaitable on the loop that
+// polls the engine (an asyncio future stands in for it there: cancelling the awaiting task leaves
+// the call running, its result dropped); done() and result() without waiting.
+class PyFuture {
+ public:
+  explicit PyFuture(std::shared_ptr<CallState> st) : st_(std::move(st)) {}
+  bool done() const noexcept { return st_->done; }
+  nb::object result() const {
+    if (!st_->done) {
+      PyErr_SetString(g.invalid_state, "the call has not finished");
+      throw nb::python_error();
+    }
+    if (st_->error) {
+      PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(st_->error)), st_->error);
+      throw nb::python_error();
+    }
+    return nb::borrow(st_->result);
+  }
+  nb::object await_() {
+    if (!st_->waiter) {
+      nb::object loop = g.get_running_loop();
+      st_->waiter = loop.attr("create_future")().release().ptr();
+      if (st_->done) resolve(*st_);
+    }
+    return nb::handle(st_->waiter).attr("__await__")();
+  }
+
+  // For the cycle collector: an exception kept here can hold (through its traceback) the frame
+  // that holds this Future.
+  static int traverse(PyObject* self, visitproc visit, void* arg) {
+    if (!nb::inst_ready(self)) return 0;  // (not constructed yet, or being torn down)
+    CallState& st = *nb::inst_ptr<PyFuture>(self)->st_;
+    Py_VISIT(st.result);
+    Py_VISIT(st.error);
+    Py_VISIT(st.waiter);
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+  }
+  static int clear(PyObject* self) {
+    if (!nb::inst_ready(self)) return 0;
+    CallState& st = *nb::inst_ptr<PyFuture>(self)->st_;
+    Py_CLEAR(st.result);
+    Py_CLEAR(st.error);
+    Py_CLEAR(st.waiter);
+    return 0;
+  }
+
+ private:
+  std::shared_ptr<CallState> st_;
+};
+
+PyType_Slot future_slots[] = {
+    {Py_tp_traverse, reinterpret_cast<void*>(&PyFuture::traverse)},
+    {Py_tp_clear, reinterpret_cast<void*>(&PyFuture::clear)},
+    {0, nullptr},
+};
 
 // One request, as the Python thread sees it.
 class Request {
@@ -229,7 +309,7 @@ class Request {
   int route() const noexcept { return in_->route; }
   bool tls() const noexcept { return in_->tls; }
   nb::dict path_params() const;
-  nb::dict scope(nb::dict base, nb::dict state, nb::str root_path) const;
+  nb::dict scope(nb::dict base, nb::dict state, nb::str root_path, bool path_params) const;
   std::uint64_t stream_id() const noexcept { return in_->stream->id; }
   bool closed() const noexcept { return in_->stream->closed.load(std::memory_order_relaxed); }
 
@@ -264,12 +344,7 @@ class Request {
 class PyEngine {
  public:
   explicit PyEngine(fs::Config config) : engine_(std::make_shared<fs::Engine>(std::move(config))) {}
-  ~PyEngine() {
-    if (executor_) {
-      nb::gil_scoped_release unlocked;  // a running call may be waiting for the GIL
-      executor_->stop();
-    }
-  }
+  ~PyEngine() { stop_executor(); }
   PyEngine(const PyEngine&) = delete;
   PyEngine& operator=(const PyEngine&) = delete;
 
@@ -282,18 +357,34 @@ class PyEngine {
   void start() { engine_->start(); }
   void drain() { engine_->drain(); }
   void stop() {
+    stop_executor();
     nb::gil_scoped_release unlocked;
-    if (executor_) executor_->stop();
     engine_->stop();
   }
 
-  // Calls fn(*args) on a pool thread; the result (or exception) goes to `future` on the loop.
-  void offload(nb::handle future, nb::handle fn, nb::tuple args) {
+  // Running calls finish, queued ones are dropped; the Futures of both complete here (a dropped
+  // call's with RuntimeError), whether or not the loop polls again. Other records left on the ring
+  // are dropped: the engine is stopping.
+  void stop_executor() {
+    if (!executor_) return;
+    {
+      nb::gil_scoped_release unlocked;  // a running call may be waiting for the GIL
+      executor_->stop();
+    }
+    while (fs::Inbound* raw = engine_->inbound().pop()) {
+      std::unique_ptr<fs::Inbound> in(raw);
+      if (in->kind == fs::Inbound::Kind::call && in->call) in->call(in->arg);
+    }
+  }
+
+  // Calls fn(*args) on a pool thread; its Future completes on the loop's thread (inside poll()).
+  PyFuture submit(nb::handle fn, nb::args args) {
     if (!executor_) executor_ = std::make_unique<fs::Executor>(executor_threads_);
+    auto state = std::make_shared<CallState>();
     auto* job = new Job;
-    job->future = future.inc_ref().ptr();
     job->fn = fn.inc_ref().ptr();
     job->args = args.inc_ref().ptr();
+    job->state = state;
     std::shared_ptr<fs::Engine> engine = engine_;
     executor_
         ->submit([job]() -> bool {
@@ -310,8 +401,8 @@ class PyEngine {
           }
           return true;
         })
-        .then([job, engine](fs::Result<bool>&& r) -> bool {
-          job->dropped = !r.ok();
+        .then([job, engine](fs::Result<bool>&&) -> bool {
+          // Run or dropped (the executor stopped first: no result, no error), the loop finishes it.
           auto* in = new fs::Inbound;
           in->kind = fs::Inbound::Kind::call;
           in->call = &complete_job;
@@ -319,6 +410,7 @@ class PyEngine {
           engine->post(in);
           return true;
         });
+    return PyFuture(std::move(state));
   }
   void set_executor_threads(std::size_t n) { executor_threads_ = n ? n : 1; }
   int fileno() const noexcept { return engine_->fileno(); }
@@ -398,8 +490,9 @@ nb::dict Request::path_params() const {
 
 // The ASGI http scope in one call: `base` (a dict of the keys every request of the server shares:
 // type, asgi, server, root_path) copied, the request's own keys set, `state` copied, and the
-// pathsend extension. With a root_path, path and raw_path start with it.
-nb::dict Request::scope(nb::dict base, nb::dict state, nb::str root_path) const {
+// pathsend extension; with `path_params`, the engine's route's parameters too. With a root_path,
+// path and raw_path start with it.
+nb::dict Request::scope(nb::dict base, nb::dict state, nb::str root_path, bool with_params) const {
   PyObject* d = PyDict_Copy(base.ptr());
   if (!d) throw nb::python_error();
   nb::dict out = nb::steal<nb::dict>(d);
@@ -438,6 +531,7 @@ nb::dict Request::scope(nb::dict base, nb::dict state, nb::str root_path) const 
   if (!extensions) throw nb::python_error();
   set(g.k_extensions, extensions);
   if (PyDict_SetItem(extensions, g.k_pathsend, nb::dict().ptr()) < 0) throw nb::python_error();
+  if (with_params) set(g.k_path_params, path_params().release().ptr());
   return out;
 }
 
@@ -611,11 +705,16 @@ void Request::abort() {
 NB_MODULE(_engine, m) {
   m.doc() = "The native engine of fasterapi-server (see fasterapi_server for the API).";
   g.uuid = nb::module_::import_("uuid").attr("UUID").inc_ref();
+  nb::module_ asyncio = nb::module_::import_("asyncio");
+  g.get_running_loop = asyncio.attr("get_running_loop").inc_ref();
+  g.invalid_state = asyncio.attr("InvalidStateError").inc_ref().ptr();
+  g.s_set_result = PyUnicode_InternFromString("set_result");
+  g.s_set_exception = PyUnicode_InternFromString("set_exception");
   for (auto [slot, text] : {std::pair{&g.k_http_version, "http_version"}, {&g.k_client, "client"},
                             {&g.k_scheme, "scheme"}, {&g.k_method, "method"}, {&g.k_path, "path"},
                             {&g.k_raw_path, "raw_path"}, {&g.k_query_string, "query_string"},
                             {&g.k_headers, "headers"}, {&g.k_state, "state"}, {&g.k_extensions, "extensions"},
-                            {&g.k_pathsend, "http.response.pathsend"}, {&g.v_http10, "1.0"}, {&g.v_http11, "1.1"},
+                            {&g.k_pathsend, "http.response.pathsend"}, {&g.k_path_params, "path_params"}, {&g.v_http10, "1.0"}, {&g.v_http11, "1.1"},
                             {&g.v_http, "http"}, {&g.v_https, "https"}}) {
     *slot = PyUnicode_InternFromString(text);  // kept for the life of the process
   }
@@ -635,7 +734,8 @@ NB_MODULE(_engine, m) {
       .def_prop_ro("route", &Request::route)
       .def_prop_ro("tls", &Request::tls)
       .def_prop_ro("path_params", &Request::path_params)
-      .def("scope", &Request::scope, nb::arg("base"), nb::arg("state"), nb::arg("root_path"))
+      .def("scope", &Request::scope, nb::arg("base"), nb::arg("state"), nb::arg("root_path"),
+           nb::arg("path_params") = false)
       .def_prop_ro("stream_id", &Request::stream_id)
       .def_prop_ro("closed", &Request::closed)
       .def("respond", &Request::respond, nb::arg("status"), nb::arg("headers"), nb::arg("body"))
@@ -645,6 +745,11 @@ NB_MODULE(_engine, m) {
       .def("end", &Request::end)
       .def("consumed", &Request::consumed, nb::arg("n"))
       .def("abort", &Request::abort);
+
+  nb::class_<PyFuture>(m, "Future", nb::type_slots(future_slots))
+      .def("done", &PyFuture::done)
+      .def("result", &PyFuture::result)
+      .def("__await__", &PyFuture::await_);
 
   nb::class_<PyEngine>(m, "Engine")
       .def(
@@ -689,7 +794,8 @@ NB_MODULE(_engine, m) {
       .def("fileno", &PyEngine::fileno)
       .def("poll", &PyEngine::poll)
       .def("flush", &PyEngine::flush)
-      .def("offload", &PyEngine::offload, nb::arg("future"), nb::arg("fn"), nb::arg("args"))
+      .def("submit", &PyEngine::submit, nb::arg("fn"), nb::arg("args"),
+           nb::sig("def submit(self, fn: typing.Callable[..., typing.Any], /, *args: typing.Any) -> Future"))
       .def("set_executor_threads", &PyEngine::set_executor_threads, nb::arg("n"))
       .def("stats", &PyEngine::stats);
 }

@@ -49,6 +49,11 @@ class NativeApp:
         self.routes = routes  # by engine route id: the app's route objects
         self.version = version  # the app's route list version when they were registered
         self._verdicts: list[tuple[tuple[Any, Any, Any], bool] | None] = [None] * len(routes)
+        # Per route: the scope keys its requests share (the server's, and the route's own).
+        self.bases = [
+            {**shared.base, "app": app, "router": app.router, "route": route, "endpoint": route.endpoint}
+            for route in routes
+        ]
         self.serve: Any = None  # fasterapi.applications._serve: the app's default layers in one coroutine
 
     @classmethod
@@ -133,12 +138,9 @@ class NativeApp:
 
     def call_route(self, cycle: NativeCycle, route: Any, plan: Any) -> Awaitable[None]:
         app = self.app
-        scope = cycle.scope()
-        scope["app"] = app
-        scope["router"] = app.router
-        scope["route"] = route
-        scope["endpoint"] = route.endpoint
-        scope["path_params"] = cycle.req.path_params
+        req = cycle.req
+        shared = self.shared
+        scope = req.scope(self.bases[req.route], shared.state, shared.root_path, True)
         serving: Awaitable[None] = self.serve(
             app._fast, route._fast_handle, plan, scope, cycle.receive, cycle.send, cycle.respond
         )

@@ -149,9 +149,7 @@ class Server:
         in_worker = _anyio_worker(loop)
 
         async def offload(func: Callable[..., Any], *args: Any) -> Any:
-            future = loop.create_future()
-            engine.offload(future, contextvars.copy_context().run, (in_worker, func, *args))
-            return await future
+            return await engine.submit(contextvars.copy_context().run, in_worker, func, *args)
 
         return concurrency.use_executor(offload, loop)
 

@@ -1,0 +1,150 @@
+"""The engine's Future from Python: what Engine.submit() returns for a call on the executor."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import threading
+import time
+import weakref
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from fasterapi_server._engine import Engine, Future
+
+
+@asynccontextmanager
+async def polled_engine() -> AsyncIterator[Engine]:
+    """An engine whose records the running loop polls, as the server does."""
+    loop = asyncio.get_running_loop()
+    engine = Engine(host="127.0.0.1", port=0, threads=1)
+    engine.bind()
+    engine.start()
+    engine.set_executor_threads(2)
+
+    def on_records() -> None:
+        engine.poll()
+        engine.flush()
+
+    loop.add_reader(engine.fileno(), on_records)
+    try:
+        yield engine
+    finally:
+        loop.remove_reader(engine.fileno())
+        engine.stop()
+
+
+def run(test: Callable[[Engine], Coroutine[Any, Any, None]]) -> None:
+    async def main() -> None:
+        async with polled_engine() as engine:
+            await test(engine)
+
+    asyncio.run(main())
+
+
+def test_a_call_runs_on_a_pool_thread_and_its_result_is_awaited() -> None:
+    async def check(engine: Engine) -> None:
+        loop_thread = threading.get_ident()
+        future = engine.submit(lambda a, b: (a + b, threading.get_ident()), 2, 3)
+        assert isinstance(future, Future)
+        assert not future.done()
+        with pytest.raises(asyncio.InvalidStateError):
+            future.result()
+        total, thread = await future  # a tuple stays one result
+        assert total == 5
+        assert thread != loop_thread
+        assert future.done()
+        assert future.result() == (5, thread)
+        assert await future == (5, thread)  # awaiting again gives it again
+
+    run(check)
+
+
+def test_an_exception_reaches_the_awaiter() -> None:
+    async def check(engine: Engine) -> None:
+        future = engine.submit(int, "x")
+        with pytest.raises(ValueError, match="invalid literal"):
+            await future
+        with pytest.raises(ValueError, match="invalid literal"):
+            future.result()
+
+    run(check)
+
+
+def test_awaiting_after_it_finished_does_not_wait() -> None:
+    async def check(engine: Engine) -> None:
+        future = engine.submit(str.upper, "done")
+        while not future.done():
+            await asyncio.sleep(0.01)
+        assert await future == "DONE"
+
+    run(check)
+
+
+def test_cancelling_the_awaiter_leaves_the_call_to_finish() -> None:
+    async def check(engine: Engine) -> None:
+        finished = threading.Event()
+
+        def slow() -> str:
+            time.sleep(0.2)
+            finished.set()
+            return "late"
+
+        future = engine.submit(slow)
+        task = asyncio.ensure_future(asyncio.wait_for(future, 0.05))
+        with pytest.raises(TimeoutError):
+            await task
+        while not future.done():
+            await asyncio.sleep(0.01)
+        assert finished.is_set()
+        assert future.result() == "late"
+
+    run(check)
+
+
+def test_queued_calls_fail_and_running_ones_finish_when_the_engine_stops() -> None:
+    async def check(engine: Engine) -> None:
+        engine.set_executor_threads(1)
+        gate = threading.Event()
+        running = engine.submit(gate.wait, 5)
+        queued = [engine.submit(str, i) for i in range(3)]
+        await asyncio.sleep(0.05)
+        threading.Timer(0.2, gate.set).start()
+        engine.stop()  # waits for the running call; the queued ones never run
+        assert running.done()
+        assert running.result() is True
+        for future in queued:
+            assert future.done()
+            with pytest.raises(RuntimeError, match="executor stopped"):
+                await future
+
+    run(check)
+
+
+def test_a_future_in_a_reference_cycle_is_collected() -> None:
+    class Marked(Exception):
+        pass
+
+    def fails() -> None:
+        raise Marked
+
+    async def await_it(engine: Engine) -> weakref.ref[Marked]:
+        future = engine.submit(fails)
+        try:
+            await future
+        except Marked as exc:
+            # The exception's traceback holds this frame, which holds the Future, which holds
+            # the exception: a cycle that only the collector can free.
+            return weakref.ref(exc)
+        raise AssertionError("no exception")
+
+    async def check(engine: Engine) -> None:
+        error = await await_it(engine)
+        await asyncio.sleep(0)  # the loop's handle that resumed us (its argument: the waiter) goes
+        await asyncio.sleep(0)
+        gc.collect()
+        assert error() is None
+
+    run(check)
