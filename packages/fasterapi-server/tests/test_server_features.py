@@ -370,6 +370,10 @@ def _executor_app() -> FastAPI:
     def fails() -> None:
         raise ValueError("boom")
 
+    @app.get("/pair")
+    def pair() -> tuple[int, int]:
+        return (1, 2)  # a tuple result comes back whole from the pool
+
     async def on_loop(x: int) -> str:
         await asyncio.sleep(0)
         return f"{x} on {threading.current_thread().name}"
@@ -395,6 +399,7 @@ def test_sync_code_runs_off_the_loop_and_cheap_code_on_it(executor: str) -> None
         assert answer["endpoint"] != loop_thread
         assert answer["dependency"] != loop_thread
         assert answer["id"] == "abc"
+        assert client.get(f"http://127.0.0.1:{port}/pair").json() == [1, 2]
         back = client.get(f"http://127.0.0.1:{port}/back-to-the-loop").json()
         assert back == {"run": f"1 on {loop_thread}", "run_sync": loop_thread, "here": back["here"]}
         assert back["here"] != loop_thread
