@@ -12,20 +12,11 @@ from fasterapi_server._drive import Driver, PyEagerTask
 
 
 def on_loop(check: Callable[[asyncio.AbstractEventLoop], Coroutine[Any, Any, None]]) -> None:
-    """Runs `check(loop)` as the server does: Driver.drive is called from a loop callback."""
+    """Runs `check(loop)`; it calls Driver.drive from plain loop callbacks (run_from_callback), as
+    the server does."""
 
     async def main() -> None:
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-
-        def callback() -> None:
-            task = loop.create_task(check(loop))
-            task.add_done_callback(
-                lambda t: done.set_exception(t.exception()) if t.exception() else done.set_result(None)
-            )
-
-        loop.call_soon(callback)
-        await done
+        await check(asyncio.get_running_loop())
 
     asyncio.run(main())
 
@@ -33,7 +24,7 @@ def on_loop(check: Callable[[asyncio.AbstractEventLoop], Coroutine[Any, Any, Non
 def drivers(loop: asyncio.AbstractEventLoop) -> list[Driver]:
     """The driver the server uses, and the pure-Python fallback (a loop without __dict__)."""
     fallback = Driver(loop)
-    fallback.attrs = fallback.step_now = None
+    fallback.drive = fallback._py_task  # what a loop without an instance __dict__ gets on 3.11
     return [Driver(loop), fallback]
 
 

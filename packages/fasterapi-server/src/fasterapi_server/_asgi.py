@@ -30,8 +30,8 @@ ASGIApp = Callable[
 BODY, DISCONNECT, DRAINED = 1, 2, 3  # the kinds of stream records (Engine.poll)
 
 _ASGI = {"version": "3.0", "spec_version": "2.4"}
-_SERVER_ERROR = b"Internal Server Error"
-_TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
+SERVER_ERROR_BODY = b"Internal Server Error"
+TEXT_HEADERS = [(b"content-type", b"text/plain; charset=utf-8")]
 
 
 class ServerState:
@@ -68,8 +68,8 @@ class ServerState:
 
 class HTTPCycle:
     __slots__ = (
-        "body_done", "chunks", "disconnected", "ended", "first_given", "headers", "listed", "req", "shared",
-        "started", "status", "streaming", "waiter",
+        "body_done", "chunks", "disconnected", "ended", "first_given", "headers", "req", "shared", "started",
+        "status", "streaming", "waiter",
     )  # fmt: skip
 
     def __init__(self, req: Request, shared: ServerState) -> None:
@@ -85,9 +85,7 @@ class HTTPCycle:
         self.disconnected = False
         self.chunks: deque[tuple[bytes, bool]] | None = None  # body records not yet received
         self.waiter: asyncio.Future[None] | None = None
-        self.listed = False  # in shared.streams: records for this request reach it
         if req.more_body:
-            self.listed = True
             shared.streams[req.stream_id] = self
 
     def scope(self) -> Scope:
@@ -112,7 +110,6 @@ class HTTPCycle:
 
     async def _wait(self) -> None:
         self.shared.streams[self.req.stream_id] = self
-        self.listed = True
         self.waiter = self.shared.loop.create_future()
         try:
             await self.waiter
@@ -167,12 +164,9 @@ class HTTPCycle:
             body = message.get("body", b"")
             more = message.get("more_body", False)
             if not self.streaming:
-                # The flags change after the engine took the head: one it refused (a header
-                # carrying CR LF) leaves nothing sent, and run() can still answer 500.
+                # (as in _respond_whole(): the flags change after the engine took the head)
                 if not more:
-                    req.respond(self.status, self.headers, body)
-                    self.ended = True
-                    self._wake()
+                    self._respond_whole(self.status, self.headers, body)
                     return
                 req.start(self.status, self.headers)
                 self.streaming = True
@@ -206,10 +200,18 @@ class HTTPCycle:
 
     def finish(self) -> None:
         shared = self.shared
-        if self.listed:
-            shared.streams.pop(self.req.stream_id, None)
+        shared.streams.pop(self.req.stream_id, None)
         if shared.access is not None:
             shared.access.pending.append((self.req, self.status))
+
+    def _respond_whole(self, status: int, headers: Any, body: bytes | memoryview) -> None:
+        """The whole response at once: the engine adds the framing. The flags change after the
+        engine took it: one it refused (a header carrying CR LF) leaves nothing sent, and run()
+        can still answer 500."""
+        self.req.respond(status, headers, body)
+        self.status = status
+        self.started = self.ended = True
+        self._wake()
 
     def call_app(self) -> Awaitable[None]:
         """The application's part of the request (NativeCycle calls a route's handler instead)."""
@@ -244,5 +246,4 @@ class HTTPCycle:
         if self.streaming:
             self.req.abort()
         else:
-            self.status = 500
-            self.req.respond(500, _TEXT, _SERVER_ERROR)
+            self._respond_whole(500, TEXT_HEADERS, SERVER_ERROR_BODY)

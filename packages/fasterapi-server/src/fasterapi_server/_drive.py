@@ -67,27 +67,40 @@ class PyEagerTask(tasks._PyTask):  # type: ignore[name-defined, misc]
 
 
 class Driver:
-    """Starts requests' coroutines on one loop."""
+    """Starts requests' coroutines on one loop; `drive` is the way this Python and loop allow,
+    chosen once."""
 
-    __slots__ = ("attrs", "loop", "step_now")
+    __slots__ = ("attrs", "drive", "loop", "step_now")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.attrs: dict[str, Any] | None = getattr(loop, "__dict__", None)
         self.step_now = StepNow(self.attrs) if self.attrs is not None else None
-
-    def drive(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
-        """Starts `coro` (which handles its own exceptions). None if it already finished; else
-        the Task that runs the rest."""
+        self.drive: Callable[[Coroutine[Any, Any, Any]], asyncio.Task[Any] | None]
         if _EAGER:
-            task: asyncio.Task[Any] = _Task(coro, loop=self.loop, eager_start=True)  # type: ignore[call-arg, unused-ignore]
+            self.drive = self._eager_start
         elif self.attrs is not None:
-            attrs = self.attrs
-            attrs["call_soon"] = self.step_now
-            try:
-                task = _Task(coro, loop=self.loop, name="fasterapi-request")
-            finally:
-                attrs.pop("call_soon", None)  # still there only if the constructor failed first
+            self.drive = self._step_now
         else:
-            task = PyEagerTask(coro, loop=self.loop)
+            self.drive = self._py_task
+
+    # Each starts `coro` (which handles its own exceptions) and gives None if it already
+    # finished, else the Task that runs the rest.
+
+    def _eager_start(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
+        task: asyncio.Task[Any] = _Task(coro, loop=self.loop, eager_start=True)  # type: ignore[call-arg, unused-ignore]
+        return None if task.done() else task
+
+    def _step_now(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
+        attrs = self.attrs
+        assert attrs is not None
+        attrs["call_soon"] = self.step_now
+        try:
+            task = _Task(coro, loop=self.loop, name="fasterapi-request")
+        finally:
+            attrs.pop("call_soon", None)  # still there only if the constructor failed first
+        return None if task.done() else task
+
+    def _py_task(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
+        task = PyEagerTask(coro, loop=self.loop)
         return None if task.done() else task

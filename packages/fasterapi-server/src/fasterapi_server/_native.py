@@ -22,28 +22,26 @@ from fasterapi_server._engine import Engine, Request
 
 
 class NativeCycle(HTTPCycle):
-    __slots__ = ("native", "plan", "route")
+    __slots__ = ("base", "native", "plan", "route")
     native: NativeApp
     route: Any  # a fasterapi APIRoute
     plan: Any  # its current SolvePlan
+    base: dict[str, Any]  # the scope keys of the route's requests
 
     def call_app(self) -> Awaitable[None]:
-        return self.native.call_route(self, self.route, self.plan)
+        return self.native.call_route(self)
 
-    def respond(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes | memoryview) -> None:
-        """A whole response at once, without ASGI messages."""
+    def respond(self, status: int, headers: Any, body: bytes | memoryview) -> None:
+        """A whole response at once, without ASGI messages (`_serve`'s `direct`)."""
         if self.started:
             raise RuntimeError("the response has already started")
-        self.req.respond(status, headers, body)
-        self.started = self.ended = True
-        self.status = status
-        self._wake()
+        self._respond_whole(status, headers, body)
 
 
 class NativeApp:
     """The routes of one fasterapi app that the engine routes, and how to call them."""
 
-    def __init__(self, app: Any, shared: ServerState, routes: list[Any], version: int) -> None:
+    def __init__(self, app: Any, shared: ServerState, routes: list[Any], version: int, serve: Any) -> None:
         self.app = app
         self.shared = shared
         self.routes = routes  # by engine route id: the app's route objects
@@ -54,7 +52,7 @@ class NativeApp:
             {**shared.base, "app": app, "router": app.router, "route": route, "endpoint": route.endpoint}
             for route in routes
         ]
-        self.serve: Any = None  # fasterapi.applications._serve: the app's default layers in one coroutine
+        self.serve = serve  # fasterapi.applications._serve: the app's default layers in one coroutine
 
     @classmethod
     def attach(cls, app: Any, engine: Engine, shared: ServerState) -> NativeApp | None:
@@ -91,13 +89,12 @@ class NativeApp:
                 routes.append(route)
         if not routes:
             return None
-        native = cls(app, shared, routes, getattr(router.routes, "version", 0))
-        native.serve = _serve
-        return native
+        return cls(app, shared, routes, getattr(router.routes, "version", 0), _serve)
 
-    def handle(self, req: Request) -> None:
+    def handle(self, req: Request, index: int) -> None:
+        """`req`, routed by the engine to the route registered as `index`."""
         app = self.app
-        route = self.routes[req.route]
+        route = self.routes[index]
         shared = self.shared
         plan = None
         if (
@@ -105,7 +102,7 @@ class NativeApp:
             and app.middleware_stack is app._fast_stack
             and app._fast is not None
         ):
-            plan = self._eligible(route, req.route)
+            plan = self._eligible(route, index)
         if plan is None:
             shared.start(HTTPCycle(req, shared).run())
             return
@@ -113,6 +110,7 @@ class NativeApp:
         cycle.native = self
         cycle.route = route
         cycle.plan = plan
+        cycle.base = self.bases[index]
         shared.start(cycle.run())
 
     def _eligible(self, route: Any, index: int) -> Any:
@@ -136,12 +134,16 @@ class NativeApp:
             known = self._verdicts[index] = (key, verdict)
         return plan if known[1] else None
 
-    def call_route(self, cycle: NativeCycle, route: Any, plan: Any) -> Awaitable[None]:
-        app = self.app
-        req = cycle.req
+    def call_route(self, cycle: NativeCycle) -> Awaitable[None]:
         shared = self.shared
-        scope = req.scope(self.bases[req.route], shared.state, shared.root_path, True)
+        scope = cycle.req.scope(cycle.base, shared.state, shared.root_path, True)
         serving: Awaitable[None] = self.serve(
-            app._fast, route._fast_handle, plan, scope, cycle.receive, cycle.send, cycle.respond
+            self.app._fast,
+            cycle.route._fast_handle,
+            cycle.plan,
+            scope,
+            cycle.receive,
+            cycle.send,
+            cycle.respond,
         )
         return serving

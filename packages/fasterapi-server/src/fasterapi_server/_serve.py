@@ -23,14 +23,12 @@ from collections.abc import Callable
 from typing import Any
 
 from fasterapi_server._access import AccessLog
-from fasterapi_server._asgi import ASGIApp, HTTPCycle, ServerState
+from fasterapi_server._asgi import SERVER_ERROR_BODY, TEXT_HEADERS, ASGIApp, HTTPCycle, ServerState
 from fasterapi_server._config import Config
 from fasterapi_server._engine import Engine, Request
 from fasterapi_server._lifespan import Lifespan, LifespanFailed
 
 logger = logging.getLogger("fasterapi.server")
-
-_TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
 
 
 class Server:
@@ -39,7 +37,6 @@ class Server:
         self.config = config if config is not None else Config.from_kwargs(**options)
         self.engine: Engine | None = None
         self.port: int | None = None
-        self.started = asyncio.Event() if False else None  # set in serve(): needs the loop
         self._stop: asyncio.Event | None = None
         self._shared: ServerState | None = None
         self._native: Any = None
@@ -195,15 +192,16 @@ class Server:
             if type(item) is Request:
                 served += 1
                 try:
-                    if native is not None and item.route >= 0:
-                        native.handle(item)
+                    route = item.route  # the engine's route id, or -1: the app routes it
+                    if native is not None and route >= 0:
+                        native.handle(item, route)
                     else:
                         shared.start(HTTPCycle(item, shared).run())
                 except Exception as exc:  # a bug of the server's, not the app's: answer, go on
                     logger.error("Exception while dispatching a request", exc_info=exc)
                     if not item.closed:
                         with contextlib.suppress(ValueError):
-                            item.respond(500, _TEXT, b"Internal Server Error")
+                            item.respond(500, TEXT_HEADERS, SERVER_ERROR_BODY)
             else:
                 kind, stream_id, body, more = item
                 waiting = streams.get(stream_id)
