@@ -24,7 +24,7 @@ from fasterapi_server import Config
         ("executor_threads", 1, 0),
         ("header_timeout", 0.001, 0),
         ("keep_alive_timeout", 0.001, 0),
-        ("body_timeout", 0.001, -1),
+        ("body_timeout", 0.001, 0),
         ("write_timeout", 0.001, 0),
         ("shutdown_timeout", 0.001, 0),
     ],
@@ -37,7 +37,7 @@ def test_limits(field: str, edge: Any, past: Any) -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("lifespan", "maybe"), ("loop", "trio"), ("executor", "threads")],
+    [("lifespan", "maybe"), ("loop", "trio"), ("executor", "threads"), ("log_level", "loud")],
 )
 def test_choices(field: str, value: str) -> None:
     with pytest.raises(ValueError, match=field):
@@ -52,3 +52,8 @@ def test_tls_files_go_together() -> None:
 def test_unknown_options_are_named() -> None:
     with pytest.raises(TypeError, match="max_bodysize"):
         Config.from_kwargs(max_bodysize=10)
+
+
+def test_log_levels_are_uvicorns_names_in_any_case() -> None:
+    for level in ("critical", "error", "warning", "info", "debug", "trace", "WARNING"):
+        assert Config(log_level=level).log_level == level

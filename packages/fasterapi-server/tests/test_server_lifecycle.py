@@ -30,7 +30,7 @@ def test_startup_failure_exits_non_zero(tmp_path) -> None:
         env={**os.environ, "FA_TEST_FAIL_STARTUP": "1"},
         capture_output=True, timeout=STARTUP_TIMEOUT, check=False,
     )  # fmt: skip
-    assert proc.returncode != 0
+    assert proc.returncode == 3  # EXIT_STARTUP_FAILED: the supervisor does not restart it
     assert proc.stdout == b""  # it never listened
     assert b"told to fail" in proc.stderr
 

@@ -8,7 +8,6 @@ its PID.
 from __future__ import annotations
 
 import http.client
-import inspect
 import json
 import logging
 import os
@@ -23,7 +22,6 @@ from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
-import fasterapi_server._serve
 import pytest
 from fasterapi_server._reload import Reloader
 from fasterapi_server._workers import (
@@ -312,12 +310,8 @@ def test_sighup_replaces_every_worker(supervised: Callable[..., Supervised]) -> 
     assert server.proc.poll() is None
 
 
-@pytest.mark.skipif(
-    "max_requests" not in inspect.getsource(fasterapi_server._serve),
-    reason="the Server does not stop after Config.max_requests yet",
-)
 def test_max_requests_replaces_the_worker(supervised: Callable[..., Supervised]) -> None:
-    server = supervised("pid_app:app", max_requests=3)
+    server = supervised("pid_app:app", config={"max_requests": 3})
     (first,) = server.pids(1)
     assert first != server.proc.pid  # a supervisor, to replace the worker
     answers = [get(server.port) for _ in range(2)]  # the 2nd and 3rd
@@ -387,7 +381,7 @@ def test_reload_restarts_the_worker(supervised: Callable[..., Supervised], tmp_p
 
 
 def test_run_refuses_what_it_cannot_do() -> None:
-    from fasterapi_server import Config
+    from fasterapi_server import Config, OptionError
     from fasterapi_server._workers import run
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
@@ -401,3 +395,9 @@ def test_run_refuses_what_it_cannot_do() -> None:
         run("m:app", Config(), workers=0)
     with pytest.raises(ValueError, match="port 0"):
         run("m:app", Config(port=0), workers=2)
+    with pytest.raises(OptionError, match="max_requests_jitter must be at least 0"):
+        run("m:app", Config(), max_requests_jitter=-1)
+    with pytest.raises(OptionError, match="is not a directory"):
+        run("m:app", Config(), reload=True, reload_dirs=["/no/such/dir"])
+    with pytest.raises(OptionError, match="import string"):
+        run(app, Config(max_requests=1))

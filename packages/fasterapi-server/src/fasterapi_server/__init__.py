@@ -9,12 +9,12 @@ requests outside the GIL, and hand them to the Python thread in batches; see Ser
 
 import os
 
-from fasterapi_server._config import Config, default_threads
+from fasterapi_server._config import Config, OptionError, default_threads
 from fasterapi_server._serve import Server, serve
 from fasterapi_server._version import __version__
 from fasterapi_server._workers import run
 
-__all__ = ["Config", "Server", "__version__", "default_threads", "get_include", "run", "serve"]
+__all__ = ["Config", "OptionError", "Server", "__version__", "default_threads", "get_include", "run", "serve"]
 
 
 def get_include() -> str:

@@ -29,10 +29,6 @@ class AccessLog:
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    @staticmethod
-    def wanted() -> bool:
-        return logger.isEnabledFor(logging.INFO)
-
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._thread.start()

@@ -3,9 +3,25 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
+
+
+class OptionError(ValueError):
+    """A server option with a value it cannot take, or options that cannot go together."""
+
+
+# The log levels a server takes (uvicorn's names), lower-case, to the logging module's numbers.
+LOG_LEVELS = {
+    "critical": logging.CRITICAL,
+    "error": logging.ERROR,
+    "warning": logging.WARNING,
+    "info": logging.INFO,
+    "debug": logging.DEBUG,
+    "trace": 5,
+}
 
 
 def default_threads() -> int:
@@ -55,25 +71,27 @@ class Config:
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
-            raise ValueError(f"port must be 0..65535, not {self.port}")
+            raise OptionError(f"port must be 0..65535, not {self.port}")
         if self.threads < 1:
-            raise ValueError(f"threads must be at least 1, not {self.threads}")
+            raise OptionError(f"threads must be at least 1, not {self.threads}")
+        if self.log_level.lower() not in LOG_LEVELS:
+            raise OptionError(f"log_level must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
         if self.lifespan not in ("auto", "on", "off"):
-            raise ValueError(f"lifespan must be 'auto', 'on' or 'off', not {self.lifespan!r}")
+            raise OptionError(f"lifespan must be 'auto', 'on' or 'off', not {self.lifespan!r}")
         if self.loop not in ("auto", "asyncio", "uvloop"):
-            raise ValueError(f"loop must be 'auto', 'asyncio' or 'uvloop', not {self.loop!r}")
+            raise OptionError(f"loop must be 'auto', 'asyncio' or 'uvloop', not {self.loop!r}")
         if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
-            raise ValueError("ssl_certfile and ssl_keyfile go together")
+            raise OptionError("ssl_certfile and ssl_keyfile go together")
         for name in ("max_body_size", "max_connections", "max_pipelined", "max_request_line",
                      "max_header_bytes", "max_headers"):  # fmt: skip
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+                raise OptionError(f"{name} must be at least 1, not {getattr(self, name)}")
         if self.executor not in ("native", "anyio"):
-            raise ValueError(f"executor must be 'native' or 'anyio', not {self.executor!r}")
+            raise OptionError(f"executor must be 'native' or 'anyio', not {self.executor!r}")
         if self.executor_threads is not None and self.executor_threads < 1:
-            raise ValueError(f"executor_threads must be at least 1, not {self.executor_threads}")
+            raise OptionError(f"executor_threads must be at least 1, not {self.executor_threads}")
         if self.max_requests is not None and self.max_requests < 1:
-            raise ValueError(f"max_requests must be at least 1, not {self.max_requests}")
+            raise OptionError(f"max_requests must be at least 1, not {self.max_requests}")
         for name in (
             "header_timeout",
             "keep_alive_timeout",
@@ -82,7 +100,7 @@ class Config:
             "shutdown_timeout",
         ):
             if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be more than 0, not {getattr(self, name)}")
+                raise OptionError(f"{name} must be more than 0, not {getattr(self, name)}")
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> Config:

@@ -27,6 +27,7 @@ from fasterapi_server._asgi import SERVER_ERROR_BODY, TEXT_HEADERS, ASGIApp, HTT
 from fasterapi_server._config import Config
 from fasterapi_server._engine import Engine, Request
 from fasterapi_server._lifespan import Lifespan, LifespanFailed
+from fasterapi_server._workers import EXIT_STARTUP_FAILED, configure_logging
 
 logger = logging.getLogger("fasterapi.server")
 
@@ -75,7 +76,7 @@ class Server:
         except LifespanFailed as exc:
             logger.error("Application startup failed: %s", exc)
             engine.stop()
-            raise SystemExit(3) from None
+            raise SystemExit(EXIT_STARTUP_FAILED) from None
         restore_executor = self._use_executor(engine, loop)
         if config.native:
             from fasterapi_server._native import NativeApp  # noqa: PLC0415 - imports the framework
@@ -256,8 +257,6 @@ def serve(
     for the "fasterapi" loggers, they write to stderr (the access log to stdout) at `log_level`."""
     server = Server(app, config, **options)
     if not logging.getLogger("fasterapi").handlers:
-        from fasterapi_server._workers import configure_logging  # noqa: PLC0415 - _workers imports this module
-
         configure_logging(server.config.log_level, server.config.access_log)
     loop = new_event_loop(server.config.loop)
     try:

@@ -42,12 +42,12 @@ from collections import deque
 from types import FrameType
 from typing import Any
 
-from fasterapi_server._config import Config
+from fasterapi_server._config import LOG_LEVELS, Config, OptionError
 
 logger = logging.getLogger("fasterapi.supervisor")
 
 # Worker exit codes the supervisor understands (gunicorn's numbers).
-EXIT_STARTUP_FAILED = 3  # the lifespan startup failed (fasterapi_server._serve raises SystemExit(3))
+EXIT_STARTUP_FAILED = 3  # the lifespan startup failed (fasterapi_server._serve exits with it)
 EXIT_APP_LOAD_ERROR = 4  # the target could not be imported: retrying cannot help
 
 MAX_STARTUP_FAILURES = 5  # workers dying before serving, in a row, before the supervisor gives up
@@ -131,16 +131,6 @@ class _Formatter(logging.Formatter):
         return f"{prefix} {super().format(record)}"
 
 
-LOG_LEVELS = {
-    "critical": logging.CRITICAL,
-    "error": logging.ERROR,
-    "warning": logging.WARNING,
-    "info": logging.INFO,
-    "debug": logging.DEBUG,
-    "trace": 5,
-}
-
-
 def configure_logging(log_level: str, access_log: bool) -> None:
     """The "fasterapi" loggers write to stderr at `log_level`; "fasterapi.access" writes to stdout,
     or nothing when access_log is off. Calling it again replaces what it set up."""
@@ -173,26 +163,27 @@ def run(
     workers: int = 1,
     reload: bool = False,
     reload_dirs: list[str] | None = None,
-    max_requests: int | None = None,
     max_requests_jitter: int = 0,
     app_dir: str = ".",
     factory: bool = False,
 ) -> None:
     """Serves `target` ("module:attr", or an app object when one process serves it) until SIGINT or
-    SIGTERM. Raises SystemExit with a non-zero code when the app cannot be served."""
+    SIGTERM. Raises OptionError for options that cannot work (before anything else), SystemExit with
+    a non-zero code when the app cannot be served."""
     if workers < 1:
-        raise ValueError(f"workers must be at least 1, not {workers}")
+        raise OptionError(f"workers must be at least 1, not {workers}")
     if max_requests_jitter < 0:
-        raise ValueError(f"max_requests_jitter must be at least 0, not {max_requests_jitter}")
-    if max_requests is None:
-        max_requests = config.max_requests
-    if max_requests is not None and max_requests < 1:
-        raise ValueError(f"max_requests must be at least 1, not {max_requests}")
-    supervised = workers > 1 or reload or max_requests is not None
+        raise OptionError(f"max_requests_jitter must be at least 0, not {max_requests_jitter}")
+    for directory in reload_dirs or ():
+        if not os.path.isdir(directory):
+            raise OptionError(f"reload_dirs: {directory!r} is not a directory")
+    supervised = workers > 1 or reload or config.max_requests is not None
     if supervised and not isinstance(target, str):
-        raise ValueError("workers, reload and max_requests need the app as an import string ('module:attr')")
+        raise OptionError("workers, reload and max_requests need the app as an import string ('module:attr')")
     if workers > 1 and config.port == 0:
-        raise ValueError("port 0 would give each worker a port of its own: choose a port for several workers")
+        raise OptionError(
+            "port 0 would give each worker a port of its own: choose a port for several workers"
+        )
     configure_logging(config.log_level, config.access_log)
     add_import_paths(app_dir)
     app: Any = None if isinstance(target, str) else target
@@ -220,7 +211,6 @@ def run(
         "target": target,
         "factory": factory,
         "app_dir": os.path.abspath(app_dir),
-        "max_requests": max_requests,
         "max_requests_jitter": max_requests_jitter,
         # Workers share the port, and during a SIGHUP restart old and new ones serve side by side.
         "config": dataclasses.asdict(dataclasses.replace(config, reuse_port=True)),
@@ -540,8 +530,8 @@ def worker_main(argv: list[str] | None = None) -> int:
     # Until the server installs its handlers, Ctrl-C in the terminal stops the worker quietly.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     config = Config.from_kwargs(**spec["config"])
-    if spec["max_requests"] is not None:
-        config.max_requests = spec["max_requests"] + random.randint(0, spec["max_requests_jitter"])
+    if config.max_requests is not None:  # workers are not all replaced at once
+        config.max_requests += random.randint(0, spec["max_requests_jitter"])
     configure_logging(config.log_level, config.access_log)
     threading.Thread(target=_watch_supervisor, args=(alive_fd,), name="fasterapi-orphan", daemon=True).start()
 

@@ -19,12 +19,10 @@ PROCESS_OPTIONS = (
     "workers",
     "reload",
     "reload_dirs",
-    "max_requests",
     "max_requests_jitter",
     "app_dir",
     "factory",
 )
-LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
 def run(app: Any, **options: Any) -> None:
@@ -32,8 +30,9 @@ def run(app: Any, **options: Any) -> None:
 
     The options are those of `fasterapi run` as keywords: the fields of fasterapi_server.Config
     (host, port, threads, lifespan, loop, root_path, access_log, log_level, ssl_certfile,
-    ssl_keyfile, shutdown_timeout...) and workers, reload, reload_dirs, max_requests,
+    ssl_keyfile, shutdown_timeout, max_requests...) and workers, reload, reload_dirs,
     max_requests_jitter, app_dir, factory. Workers, reload and max_requests need "module:attr".
+    A value the server cannot take raises fasterapi_server.OptionError (a ValueError).
     """
     from fasterapi_server import Config  # noqa: PLC0415  (the server loads only to serve)
     from fasterapi_server._workers import run as serve  # noqa: PLC0415
@@ -56,6 +55,8 @@ def version() -> str:
 
 
 def parser() -> argparse.ArgumentParser:
+    from fasterapi_server._config import LOG_LEVELS  # noqa: PLC0415  (the server loads only to serve)
+
     top = argparse.ArgumentParser(
         prog="fasterapi", description="FasterAPI: a FastAPI-compatible web framework."
     )
@@ -72,12 +73,7 @@ def parser() -> argparse.ArgumentParser:
     add("--version", action="version", version=version())
     add("--host", default=hide, help="bind the socket to this host (default: 127.0.0.1)")
     add("--port", type=int, default=hide, help="bind the socket to this port (default: 8000)")
-    add(
-        "--workers",
-        type=int,
-        default=os.environ.get("WEB_CONCURRENCY", "1"),  # a string default goes through type=int too
-        help="worker processes, sharing the port (default: $WEB_CONCURRENCY or 1)",
-    )
+    add("--workers", type=int, help="worker processes, sharing the port (default: $WEB_CONCURRENCY or 1)")
     add("--threads", type=int, default=hide, help="I/O threads per worker (default: one per two cores)")
     add("--reload", action="store_true", help="restart the workers when a *.py file changes (development)")
     add(
@@ -89,7 +85,7 @@ def parser() -> argparse.ArgumentParser:
     )
     add("--ssl-certfile", default=hide, metavar="FILE", help="the TLS certificate chain (PEM)")
     add("--ssl-keyfile", default=hide, metavar="FILE", help="the TLS private key (PEM)")
-    add("--log-level", choices=LOG_LEVELS, default=hide, help="the server's log level (default: info)")
+    add("--log-level", choices=tuple(LOG_LEVELS), default=hide, help="the server's log level (default: info)")
     add(
         "--access-log",
         action=argparse.BooleanOptionalAction,
@@ -131,13 +127,27 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from fasterapi_server import OptionError  # noqa: PLC0415
+
     top = parser()
     args = vars(top.parse_args(argv))
     args.pop("command")
     app = args.pop("app")
     try:
+        if args["workers"] is None:
+            args["workers"] = workers_from_environment()
         run(app, **args)
-    except (ValueError, TypeError) as exc:  # a bad option value, caught by Config or run()
+    except OptionError as exc:  # only the options' errors: the app's own go up as they are
         print(f"fasterapi run: error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def workers_from_environment() -> int:
+    from fasterapi_server import OptionError  # noqa: PLC0415
+
+    value = os.environ.get("WEB_CONCURRENCY", "1")
+    try:
+        return int(value)
+    except ValueError:
+        raise OptionError(f"WEB_CONCURRENCY must be a number of workers, not {value!r}") from None
