@@ -2,18 +2,24 @@
 
 Timing (`measure`: runs calibrated to a minimum length, the garbage collector off), the report's
 formatting (`fmt_ns`, `ratio`, `fmt_ratio`, `print_table`) and fetching an anchor's sources at run
-time (`pip_download_sdist`, `extract`: third-party code is never kept in the repository). A
-benchmark script puts this directory on sys.path: `sys.path.insert(0, <root>/tools)`.
+time (`pip_download_sdist`, `extract`: third-party code is never kept in the repository). For the
+benchmarks over HTTP: `free_port`, `pick_cpus` (pinning with taskset), `pkg_version` and
+`check_apps_match` (app_fasterapi.py is app_fastapi.py with the imports swapped). A benchmark
+script puts this directory on sys.path: `sys.path.insert(0, <root>/tools)`.
 """
 
 from __future__ import annotations
 
 import gc
+import os
 import re
+import shutil
+import socket
 import subprocess
 import sys
 import tarfile
 from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 Loop = Callable[[int], int]  # runs n iterations, returns the ns they took
@@ -97,3 +103,42 @@ def extract(sdist: Path, dest: Path, wanted: Callable[[str], bool]) -> None:
             tar.extractall(dest, members=members, filter="data")
         else:  # Python < 3.11.4
             tar.extractall(dest, members=members)  # only the regular files we name
+
+
+def pkg_version(name: str) -> str | None:
+    """The installed version of the distribution `name`, or None when it is not installed."""
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 just now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pick_cpus() -> tuple[int | None, int | None, str]:
+    """The servers' CPU and the load's CPU, or no pinning when there are not two CPUs to pin to;
+    and how it was pinned, for the report."""
+    if not shutil.which("taskset"):
+        return None, None, "no taskset: not pinned"
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return None, None, f"only CPU {cpus} available: not pinned"
+    return (
+        cpus[0],
+        cpus[1],
+        f"servers on CPU {cpus[0]} (taskset -c {cpus[0]}), wrk on CPU {cpus[1]} (taskset -c {cpus[1]})",
+    )
+
+
+def check_apps_match(apps_dir: Path) -> str | None:
+    """app_fasterapi.py in `apps_dir` must be its app_fastapi.py with the imports swapped, nothing
+    else: None, or what is wrong."""
+    ours = (apps_dir / "app_fasterapi.py").read_text()
+    theirs = (apps_dir / "app_fastapi.py").read_text()
+    swapped = re.sub(r"^(from|import) fastapi\b", r"\1 fasterapi", theirs, flags=re.M)
+    return None if swapped == ours else "app_fasterapi.py is not app_fastapi.py with the imports swapped"

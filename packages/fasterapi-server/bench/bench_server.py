@@ -45,7 +45,6 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -53,14 +52,20 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 APPS_DIR = HERE / "apps"
 sys.path.insert(0, str(HERE.parents[2] / "tools"))  # benchkit: what every benchmark shares
-from benchkit import print_table, ratio  # noqa: E402
+from benchkit import (  # noqa: E402
+    check_apps_match,
+    free_port,
+    pick_cpus,
+    pkg_version,
+    print_table,
+    ratio,
+)
 
 WRK_THREADS, WRK_CONNECTIONS = 1, 64
 TARGET_VS_NGINX = 0.7  # ours on /plaintext and /json
@@ -124,13 +129,6 @@ KINDS = [
 KIND = {k.name: k for k in KINDS}
 
 
-def pkg_version(name: str) -> str | None:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return None
-
-
 def tool_version(cmd: list[str], pattern: str) -> str | None:
     if not shutil.which(cmd[0]):
         return None
@@ -147,21 +145,7 @@ def loop_impl(server: str) -> str:
     return "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
 
 
-def check_apps_match() -> str | None:
-    """app_fasterapi.py must be app_fastapi.py with its imports swapped, nothing else."""
-    ours = (APPS_DIR / "app_fasterapi.py").read_text()
-    theirs = (APPS_DIR / "app_fastapi.py").read_text()
-    swapped = re.sub(r"^(from|import) fastapi\b", r"\1 fasterapi", theirs, flags=re.M)
-    return None if swapped == ours else "app_fasterapi.py is not app_fastapi.py with the imports swapped"
-
-
 # --- the servers ---------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -488,20 +472,6 @@ def post_script(ep: Endpoint, tmp: Path) -> Path:
     return path
 
 
-def pick_cpus() -> tuple[int | None, int | None, str]:
-    """The servers' CPU and the load's CPU, or no pinning when there are not two CPUs to pin to."""
-    if not shutil.which("taskset"):
-        return None, None, "no taskset: not pinned"
-    cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) < 2:
-        return None, None, f"only CPU {cpus} available: not pinned"
-    return (
-        cpus[0],
-        cpus[1],
-        f"servers on CPU {cpus[0]} (taskset -c {cpus[0]}), wrk on CPU {cpus[1]} (taskset -c {cpus[1]})",
-    )
-
-
 def over_http(
     *,
     runs: int,
@@ -735,7 +705,7 @@ def main() -> None:
     runs, seconds, warmup = (2, 2, 1) if args.quick else (3, 5, 2)
     load_before = os.getloadavg()
     server_cpu, load_cpu, pinning = pick_cpus()
-    if why := check_apps_match():
+    if why := check_apps_match(APPS_DIR):
         raise SystemExit(why)
     versions = {
         "python": platform.python_version(),

@@ -46,12 +46,21 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 APPS_DIR = HERE / "apps"
+sys.path.insert(0, str(HERE.parents[2] / "tools"))  # benchkit: what every benchmark shares
+from benchkit import (  # noqa: E402
+    check_apps_match,
+    free_port,
+    pick_cpus,
+    pkg_version,
+    print_table,
+    ratio,
+)
+
 APPS = ("fastapi", "fasterapi", "bare")
 TARGET_VS_FASTAPI = 2.5  # fasterapi must serve at least 2.5x FastAPI's requests/s
 TARGET_VS_BARE = 0.75  # and lose at most 25% to the bare ASGI app
@@ -88,13 +97,6 @@ ENDPOINTS = [
 ]
 
 
-def pkg_version(name: str) -> str | None:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return None
-
-
 def http_impl() -> str:
     """What uvicorn is told to use: httptools when installed, else h11."""
     return "httptools" if importlib.util.find_spec("httptools") else "h11"
@@ -103,14 +105,6 @@ def http_impl() -> str:
 def loop_impl() -> str:
     """What uvicorn's --loop auto picks."""
     return "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
-
-
-def check_apps_match() -> str | None:
-    """app_fasterapi.py must be app_fastapi.py with its imports swapped, nothing else."""
-    ours = (APPS_DIR / "app_fasterapi.py").read_text()
-    theirs = (APPS_DIR / "app_fastapi.py").read_text()
-    swapped = re.sub(r"^(from|import) fastapi\b", r"\1 fasterapi", theirs, flags=re.M)
-    return None if swapped == ours else "app_fasterapi.py is not app_fastapi.py with the imports swapped"
 
 
 # --- the framework's own cost: the ASGI callable in a loop (runs in a subprocess per app) --------
@@ -236,12 +230,6 @@ def run_direct(app_name: str, cpu: int | None, runs: int, min_run_ms: int) -> di
 # --- over HTTP: uvicorn + wrk --------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Server:
     app: str
@@ -330,16 +318,6 @@ def post_script(ep: Endpoint, tmp: Path) -> Path:
     return path
 
 
-def pick_cpus() -> tuple[int | None, int | None, str]:
-    """The server's CPU and the load's CPU, or no pinning when there are not two CPUs to pin to."""
-    if not shutil.which("taskset"):
-        return None, None, "no taskset: not pinned"
-    cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) < 2:
-        return None, None, f"only CPU {cpus} available: not pinned"
-    return cpus[0], cpus[1], f"server on CPU {cpus[0]}, wrk on CPU {cpus[1]}"
-
-
 @contextlib.contextmanager
 def servers_up(apps: list[str], cpu: int | None, http: str, tmp: Path) -> Iterator[dict[str, Server]]:
     started = {app: start_server(app, cpu, http, tmp) for app in apps}
@@ -410,10 +388,6 @@ def median(xs: list[float] | None) -> float | None:
     return statistics.median(xs) if xs else None
 
 
-def ratio(num: float | None, den: float | None) -> float | None:
-    return num / den if num and den else None
-
-
 def fmt(x: float | None, digits: int = 0) -> str:
     return "-" if x is None else f"{x:,.{digits}f}"
 
@@ -422,17 +396,6 @@ def fmt_ratio(r: float | None, target: float) -> str:
     if r is None:
         return "-"
     return f"{r:.2f}x" + ("" if r >= target else " (!)")
-
-
-def print_table(header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    for k, row in enumerate([header, *rows]):
-        cells = [
-            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
-        ]
-        print("  ".join(cells).rstrip())
-        if k == 0:
-            print("  ".join("-" * w for w in widths))
 
 
 def main() -> None:
@@ -457,7 +420,7 @@ def main() -> None:
     load_before = os.getloadavg()
     server_cpu, load_cpu, pinning = pick_cpus()
     skipped: dict[str, str] = {}
-    if why := check_apps_match():
+    if why := check_apps_match(APPS_DIR):
         raise SystemExit(why)
     versions = {
         "python": platform.python_version(),
