@@ -10,6 +10,7 @@ import gc
 import json as stdlib_json
 import math
 import struct
+import sys
 import uuid
 from collections import OrderedDict, namedtuple
 from typing import Any, ClassVar
@@ -493,6 +494,55 @@ def test_loads_depth_limit(open_: str, close: str) -> None:
     assert info.value.pos == len(open_) * LIMIT
     with pytest.raises(fj.JSONDecodeError):
         fj.loads("[" * 100_000)
+
+
+@pytest.mark.parametrize("number", ["1e400", str(2**70)])
+@pytest.mark.parametrize(("open_", "close"), [("[", "]"), ('{"a":', "}")])
+def test_depth_limit_with_a_number_for_the_stdlib(number: str, open_: str, close: str) -> None:
+    # A number simdjson cannot hold sends the whole document to the stdlib: same limit, same error.
+    at_limit = open_ * LIMIT + number + close * LIMIT
+    for given_ in (at_limit, at_limit.encode()):
+        out = fj.loads(given_)
+        for _ in range(LIMIT):
+            out = out[0] if isinstance(out, list) else out["a"]
+        assert out == (float("inf") if number == "1e400" else 2**70)
+    with pytest.raises(fj.JSONDecodeError, match="deeper") as info:
+        fj.loads(open_ * (LIMIT + 1) + number + close * (LIMIT + 1))
+    assert info.value.pos == len(open_) * LIMIT
+    # The number first, the nesting after: still too deep.
+    with pytest.raises(fj.JSONDecodeError, match="deeper") as info:
+        fj.loads(f"[{number}," + open_ * LIMIT + "1" + close * LIMIT + "]")
+    assert info.value.pos == len(f"[{number},") + len(open_) * (LIMIT - 1)
+
+
+def test_depth_limit_with_a_number_for_the_stdlib_first() -> None:
+    with pytest.raises(fj.JSONDecodeError, match="deeper") as info:
+        fj.loads("[1e400," + "[" * LIMIT + "]" * LIMIT + "]")
+    assert info.value.pos == len("[1e400,") + LIMIT - 1
+
+
+def test_integers_up_to_the_int_conversion_limit() -> None:
+    digits = sys.get_int_max_str_digits()
+    if not digits:
+        pytest.skip("no int conversion limit")
+    assert fj.loads("9" * digits) == int("9" * digits)
+    assert fj.loads(f'["{"1" * (digits + 1)}", -{"9" * digits}]') == ["1" * (digits + 1), -int("9" * digits)]
+    # One digit more: the stdlib's int() refuses it (a plain ValueError), we say where.
+    long_in_a_string = f'["{"1" * (digits + 1)}", 1.5, '
+    for doc, pos in [
+        ("9" * (digits + 1), 0),
+        (long_in_a_string + f"-{'9' * (digits + 1)}]", len(long_in_a_string)),
+    ]:
+        for given_ in (doc, doc.encode()):
+            with pytest.raises(fj.JSONDecodeError, match="invalid JSON number") as info:
+                fj.loads(given_)
+            assert isinstance(info.value, ValueError)
+            assert info.value.pos == pos
+    # Another error after it: that one is found (the long integer is only skipped over).
+    doc = "[" + "9" * (digits + 1) + ', "\x01"]'
+    with pytest.raises(fj.JSONDecodeError, match="control character") as info:
+        fj.loads(doc)
+    assert info.value.pos == doc.index("\x01")
 
 
 # --- dumps: types ---------------------------------------------------------------------------------

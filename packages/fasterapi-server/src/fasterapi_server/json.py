@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import json as _stdlib_json
 import re as _re
+import sys as _sys
+import threading as _threading
+from collections.abc import Callable
 
 from . import _json
 
@@ -64,25 +67,78 @@ def _offset(doc: str | bytes, text: str, char_pos: int) -> int:
     return char_pos if isinstance(doc, str) else len(text[:char_pos].encode("utf-8"))
 
 
-def _depth_offset(doc: str | bytes, text: str) -> int:
-    depth, in_string, escaped = 0, False, False
-    for i, c in enumerate(text):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif c == "\\":
-                escaped = True
-            elif c == '"':
-                in_string = False
-        elif c == '"':
-            in_string = True
-        elif c in "[{":
+_MAX_DEPTH = 1024  # arrays and objects, as the native parser's limit
+_DEPTH_MESSAGE = f"invalid JSON: nesting deeper than {_MAX_DEPTH} arrays and objects"  # as simdjson's
+# Strings (so that brackets and digits inside them are skipped; an unterminated one runs to the
+# end) or a bracket, or a number.
+_BRACKETS = _re.compile(r'"(?:[^"\\]+|\\.)*"?|[][{}]', _re.DOTALL)
+_NUMBERS = _re.compile(r'"(?:[^"\\]+|\\.)*"?|-?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]*)?', _re.DOTALL)
+# sys.setrecursionlimit is process-wide: raised and restored under this lock (reentrant: a GC
+# callback may call loads() again while the stdlib is reading).
+_RECURSION_LOCK = _threading.RLock()
+
+
+def _nesting(text: str) -> tuple[int, int]:
+    """The deepest nesting of arrays and objects in `text` (counted up to _MAX_DEPTH + 1), and the
+    character index of the bracket that goes deeper than _MAX_DEPTH (-1 if none does)."""
+    depth = deepest = 0
+    for m in _BRACKETS.finditer(text):
+        c = m.group()
+        if c in "[{":
             depth += 1
-            if depth > 1024:
-                return _offset(doc, text, i)
+            if depth > deepest:
+                deepest = depth
+                if depth > _MAX_DEPTH:
+                    return deepest, m.start()
         elif c in "]}":
             depth -= 1
+    return deepest, -1
+
+
+def _depth_offset(doc: str | bytes, text: str) -> int:
+    at = _nesting(text)[1]
+    return _offset(doc, text, at) if at >= 0 else 0
+
+
+def _long_int_offset(text: str, digits: int) -> int:
+    """The character index of the first integer with more than `digits` digits (0 if none)."""
+    for m in _NUMBERS.finditer(text):
+        number = m.group()
+        if (
+            number[0] != '"'
+            and m.group(1) is None
+            and m.group(2) is None
+            and len(number.lstrip("-")) > digits
+        ):
+            return m.start()
     return 0
+
+
+def _stdlib_loads(
+    doc: str | bytes, text: str, msg: str, constant_msg: str, parse_int: Callable[[str], object] = int
+) -> tuple[object, JSONDecodeError | None]:
+    """The stdlib's reading of `text` (NaN and Infinity refused): its value, or the error to raise,
+    located in `doc` and worded `msg: what` (`constant_msg (NaN)` for a constant). The stdlib
+    recurses once per array or object, so the recursion limit is raised for the document's depth
+    (up to _MAX_DEPTH: what is deeper is an error anyway, and not worth the C stack)."""
+    try:
+        deepest = min(_nesting(text)[0], _MAX_DEPTH)
+        with _RECURSION_LOCK:
+            old = _sys.getrecursionlimit()
+            _sys.setrecursionlimit(old + deepest + 50)
+            try:
+                return _stdlib_json.loads(text, parse_int=parse_int, parse_constant=_reject_constant), None
+            finally:
+                _sys.setrecursionlimit(old)
+    except _stdlib_json.JSONDecodeError as exc:
+        return None, JSONDecodeError(f"{msg}: {exc.msg}", doc, _offset(doc, text, exc.pos))
+    except _Constant as exc:
+        return None, JSONDecodeError(f"{constant_msg} ({exc})", doc, _offset(doc, text, text.find(str(exc))))
+    except RecursionError:  # not expected within _MAX_DEPTH, but never let it escape
+        return None, JSONDecodeError(msg, doc, _depth_offset(doc, text))
+    except ValueError as exc:  # an integer longer than sys.get_int_max_str_digits()
+        at = _long_int_offset(text, _sys.get_int_max_str_digits())
+        return None, JSONDecodeError(f"{msg}: {exc}", doc, _offset(doc, text, at))
 
 
 def _decode_error(msg: str, doc: str | bytes | bytearray | memoryview) -> JSONDecodeError:
@@ -94,14 +150,10 @@ def _decode_error(msg: str, doc: str | bytes | bytearray | memoryview) -> JSONDe
         return JSONDecodeError(f"{msg} ({exc.reason})", doc, exc.start)
     if "deeper than" in msg:
         return JSONDecodeError(msg, doc, _depth_offset(doc, text))
-    try:
-        _stdlib_json.loads(text, parse_constant=_reject_constant)
-    except _stdlib_json.JSONDecodeError as exc:
-        return JSONDecodeError(f"{msg}: {exc.msg}", doc, _offset(doc, text, exc.pos))
-    except _Constant as exc:
-        return JSONDecodeError(f"{msg} ({exc})", doc, _offset(doc, text, text.find(str(exc))))
-    except RecursionError:
-        return JSONDecodeError(msg, doc, _depth_offset(doc, text))
+    # Only the place is wanted: integers are not converted (no int-digits limit to trip on first).
+    error = _stdlib_loads(doc, text, msg, msg, parse_int=len)[1]
+    if error is not None:
+        return error
     # What the stdlib accepts and we do not: a lone surrogate escape.
     found = _LONE_SURROGATE.search(text)
     return JSONDecodeError(msg, doc, _offset(doc, text, found.start()) if found else 0)
@@ -109,20 +161,18 @@ def _decode_error(msg: str, doc: str | bytes | bytearray | memoryview) -> JSONDe
 
 def _exact_loads(doc: str | bytes | bytearray | memoryview) -> object:
     """A document with a number simdjson cannot hold (an integer beyond 64 bits, a float beyond
-    double's range): the stdlib reads it exactly, with NaN and Infinity still refused."""
+    double's range): the stdlib reads it exactly, with NaN and Infinity still refused, and nesting
+    still limited to _MAX_DEPTH."""
     if not isinstance(doc, (str, bytes)):
         doc = bytes(doc)
     text = _text(doc)  # simdjson has validated the UTF-8 before it reached a number
-    try:
-        return _stdlib_json.loads(text, parse_constant=_reject_constant)
-    except _stdlib_json.JSONDecodeError as exc:
-        raise JSONDecodeError(f"invalid JSON number: {exc.msg}", doc, _offset(doc, text, exc.pos)) from None
-    except _Constant as exc:
-        raise JSONDecodeError(
-            f"invalid JSON literal ({exc})", doc, _offset(doc, text, text.find(str(exc)))
-        ) from None
-    except RecursionError:
-        raise JSONDecodeError("invalid JSON: nested too deep", doc, _depth_offset(doc, text)) from None
+    too_deep = _nesting(text)[1]
+    if too_deep >= 0:
+        raise JSONDecodeError(_DEPTH_MESSAGE, doc, _offset(doc, text, too_deep))
+    value, error = _stdlib_loads(doc, text, "invalid JSON number", "invalid JSON literal")
+    if error is not None:
+        raise error
+    return value
 
 
 _json._register(_decode_error, _exact_loads, JSONEncodeError)
