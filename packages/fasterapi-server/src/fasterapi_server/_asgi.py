@@ -43,7 +43,12 @@ class ServerState:
     )  # fmt: skip
 
     def __init__(
-        self, app: ASGIApp, loop: asyncio.AbstractEventLoop, server: tuple[str, int], root_path: str
+        self,
+        app: ASGIApp,
+        loop: asyncio.AbstractEventLoop,
+        server: tuple[str, int],
+        root_path: str,
+        scheme: str = "http",
     ) -> None:
         self.app = app
         self.loop = loop
@@ -51,7 +56,13 @@ class ServerState:
         self.server = server
         self.root_path = root_path
         # The scope's keys that every request shares (Request.scope copies them).
-        self.base = {"type": "http", "asgi": _ASGI, "server": server, "root_path": root_path}
+        self.base = {
+            "type": "http",
+            "asgi": _ASGI,
+            "server": server,
+            "scheme": scheme,
+            "root_path": root_path,
+        }
         self.state: dict[str, Any] = {}  # the lifespan state, copied into each request's scope
         self.streams: dict[int, Any] = {}  # stream id -> the cycle waiting for its records
         self.tasks: set[asyncio.Task[Any]] = set()  # requests that suspended, until they finish

@@ -31,9 +31,9 @@ struct Globals {
   PyObject* invalid_state = nullptr;  // asyncio.InvalidStateError
   PyObject *s_set_result = nullptr, *s_set_exception = nullptr;
   // Interned strings of the ASGI scope: its keys, and the values every request shares.
-  PyObject *k_http_version, *k_client, *k_scheme, *k_method, *k_path, *k_raw_path, *k_query_string,
+  PyObject *k_http_version, *k_client, *k_method, *k_path, *k_raw_path, *k_query_string,
       *k_headers, *k_state, *k_extensions, *k_pathsend, *k_path_params;
-  PyObject *v_http10, *v_http11, *v_http, *v_https;
+  PyObject *v_http10, *v_http11;
 };
 Globals g;
 
@@ -489,7 +489,7 @@ nb::dict Request::path_params() const {
 }
 
 // The ASGI http scope in one call: `base` (a dict of the keys every request of the server shares:
-// type, asgi, server, root_path) copied, the request's own keys set, `state` copied, and the
+// type, asgi, server, scheme (TLS is the server's, not the connection's), root_path) copied, the request's own keys set, `state` copied, and the
 // pathsend extension; with `path_params`, the engine's route's parameters too. With a root_path,
 // path and raw_path start with it.
 nb::dict Request::scope(nb::dict base, nb::dict state, nb::str root_path, bool with_params) const {
@@ -502,15 +502,10 @@ nb::dict Request::scope(nb::dict base, nb::dict state, nb::str root_path, bool w
     Py_DECREF(value);
     if (rc < 0) throw nb::python_error();
   };
-  auto keep = [](PyObject* o) {
-    Py_INCREF(o);
-    return o;
-  };
   const auto target = in_->view(in_->target);
   const auto raw = raw_path_of(target);
-  set(g.k_http_version, keep(in_->version_minor == 0 ? g.v_http10 : g.v_http11));
-  set(g.k_client, PyTuple_Pack(2, nb::str(in_->peer_host.c_str()).ptr(), nb::int_(in_->peer_port).ptr()));
-  set(g.k_scheme, keep(in_->tls ? g.v_https : g.v_http));
+  set(g.k_http_version, http_version().release().ptr());
+  set(g.k_client, client().release().ptr());
   set(g.k_method, method().release().ptr());
   if (PyUnicode_GET_LENGTH(root_path.ptr()) == 0) {
     set(g.k_path, decode_path(raw).release().ptr());
@@ -711,11 +706,10 @@ NB_MODULE(_engine, m) {
   g.s_set_result = PyUnicode_InternFromString("set_result");
   g.s_set_exception = PyUnicode_InternFromString("set_exception");
   for (auto [slot, text] : {std::pair{&g.k_http_version, "http_version"}, {&g.k_client, "client"},
-                            {&g.k_scheme, "scheme"}, {&g.k_method, "method"}, {&g.k_path, "path"},
+                            {&g.k_method, "method"}, {&g.k_path, "path"},
                             {&g.k_raw_path, "raw_path"}, {&g.k_query_string, "query_string"},
                             {&g.k_headers, "headers"}, {&g.k_state, "state"}, {&g.k_extensions, "extensions"},
-                            {&g.k_pathsend, "http.response.pathsend"}, {&g.k_path_params, "path_params"}, {&g.v_http10, "1.0"}, {&g.v_http11, "1.1"},
-                            {&g.v_http, "http"}, {&g.v_https, "https"}}) {
+                            {&g.k_pathsend, "http.response.pathsend"}, {&g.k_path_params, "path_params"}, {&g.v_http10, "1.0"}, {&g.v_http11, "1.1"}}) {
     *slot = PyUnicode_InternFromString(text);  // kept for the life of the process
   }
 

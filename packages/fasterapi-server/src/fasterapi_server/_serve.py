@@ -65,7 +65,10 @@ class Server:
         except (OSError, RuntimeError) as exc:
             logger.error("%s", exc)
             raise SystemExit(1) from None
-        shared = self._shared = ServerState(self.app, loop, (config.host, self.port), config.root_path)
+        scheme = "https" if config.ssl_certfile else "http"  # TLS is on every connection or none
+        shared = self._shared = ServerState(
+            self.app, loop, (config.host, self.port), config.root_path, scheme
+        )
         access = None
         if config.access_log:
             access = shared.access = AccessLog()
@@ -85,7 +88,6 @@ class Server:
         engine.start()
         loop.add_reader(engine.fileno(), self._on_records)
         removers = self._install_signals(loop)
-        scheme = "https" if config.ssl_certfile else "http"
         logger.info("Serving on %s://%s:%d (%d I/O threads)", scheme, config.host, self.port, config.threads)
         if ready is not None:
             ready(self.port)
