@@ -30,3 +30,16 @@ def test_curl_get(server: ServerProcess) -> None:
     head, _, body = out.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 OK")
     assert body == b"hello world"
+
+
+def test_a_port_in_use_is_an_error_unless_both_reuse_it(start_server) -> None:
+    first = start_server()
+    with pytest.raises(AssertionError, match=r"(?s)exited before listening.*in use"):
+        start_server({"port": first.port})  # reuse_port off: "address in use", not a silent share
+    shared = start_server({"reuse_port": True})
+    second = start_server({"port": shared.port, "reuse_port": True})
+    assert second.port == shared.port
+    assert shared.alive()
+    assert second.alive()
+    with httpx.Client(timeout=10) as client:
+        assert client.get(f"http://127.0.0.1:{shared.port}/head").content == b"hello world"

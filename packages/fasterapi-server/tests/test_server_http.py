@@ -301,16 +301,27 @@ def test_unsupported_version_505(server: ServerProcess) -> None:
 
 def test_request_line_too_long_414(start_server) -> None:
     srv = start_server({"max_request_line": 100})
-    ok = "/scope?" + "a" * (100 - len("GET /scope? HTTP/1.1") - 1)
-    assert get(srv.port, ok).status == 200
-    r = get(srv.port, "/scope?" + "a" * 200)
+
+    def line_of(length: int) -> bytes:  # "GET /scope?aaa HTTP/1.1", CRLF not counted
+        target = "/scope?" + "a" * (length - len("GET /scope? HTTP/1.1"))
+        return f"GET {target} HTTP/1.1\r\nhost: a\r\n\r\n".encode()
+
+    assert exchange(srv.port, line_of(100)).status == 200  # at the limit
+    r = exchange(srv.port, line_of(101))  # one past it
     assert r.status == 414
     assert not r.keep_alive
 
 
 def test_head_too_large_431(start_server) -> None:
     srv = start_server({"max_header_bytes": 1000})
-    assert get(srv.port, "/head", headers=[("x-a", "b" * 500)]).status == 200
+
+    def head_of(size: int) -> bytes:  # the whole head, request line and final CRLF included
+        start = b"GET /head HTTP/1.1\r\nhost: a\r\nx-a: "
+        return start + b"b" * (size - len(start) - 4) + b"\r\n\r\n"
+
+    assert len(head_of(1000)) == 1000
+    assert exchange(srv.port, head_of(1000)).status == 200  # at the limit
+    assert exchange(srv.port, head_of(1001)).status == 431  # one past it
     with connect(srv.port) as sock:
         sock.sendall(request_bytes("GET", "/head", [("x-a", "b" * 2000)]))
         reader = Reader(sock)
@@ -324,8 +335,8 @@ def test_head_too_large_431(start_server) -> None:
 
 def test_too_many_headers_431(start_server) -> None:
     srv = start_server({"max_headers": 10})
-    assert get(srv.port, "/head", headers=[(f"x-{i}", "v") for i in range(9)]).status == 200  # + host
-    assert get(srv.port, "/head", headers=[(f"x-{i}", "v") for i in range(11)]).status == 431
+    assert get(srv.port, "/head", headers=[(f"x-{i}", "v") for i in range(9)]).status == 200  # + host: 10
+    assert get(srv.port, "/head", headers=[(f"x-{i}", "v") for i in range(10)]).status == 431  # 11
 
 
 def test_content_length_over_max_body_413(start_server) -> None:

@@ -247,11 +247,12 @@ def pattern_slice(at: int, n: int) -> bytes:
 def main() -> None:
     options = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
     options.setdefault("threads", 1)
+    options.setdefault("port", 0)
 
     def ready(port: int) -> None:
         print(port, flush=True)
 
-    serve(app, host="127.0.0.1", port=0, ready=ready, **options)
+    serve(app, host="127.0.0.1", ready=ready, **options)
 
 
 if __name__ == "__main__":
