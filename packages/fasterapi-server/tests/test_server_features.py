@@ -11,10 +11,12 @@ import hashlib
 import logging
 import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ import anyio.from_thread
 import httpx
 import pytest
 from fasterapi_server import Server
+from helpers import Reader
 
 fasterapi = pytest.importorskip("fasterapi")
 from fasterapi import Depends, FastAPI, Request  # noqa: E402
@@ -101,6 +104,31 @@ async def scope_app(scope: Any, receive: Any, send: Any) -> None:
     answer = f"{scope['scheme']} {scope['method']} {len(body)} {sorted(scope['extensions'])}".encode()
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
     await send({"type": "http.response.body", "body": answer})
+
+
+@pytest.mark.parametrize("past", [1, 30, 1_000])
+def test_tls_bytes_openssl_holds_are_read(
+    certificate: tuple[Path, Path], start_server: Any, past: int
+) -> None:
+    # The whole request is there before the server looks (it is stopped meanwhile), and it ends a
+    # little past what one readiness event reads (4 reads of 64 KiB): the last record is
+    # decrypted in part, and the rest waits inside OpenSSL, where epoll cannot see it.
+    cert, key = certificate
+    srv = start_server({"ssl_certfile": str(cert), "ssl_keyfile": str(key)})
+    context = ssl.create_default_context(cafile=str(cert))
+    head = b"POST /echo HTTP/1.1\r\nhost: a\r\ncontent-length: %d\r\n\r\n"
+    size = 4 * 65536 + past - len(head % 999999)
+    raw = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    with context.wrap_socket(raw, server_hostname="localhost") as tls:
+        srv.proc.send_signal(signal.SIGSTOP)
+        try:
+            tls.sendall(head % size)  # a record of its own: the body's records are not aligned
+            tls.sendall(b"x" * size)
+            time.sleep(0.2)
+        finally:
+            srv.proc.send_signal(signal.SIGCONT)
+        answer = Reader(tls).read("POST", timeout=10)  # type: ignore[arg-type]
+    assert answer.body == b"x" * size
 
 
 def test_tls_with_alpn(certificate: tuple[Path, Path]) -> None:

@@ -695,9 +695,13 @@ inline void IoThread::on_event(std::uint32_t slot, std::uint32_t events) {
 }
 
 inline void IoThread::on_readable(Connection& c, std::uint32_t slot) {
-  for (int round = 0; round < 4 && c.reading; ++round) {
-    char* at = c.in.reserve(detail::kReadChunk);
-    const ssize_t n = c.tls.ssl ? c.tls.read(at, detail::kReadChunk) : ::read(c.fd, at, detail::kReadChunk);
+  // A few reads per event, for fairness; then epoll says again. Under TLS it cannot for what
+  // OpenSSL already holds: the last round takes that too (at most what is left of one record).
+  for (int round = 0; round < 5 && c.reading; ++round) {
+    std::size_t want = detail::kReadChunk;
+    if (round == 4 && (want = c.tls.pending()) == 0) break;
+    char* at = c.in.reserve(want);
+    const ssize_t n = c.tls.ssl ? c.tls.read(at, want) : ::read(c.fd, at, want);
     if (n > 0) {
       c.in.commit(static_cast<std::size_t>(n));
       const double now = monotonic_now();
@@ -709,7 +713,7 @@ inline void IoThread::on_readable(Connection& c, std::uint32_t slot) {
       }
       parse(c, slot);
       if (c.fd < 0) return;
-      if (static_cast<std::size_t>(n) < detail::kReadChunk) break;
+      if (static_cast<std::size_t>(n) < want && c.tls.pending() == 0) break;
       continue;
     }
     if (n == 0) {
@@ -1266,8 +1270,9 @@ inline void IoThread::finish_response(Connection& c, std::uint32_t slot, bool cl
       update_events(c, slot);
     }
     // Requests read ahead and held at max_pipelined are in the buffer already: no EPOLLIN will
-    // come for them.
+    // come for them (nor for what OpenSSL holds).
     if (c.in.size()) parse(c, slot);
+    if (c.fd >= 0 && c.reading && c.tls.pending()) on_readable(c, slot);
   }
 }
 

@@ -108,6 +108,10 @@ struct TlsStream {
     want_write = false;
   }
 
+  // Plaintext OpenSSL has decrypted and not handed over: epoll does not signal it (the socket
+  // may be empty), so a reader that stops early must come back for it.
+  std::size_t pending() const noexcept { return ssl ? static_cast<std::size_t>(SSL_pending(ssl)) : 0; }
+
   // Like read(2). Reads every record OpenSSL can give (it may hold bytes the socket no longer
   // signals), up to `len`.
   ssize_t read(char* buf, std::size_t len) {
