@@ -239,15 +239,23 @@ def closed_by_peer(sock: socket.socket, timeout: float = TIMEOUT) -> bytes:
     return Reader(sock).expect_close(timeout)
 
 
-def poll_until(check: Callable[[], Any], timeout: float = TIMEOUT, interval: float = 0.02) -> Any:
-    """Calls `check` until it returns something true, or fails the test at the deadline."""
+def poll_until(
+    check: Callable[[], Any],
+    timeout: float = TIMEOUT,
+    interval: float = 0.02,
+    what: str | Callable[[], str] = "the condition",
+) -> Any:
+    """Calls `check` until it returns something true, or fails the test at the deadline, naming
+    `what` it waited for (or what `what()` says then)."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
+            raise AssertionError(
+                f"timed out after {timeout}s waiting for {what() if callable(what) else what}"
+            )
         time.sleep(interval)
 
 

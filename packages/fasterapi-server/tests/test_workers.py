@@ -31,6 +31,7 @@ from fasterapi_server._workers import (
     import_from_string,
     load_app,
 )
+from helpers import poll_until
 
 APPS = Path(__file__).parent / "apps"
 TIMEOUT = 20.0  # seconds any single wait may take: worker startups on two shared cores
@@ -53,17 +54,6 @@ def get(port: int, path: str = "/") -> str | None:
         return None
     finally:
         conn.close()
-
-
-def wait_until(condition: Callable[[], Any], what: str | Callable[[], str], timeout: float = TIMEOUT) -> Any:
-    """condition()'s first true result; `what` (or what it returns, then) names it in the failure."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
 
 
 def alive(pid: int) -> bool:
@@ -115,8 +105,10 @@ class Supervised:
                 found.add(pid)
             return len(found) >= count
 
-        wait_until(
-            enough, lambda: f"{count} workers answering, {sorted(found)} so far\n{self.stderr()}", timeout
+        poll_until(
+            enough,
+            timeout,
+            what=lambda: f"{count} workers answering, {sorted(found)} so far\n{self.stderr()}",
         )
         return found
 
@@ -238,7 +230,7 @@ def test_reloader_polls_python_files(tmp_path: Path, monkeypatch: pytest.MonkeyP
         (tmp_path / "pkg" / "old.py").unlink()
         expected = sorted(str(tmp_path / p) for p in ("app.py", "pkg/new.py", "pkg/old.py"))
         changed: list[str] = []
-        wait_until(lambda: changed.extend(reloader.changes()) or len(changed) >= 3, "the changes", 5)
+        poll_until(lambda: changed.extend(reloader.changes()) or len(changed) >= 3, 5, what="the changes")
         assert sorted(changed) == expected
         assert woken
     finally:
@@ -272,7 +264,7 @@ def test_workers_share_the_port_and_a_killed_one_is_replaced(supervised: Callabl
     assert server.proc.pid not in first
     victim = min(first)
     os.kill(victim, signal.SIGKILL)
-    wait_until(lambda: not alive(victim) or None, "the killed worker to be reaped")
+    poll_until(lambda: not alive(victim) or None, TIMEOUT, what="the killed worker to be reaped")
     (newcomer,) = server.pids(1, exclude=first)  # the other worker answers meanwhile, and the new one
     assert server.pids(2) == {max(first), newcomer}
     assert "died (signal SIGKILL)" in server.stderr()
@@ -295,8 +287,8 @@ def test_sigint_stops_the_workers_too(supervised: Callable[..., Supervised]) -> 
 def test_a_worker_that_exits_by_itself_is_replaced(supervised: Callable[..., Supervised]) -> None:
     server = supervised("pid_app:app", workers=2)
     first = server.pids(2)
-    leaving = int(wait_until(lambda: get(server.port, "/exit"), "an answer to /exit"))
-    wait_until(lambda: not alive(leaving) or None, "the worker to leave")
+    leaving = int(poll_until(lambda: get(server.port, "/exit"), TIMEOUT, what="an answer to /exit"))
+    poll_until(lambda: not alive(leaving) or None, TIMEOUT, what="the worker to leave")
     server.pids(1, exclude=first)
     assert f"Worker process [{leaving}] finished its requests" in server.stderr()
 
@@ -305,7 +297,7 @@ def test_sighup_replaces_every_worker(supervised: Callable[..., Supervised]) -> 
     server = supervised("pid_app:app", workers=2)
     first = server.pids(2)
     server.proc.send_signal(signal.SIGHUP)
-    wait_until(lambda: not any(alive(pid) for pid in first) or None, "the old workers to leave")
+    poll_until(lambda: not any(alive(pid) for pid in first) or None, TIMEOUT, what="the old workers to leave")
     assert len(server.pids(2, exclude=first)) == 2
     assert server.proc.poll() is None
 
@@ -354,7 +346,7 @@ def test_workers_stop_when_the_supervisor_is_killed(supervised: Callable[..., Su
     pids = server.pids(2)
     server.proc.kill()
     server.proc.wait(TIMEOUT)
-    wait_until(lambda: not any(alive(pid) for pid in pids), "the orphaned workers to stop")
+    poll_until(lambda: not any(alive(pid) for pid in pids), TIMEOUT, what="the orphaned workers to stop")
 
 
 def test_reload_restarts_the_worker(supervised: Callable[..., Supervised], tmp_path: Path) -> None:
@@ -365,12 +357,12 @@ def test_reload_restarts_the_worker(supervised: Callable[..., Supervised], tmp_p
     with (tmp_path / "reloaded.py").open("a") as file:
         file.write("\n# edited\n")
     (second,) = server.pids(1, exclude={first})
-    wait_until(lambda: not alive(first) or None, "the old worker to leave")
+    poll_until(lambda: not alive(first) or None, TIMEOUT, what="the old worker to leave")
     assert "Changes detected in reloaded.py: reloading" in server.stderr()
 
     # A broken edit: the worker fails, the supervisor waits for the fix.
     (tmp_path / "reloaded.py").write_text("def broken(:\n")
-    wait_until(lambda: "waiting for file changes" in server.stderr(), "the failure to show")
+    poll_until(lambda: "waiting for file changes" in server.stderr(), TIMEOUT, what="the failure to show")
     assert "SyntaxError" in server.stderr()
     assert server.proc.poll() is None
     shutil.copy(APPS / "pid_app.py", tmp_path / "reloaded.py")
