@@ -375,6 +375,7 @@ class PyEngine {
       std::unique_ptr<fs::Inbound> in(raw);
       if (in->kind == fs::Inbound::Kind::call && in->call) in->call(in->arg);
     }
+    run_posted();
   }
 
   // Calls fn(*args) on a pool thread; its Future completes on the loop's thread (inside poll()).
@@ -451,11 +452,20 @@ class PyEngine {
           return out;
         }
       }
+      run_posted();
       waker.sleep_begin();
       if (ring.empty()) break;
       waker.sleep_cancel();
     }
     return out;
+  }
+
+  // The executor's completions that found the ring full (Engine::post): calls, in no set order.
+  void run_posted() {
+    for (fs::Inbound* raw : engine_->take_posted()) {
+      std::unique_ptr<fs::Inbound> in(raw);
+      if (in->kind == fs::Inbound::Kind::call && in->call) in->call(in->arg);
+    }
   }
 
   nb::dict stats() {
@@ -752,7 +762,8 @@ NB_MODULE(_engine, m) {
              std::uint64_t max_body, std::size_t max_connections, std::size_t max_pipelined,
              std::size_t max_request_line, std::size_t max_header_bytes, std::size_t max_headers,
              double header_timeout, double keep_alive_timeout, double body_timeout, double write_timeout,
-             bool reuse_port, const std::string& ssl_certfile, const std::string& ssl_keyfile) {
+             bool reuse_port, const std::string& ssl_certfile, const std::string& ssl_keyfile,
+             std::size_t inbound_capacity, std::size_t command_capacity) {
             fs::Config c;
             c.host = host;
             c.port = port;
@@ -772,6 +783,8 @@ NB_MODULE(_engine, m) {
             c.reuse_port = reuse_port;
             c.ssl_certfile = ssl_certfile;
             c.ssl_keyfile = ssl_keyfile;
+            c.inbound_capacity = inbound_capacity;
+            c.command_capacity = command_capacity;
             new (self) PyEngine(std::move(c));
           },
           nb::arg("host") = "127.0.0.1", nb::arg("port") = 8000, nb::arg("threads") = 1,
@@ -779,7 +792,8 @@ NB_MODULE(_engine, m) {
           nb::arg("max_connections") = 10000, nb::arg("max_pipelined") = 32, nb::arg("max_request_line") = 8190,
           nb::arg("max_header_bytes") = 65536, nb::arg("max_headers") = 100, nb::arg("header_timeout") = 10.0,
           nb::arg("keep_alive_timeout") = 5.0, nb::arg("body_timeout") = 30.0, nb::arg("write_timeout") = 60.0,
-          nb::arg("reuse_port") = false, nb::arg("ssl_certfile") = "", nb::arg("ssl_keyfile") = "")
+          nb::arg("reuse_port") = false, nb::arg("ssl_certfile") = "", nb::arg("ssl_keyfile") = "",
+          nb::arg("inbound_capacity") = 1u << 16, nb::arg("command_capacity") = 1u << 14)
       .def("add_route", &PyEngine::add_route, nb::arg("methods"), nb::arg("pattern"), nb::arg("id"))
       .def("bind", &PyEngine::bind)
       .def("start", &PyEngine::start)

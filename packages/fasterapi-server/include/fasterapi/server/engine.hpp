@@ -49,6 +49,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -103,6 +104,11 @@ struct Config {
   std::string ssl_certfile;  // both set: TLS on every connection
   std::string ssl_keyfile;
   std::string server_header = "fasterapi";
+  // The rings between the threads (powers of two). Neither side ever waits on a full ring in a
+  // way that could wait on the other: an I/O thread keeps what the inbound ring cannot take yet
+  // (in order) and passes it on later, and only the Python thread waits, for an I/O thread.
+  std::size_t inbound_capacity = 1u << 16;  // records toward the Python thread
+  std::size_t command_capacity = 1u << 14;  // commands toward each I/O thread
   Limits limits;
   Timeouts timeouts;
 };
@@ -257,6 +263,7 @@ class IoThread {
   void parse(Connection& c, std::uint32_t slot);
   bool on_head(Connection& c, std::uint32_t slot, const http1::Head& head);
   void dispatch(Inbound* in);
+  bool pass_held();
   void notify_disconnect(const std::shared_ptr<Stream>& s);
   void fail(Connection& c, std::uint32_t slot, int status, std::string_view why);
   bool abandon_streaming(Connection& c, std::uint32_t slot);
@@ -284,6 +291,7 @@ class IoThread {
   bool draining_ = false;
   Waker waker_;
   MpscRing<Outbound> commands_;
+  std::deque<Inbound*> held_;  // records the full inbound ring could not take yet, in order
   std::vector<Connection> conns_;
   std::vector<std::uint32_t> free_;
   HttpDate date_;
@@ -297,7 +305,7 @@ class IoThread {
 class Engine {
  public:
   explicit Engine(Config config)
-      : config_(std::move(config)), inbound_(1u << 16), router_(router::Options{router::ConflictPolicy::first_wins}) {
+      : config_(std::move(config)), inbound_(config_.inbound_capacity), router_(router::Options{router::ConflictPolicy::first_wins}) {
     if (config_.threads < 1) throw std::invalid_argument("threads must be at least 1");
     if (!config_.ssl_certfile.empty() || !config_.ssl_keyfile.empty()) {
       tls_ = std::make_unique<TlsContext>(config_.ssl_certfile, config_.ssl_keyfile);
@@ -362,6 +370,7 @@ class Engine {
     threads_.clear();
     // What the Python thread never popped.
     while (Inbound* in = inbound_.pop()) delete in;
+    for (Inbound* in : take_posted()) delete in;
   }
 
   bool draining() const noexcept { return draining_.load(); }
@@ -397,12 +406,24 @@ class Engine {
     }
     dirty_ = 0;
   }
+  // From any other thread (the executor's). Never waits: the Python thread may be waiting for
+  // this one (joining the executor); what the full ring cannot take is set aside for take_posted().
   void post(Inbound* in) {
     if (!inbound_.try_push(in)) {
-      python_waker_.notify();  // full: wake the consumer before waiting for room
-      inbound_.push(in);
+      std::lock_guard<std::mutex> guard(posted_mutex_);
+      posted_.push_back(in);
+      has_posted_.store(true, std::memory_order_release);
     }
     python_waker_.notify();
+  }
+  // The Python thread, after the ring: the records post() set aside.
+  std::vector<Inbound*> take_posted() {
+    std::vector<Inbound*> taken;
+    if (!has_posted_.load(std::memory_order_acquire)) return taken;
+    std::lock_guard<std::mutex> guard(posted_mutex_);
+    taken.swap(posted_);
+    has_posted_.store(false, std::memory_order_relaxed);
+    return taken;
   }
 
   std::uint64_t next_stream_id() noexcept { return stream_ids_.fetch_add(1, std::memory_order_relaxed) + 1; }
@@ -453,6 +474,9 @@ class Engine {
   Stats stats_;
   Waker python_waker_;
   MpscRing<Inbound> inbound_;
+  std::mutex posted_mutex_;
+  std::vector<Inbound*> posted_;  // see post()
+  std::atomic<bool> has_posted_{false};
   router::Router router_;
   std::vector<std::int32_t> route_ids_;
   std::vector<std::unique_ptr<IoThread>> threads_;
@@ -505,7 +529,7 @@ inline bool body_forbidden(int status) noexcept { return status < 200 || status 
 
 }  // namespace detail
 
-inline IoThread::IoThread(Engine& engine, std::uint32_t index) : engine_(engine), index_(index), commands_(1u << 14) {
+inline IoThread::IoThread(Engine& engine, std::uint32_t index) : engine_(engine), index_(index), commands_(engine.config().command_capacity) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
   epoll_event ev{};
@@ -520,6 +544,7 @@ inline IoThread::~IoThread() {
     if (conns_[s].fd >= 0) close_connection(s);
   }
   while (Outbound* o = commands_.pop()) delete o;
+  for (Inbound* in : held_) delete in;
   release_listener();
   ::close(epoll_fd_);
 }
@@ -551,6 +576,7 @@ inline void IoThread::run() {
   while (!engine_.stopping()) {
     if (engine_.draining() && !draining_) begin_drain();
     int timeout_ms = 1000;
+    if (!held_.empty() && !pass_held()) timeout_ms = 1;  // the Python thread is behind: try again soon
     waker_.sleep_begin();
     if (!commands_.empty()) {
       waker_.sleep_cancel();
@@ -746,12 +772,18 @@ inline void IoThread::notify_disconnect(const std::shared_ptr<Stream>& s) {
   dispatch(d);
 }
 
+// Never waits: the Python thread may itself be waiting for this thread to take its commands.
+// Records the ring cannot take are held, in order, and passed on as the Python thread makes room.
 inline void IoThread::dispatch(Inbound* in) {
-  if (!engine_.inbound_.try_push(in)) {
-    engine_.python_waker().notify();  // full: the Python thread must run to make room
-    engine_.inbound_.push(in);
-  }
+  if (!held_.empty() || !engine_.inbound_.try_push(in)) held_.push_back(in);
   notify_python_ = true;
+}
+
+// True when nothing is held any more.
+inline bool IoThread::pass_held() {
+  while (!held_.empty() && engine_.inbound_.try_push(held_.front())) held_.pop_front();
+  engine_.python_waker().notify();
+  return held_.empty();
 }
 
 inline void IoThread::parse(Connection& c, std::uint32_t slot) {

@@ -1,0 +1,121 @@
+"""The rings between the threads when they are full: nobody waits on someone who waits on them.
+
+The Python thread may wait for an I/O thread to take its commands; so an I/O thread never waits
+for the Python thread (it holds records the inbound ring cannot take, in order), and neither do the
+executor's threads (the Python thread joins them at shutdown). Each scenario runs in a child
+process with rings of two cells: a deadlock there is a timeout here, not a hung test run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from fasterapi_server._engine import Engine
+from helpers import TIMEOUT
+
+
+def run_child(code: str) -> str:
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(code)],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT * 3,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"the child hung (a deadlock): {exc.stderr!r}") from None
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_full_rings_both_ways_do_not_deadlock() -> None:
+    # 16 requests wait while the Python thread answers each with 66 commands (start, 64 chunks,
+    # end) through a command ring of 2: it waits on the I/O thread, which has more requests for a
+    # full inbound ring of 2 than it can hand over.
+    out = run_child(
+        """
+        import select, socket, time
+        from fasterapi_server._engine import Engine, Request
+
+        N, CHUNKS = 16, 64
+        engine = Engine(host="127.0.0.1", port=0, threads=1, inbound_capacity=2, command_capacity=2)
+        port = engine.bind()
+        engine.start()
+        socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(N)]
+        for i, s in enumerate(socks):
+            s.sendall(f"GET /{i} HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n".encode())
+        time.sleep(0.3)  # all of them read: two on the ring, the rest held
+        served = []
+        deadline = time.monotonic() + 20
+        while len(served) < N and time.monotonic() < deadline:
+            select.select([engine.fileno()], [], [], 0.1)
+            for item in engine.poll():
+                if type(item) is Request:
+                    item.start(200, [(b"content-type", b"text/plain")])
+                    for _ in range(CHUNKS):
+                        item.send(b"x")
+                    item.end()
+                    served.append(item.path)
+            engine.flush()
+        for i, s in enumerate(socks):
+            s.settimeout(10)
+            data = b""
+            while not data.endswith(b"0\\r\\n\\r\\n"):
+                got = s.recv(65536)
+                assert got, (i, data)
+                data += got
+            head, _, body = data.partition(b"\\r\\n\\r\\n")
+            assert head.startswith(b"HTTP/1.1 200 "), head
+            assert b"transfer-encoding: chunked" in head.lower(), head
+            assert body == b"1\\r\\nx\\r\\n" * CHUNKS + b"0\\r\\n\\r\\n"
+        engine.stop()
+        print(sorted(served) == sorted(f"/{i}" for i in range(N)), len(served))
+        """
+    )
+    assert out.split() == ["True", "16"]
+
+
+def test_executor_completions_beyond_a_full_ring_and_a_stop_that_joins() -> None:
+    # 50 calls finish while nobody polls: 2 fit on the ring, 48 are set aside. Then stop() joins
+    # the pool: it must not wait on a thread that waits for room, and every Future completes.
+    out = run_child(
+        """
+        import threading, time
+        from fasterapi_server._engine import Engine
+
+        engine = Engine(host="127.0.0.1", port=0, threads=1, inbound_capacity=2, command_capacity=2)
+        engine.bind()
+        engine.start()
+        engine.set_executor_threads(4)
+        ran = []
+        lock = threading.Lock()
+
+        def call(i):
+            with lock:
+                ran.append(i)
+            return i * 2
+
+        futures = [engine.submit(call, i) for i in range(50)]
+        deadline = time.monotonic() + 10
+        while len(ran) < 50 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)  # the last completions posted
+        engine.poll()
+        engine.flush()
+        results = [f.result() for f in futures if f.done()]
+        engine.stop()
+        print(len(ran), len(results), results == [i * 2 for i in range(50)])
+        """
+    )
+    assert out.split() == ["50", "50", "True"]
+
+
+@pytest.mark.parametrize("name", ["inbound_capacity", "command_capacity"])
+@pytest.mark.parametrize("size", [0, 1, 3, 1000])
+def test_ring_capacity_must_be_a_power_of_two_of_at_least_two(name: str, size: int) -> None:
+    with pytest.raises(ValueError, match="power of two"):
+        Engine(host="127.0.0.1", port=0, **{name: size}).bind()
+    Engine(host="127.0.0.1", port=0, **{name: 2}).bind()
