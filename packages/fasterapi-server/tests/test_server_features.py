@@ -259,6 +259,57 @@ def test_pathsend_plain_and_tls(big_file: Path, certificate: tuple[Path, Path]) 
         assert hashlib.sha256(answer.content).hexdigest() == digest
 
 
+async def replacing_app(scope: Any, receive: Any, send: Any) -> None:
+    """Sends the file named by the body with its length, then puts another file at its path."""
+    if scope["type"] != "http":
+        return
+    path = Path((await receive())["body"].decode())
+    size = path.stat().st_size
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", str(size).encode())]})
+    await send({"type": "http.response.pathsend", "path": str(path)})
+    other = path.with_suffix(".new")
+    other.write_bytes(b"another file")
+    os.replace(other, path)
+
+
+def test_pathsend_sends_the_file_it_was_given_when_the_path_changes_at_once(tmp_path: Path) -> None:
+    # The descriptor opened at pathsend is what the I/O thread sends: the file that was measured
+    # for the Content-Length, even when its path names another file by the time it writes.
+    with running(replacing_app) as (_, port), httpx.Client(timeout=30) as client:
+        for i in range(20):
+            path = tmp_path / f"f{i}.bin"
+            content = os.urandom(200_000 + i)
+            path.write_bytes(content)
+            answer = client.post(f"http://127.0.0.1:{port}/", content=str(path).encode())
+            assert answer.status_code == 200
+            assert answer.content == content
+            assert path.read_bytes() == b"another file"
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory", "fifo"])
+def test_pathsend_of_what_is_not_a_file_is_a_500_before_the_head(
+    tmp_path: Path, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    target = tmp_path / kind
+    if kind == "directory":
+        target.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(target)  # opening it must not wait for a writer
+    with (
+        caplog.at_level(logging.ERROR, logger="fasterapi.server"),
+        running(scope_app) as (_, port),
+        httpx.Client(timeout=10) as client,
+    ):
+        answer = client.post(f"http://127.0.0.1:{port}/chunked-file", content=str(target).encode())
+        assert answer.status_code == 500
+        assert answer.text == "Internal Server Error"
+        assert client.post(f"http://127.0.0.1:{port}/echo", content=b"abc").status_code == 200
+    errors = [r.exc_info[1] for r in caplog.records if r.exc_info]
+    assert len(errors) == 1
+    assert isinstance(errors[0], OSError)
+    assert errors[0].filename == str(target)
+
+
 def test_file_response_of_the_framework_uses_pathsend(big_file: Path) -> None:
     app = FastAPI()
 

@@ -10,8 +10,10 @@ bytes not yet written pass the engine's high-water mark. The lifespan protocol r
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
+import stat
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from typing import Any
@@ -194,10 +196,22 @@ class HTTPCycle:
                 raise RuntimeError("http.response.pathsend before http.response.start")
             if self.ended:
                 raise RuntimeError("http.response.pathsend after the response ended")
-            if not self.streaming:
-                self.streaming = True
-                req.start(self.status, self.headers)
-            req.send_file(os.fspath(message["path"]))
+            # Opened here, before the head goes out: a file that cannot be sent is the app's
+            # error (a 500) rather than a response cut short. The engine takes the descriptor.
+            # (O_NONBLOCK: a FIFO's open would wait for a writer; it has no effect on a file.)
+            fd = os.open(message["path"], os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+            try:
+                mode = os.fstat(fd).st_mode
+                if not stat.S_ISREG(mode):
+                    code = errno.EISDIR if stat.S_ISDIR(mode) else errno.EINVAL
+                    raise OSError(code, "pathsend: not a regular file", message["path"])
+                if not self.streaming:
+                    req.start(self.status, self.headers)
+                    self.streaming = True
+            except BaseException:
+                os.close(fd)
+                raise
+            req.send_file(fd)
             req.end()
             self.ended = True
             self._wake()

@@ -316,7 +316,7 @@ class Request {
   void respond(int status, nb::handle headers, nb::handle body);
   void start(int status, nb::handle headers);
   bool send(nb::handle chunk);
-  void send_file(const std::string& path);
+  void send_file(int fd);
   void end();
   void consumed(std::int64_t n);
   void abort();
@@ -667,16 +667,22 @@ bool Request::send(nb::handle chunk) {
   return !s.closed.load();
 }
 
-void Request::send_file(const std::string& path) {
+void Request::send_file(int fd) {
+  // Owns `fd` from here on, whatever happens: the I/O thread sends what this measured, from the
+  // same open file (a path opened twice could name two different files).
+  auto file = std::make_shared<fs::FileRange>(fd, 0);
   if (!started_) throw nb::value_error("the response has not started");
   if (ended_) throw nb::value_error("the response has ended");
-  if (limited_) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) count_body(static_cast<std::uint64_t>(st.st_size));
-    // (a path that cannot be sent: the I/O thread closes the connection, as without a length)
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    PyErr_SetFromErrno(PyExc_OSError);
+    throw nb::python_error();
   }
+  if (!S_ISREG(st.st_mode)) throw nb::value_error("send_file: not a regular file");
+  file->left = static_cast<std::size_t>(st.st_size);
+  if (limited_) count_body(file->left);
   auto o = outbound(fs::Outbound::Kind::file);
-  o->body = path;
+  o->file = std::move(file);
   submit(std::move(o));
 }
 
@@ -745,7 +751,7 @@ NB_MODULE(_engine, m) {
       .def("respond", &Request::respond, nb::arg("status"), nb::arg("headers"), nb::arg("body"))
       .def("start", &Request::start, nb::arg("status"), nb::arg("headers"))
       .def("send", &Request::send, nb::arg("chunk"))
-      .def("send_file", &Request::send_file, nb::arg("path"))
+      .def("send_file", &Request::send_file, nb::arg("fd"))
       .def("end", &Request::end)
       .def("consumed", &Request::consumed, nb::arg("n"))
       .def("abort", &Request::abort);

@@ -168,20 +168,6 @@ class ReadBuffer {
 };
 
 // A piece of output and the stream it is counted against.
-// The bytes of a file still to send (http.response.pathsend): sendfile(2) on a plain socket,
-// read and encrypted on a TLS one.
-struct FileRange {
-  int fd = -1;
-  off_t offset = 0;
-  std::size_t left = 0;
-  explicit FileRange(int f, std::size_t size) : fd(f), left(size) {}
-  FileRange(const FileRange&) = delete;
-  FileRange& operator=(const FileRange&) = delete;
-  ~FileRange() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 struct OutPiece {
   std::string data;
   std::shared_ptr<Stream> stream;
@@ -272,7 +258,8 @@ class IoThread {
   void command(Outbound* o);
   void queue_response(Connection& c, std::uint32_t slot, Outbound& o);
   void append_head(std::string& out, const Outbound& o, const Stream& s, bool& close, bool& chunked);
-  void emit(Connection& c, std::uint32_t slot, std::uint32_t seq, OutPiece piece, bool last, bool close);
+  // `write` false: more pieces follow at once, the last of them writes.
+  void emit(Connection& c, std::uint32_t slot, std::uint32_t seq, OutPiece piece, bool last, bool close, bool write = true);
   void finish_response(Connection& c, std::uint32_t slot, bool close);
   void send_continue(Connection& c);
   void flush(Connection& c, std::uint32_t slot);
@@ -1176,36 +1163,27 @@ inline void IoThread::queue_response(Connection& c, std::uint32_t slot, Outbound
       break;
     }
     case Outbound::Kind::file: {
-      if (s.skip_body) return;
-      const int fd = ::open(o.body.c_str(), O_RDONLY | O_CLOEXEC);
-      struct stat st {};
-      if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        if (fd >= 0) ::close(fd);
-        close_connection(slot);  // the head is out: the only way left to say it failed
-        return;
-      }
-      if (st.st_size == 0) {
-        ::close(fd);
-        return;
-      }
-      const auto size = static_cast<std::size_t>(st.st_size);
+      // Opened and measured by the Python thread, which counted that size (the descriptor
+      // closes with the last owner, sent or not).
+      if (s.skip_body || !o.file || o.file->left == 0) return;
       if (s.chunked) {
         OutPiece size_line;
         size_line.stream = o.stream;
-        detail::append_hex(size_line.data, size);
+        detail::append_hex(size_line.data, o.file->left);
         size_line.data += "\r\n";
-        emit(c, slot, s.seq, std::move(size_line), false, false);
+        emit(c, slot, s.seq, std::move(size_line), false, false, false);
         if (c.fd < 0) return;
-      }
-      piece.file = std::make_shared<FileRange>(fd, size);
-      emit(c, slot, s.seq, std::move(piece), false, false);
-      if (s.chunked && c.fd >= 0) {
+        piece.file = std::move(o.file);
+        emit(c, slot, s.seq, std::move(piece), false, false, false);
+        if (c.fd < 0) return;
         OutPiece crlf;
         crlf.stream = o.stream;
         crlf.data = "\r\n";
         emit(c, slot, s.seq, std::move(crlf), false, false);
+        return;
       }
-      return;
+      piece.file = std::move(o.file);
+      break;
     }
     case Outbound::Kind::end: {
       if (s.chunked) piece.data = "0\r\n\r\n";
@@ -1219,7 +1197,8 @@ inline void IoThread::queue_response(Connection& c, std::uint32_t slot, Outbound
   emit(c, slot, s.seq, std::move(piece), last, close);
 }
 
-inline void IoThread::emit(Connection& c, std::uint32_t slot, std::uint32_t seq, OutPiece piece, bool last, bool close) {
+inline void IoThread::emit(Connection& c, std::uint32_t slot, std::uint32_t seq, OutPiece piece, bool last, bool close,
+                           bool write) {
   const bool current = !c.open.empty() && c.open.front()->seq == seq;
   if (!current) {
     Deferred& d = c.deferred[seq];
@@ -1237,7 +1216,7 @@ inline void IoThread::emit(Connection& c, std::uint32_t slot, std::uint32_t seq,
     release_output(piece.stream, piece.accounted);
   }
   if (last) finish_response(c, slot, close);
-  flush(c, slot);
+  if (write) flush(c, slot);
 }
 
 inline void IoThread::finish_response(Connection& c, std::uint32_t slot, bool close) {

@@ -5,6 +5,9 @@
 // connection is gone.
 #pragma once
 
+#include <sys/types.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -73,12 +76,26 @@ struct Inbound {
   }
 };
 
+// The bytes of a file still to send (http.response.pathsend): sendfile(2) on a plain socket,
+// read and encrypted on a TLS one. Owns the descriptor.
+struct FileRange {
+  int fd = -1;
+  off_t offset = 0;
+  std::size_t left = 0;
+  explicit FileRange(int f, std::size_t size) : fd(f), left(size) {}
+  FileRange(const FileRange&) = delete;
+  FileRange& operator=(const FileRange&) = delete;
+  ~FileRange() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
 struct Outbound {
   enum class Kind : std::uint8_t {
     response,  // a whole response: head and body
     start,     // the head of a streamed response
     chunk,     // a piece of its body
-    file,      // a file's bytes as the next piece of its body (`body` holds the path)
+    file,      // a file's bytes as the next piece of its body (`file`)
     end,       // its end
     resume,    // the app consumed request body: read again
     abort,     // close the connection now (the app failed mid-response)
@@ -95,6 +112,7 @@ struct Outbound {
   bool has_server = false;
   bool close = false;  // the fields say "Connection: close"
   std::int64_t accounted = 0;  // bytes counted in stream->out_pending
+  std::shared_ptr<FileRange> file;  // a file piece's
 };
 
 }  // namespace fasterapi::server
