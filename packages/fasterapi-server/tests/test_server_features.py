@@ -151,6 +151,44 @@ def test_tls_with_alpn(certificate: tuple[Path, Path]) -> None:
             assert client.get(f"https://127.0.0.1:{port}/").status_code == 200
 
 
+CHUNK_SIZES = [1, 7, 100, 5_000, 17_000, 40_000, 3, 16_384, 16_383, 2]
+
+
+def chunk(n: int, i: int) -> bytes:
+    return bytes([(n + i) % 251]) * CHUNK_SIZES[i % len(CHUNK_SIZES)]
+
+
+async def streaming_app(scope: Any, receive: Any, send: Any) -> None:
+    """GET /N: N chunks of the sizes above, streamed (chunked), each its own message."""
+    if scope["type"] != "http":
+        return
+    n = int(scope["path"][1:])
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"x/y")]})
+    for i in range(n):
+        await send({"type": "http.response.body", "body": chunk(n, i), "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def test_tls_streamed_and_pipelined_responses_to_a_slow_reader(certificate: tuple[Path, Path]) -> None:
+    # Small pieces are gathered into records, large ones written as they are; the slow reader
+    # makes OpenSSL ask for retries in the middle of both.
+    cert, key = certificate
+    context = ssl.create_default_context(cafile=str(cert))
+    counts = [300, 1, 60, 2, 500]
+    with running(streaming_app, ssl_certfile=str(cert), ssl_keyfile=str(key)) as (_, port):
+        raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)  # (far smaller stalls loopback TCP)
+        with context.wrap_socket(raw, server_hostname="localhost") as tls:
+            tls.sendall(b"".join(b"GET /%d HTTP/1.1\r\nhost: a\r\n\r\n" % n for n in counts))
+            time.sleep(0.5)  # the server fills the socket and waits for it
+            reader = Reader(tls)  # type: ignore[arg-type]
+            for n in counts:
+                answer = reader.read("GET", timeout=30)
+                assert answer.status == 200
+                assert answer.headers["transfer-encoding"] == "chunked"
+                assert answer.body == b"".join(chunk(n, i) for i in range(n)), n
+
+
 def test_a_bad_certificate_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.pem"
     bad.write_text("not a certificate")

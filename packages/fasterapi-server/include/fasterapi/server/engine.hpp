@@ -206,6 +206,7 @@ struct Connection {
   bool close_after = false;   // close once the output is written
   bool paused_body = false;   // reading stopped until the app consumes body
   bool discard_body = false;  // the streamed body's request is answered: the rest is read and dropped
+  bool dirty = false;         // output queued by this batch of commands, written after it
   std::string peer_host;
   std::uint16_t peer_port = 0;
   TlsStream tls;
@@ -284,6 +285,11 @@ class IoThread {
   HttpDate date_;
   router::Match match_;
   bool notify_python_ = false;
+  // While a batch of commands runs, output is queued and its connections noted; each is written
+  // once after the batch (a streamed response's head and chunks, or pipelined responses, in one
+  // writev or TLS record instead of one each).
+  bool in_commands_ = false;
+  std::vector<std::uint32_t> dirty_;
   std::thread thread_;
 
   friend class Engine;
@@ -581,10 +587,18 @@ inline void IoThread::run() {
         on_event(static_cast<std::uint32_t>(key), events[i].events);
       }
     }
+    in_commands_ = true;
     while (Outbound* o = commands_.pop()) {
       command(o);
       delete o;
     }
+    in_commands_ = false;
+    for (const std::uint32_t slot : dirty_) {
+      Connection& c = conns_[slot];
+      c.dirty = false;
+      if (c.fd >= 0) flush(c, slot);
+    }
+    dirty_.clear();
     if (notify_python_) {
       notify_python_ = false;
       engine_.python_waker().notify();
@@ -1075,6 +1089,7 @@ inline void IoThread::command(Outbound* o) {
     return;
   }
   if (o->kind == Outbound::Kind::abort) {
+    if (c->dirty) flush(*c, s.slot);  // what this batch queued before, earlier responses among it
     close_connection(s.slot);
     return;
   }
@@ -1216,7 +1231,13 @@ inline void IoThread::emit(Connection& c, std::uint32_t slot, std::uint32_t seq,
     release_output(piece.stream, piece.accounted);
   }
   if (last) finish_response(c, slot, close);
-  if (write) flush(c, slot);
+  if (!write || c.fd < 0) return;
+  if (!in_commands_) {
+    flush(c, slot);
+  } else if (!c.dirty) {
+    c.dirty = true;
+    dirty_.push_back(slot);
+  }
 }
 
 inline void IoThread::finish_response(Connection& c, std::uint32_t slot, bool close) {

@@ -149,12 +149,38 @@ struct TlsStream {
     return static_cast<ssize_t>(got);
   }
 
-  // Like writev(2): as many bytes as TLS records took, -1/EAGAIN if none.
+  // Like writev(2): as many bytes as TLS records took, -1/EAGAIN if none. Small pieces are
+  // gathered into one record (up to a record's 16 KiB) rather than a record and a send each: a
+  // streamed response's head and chunks, or several pipelined responses, go out together. A write
+  // OpenSSL must retry is retried by the caller from the same byte with at least as many bytes
+  // after it (its pieces only grow), as SSL_write requires.
   ssize_t writev(const iovec* iov, int count) {
+    static constexpr std::size_t kRecord = 16384;
     std::size_t total = 0;
-    for (int i = 0; i < count; ++i) {
-      const auto* p = static_cast<const char*>(iov[i].iov_base);
-      std::size_t left = iov[i].iov_len;
+    int i = 0;
+    std::size_t skip = 0;  // bytes of iov[i] already taken
+    char gathered[kRecord];
+    while (i < count) {
+      const char* p = static_cast<const char*>(iov[i].iov_base) + skip;
+      std::size_t left = iov[i].iov_len - skip;
+      if (left < kRecord && i + 1 < count) {
+        std::size_t filled = 0;
+        while (i < count && filled < kRecord) {
+          const std::size_t take = std::min(iov[i].iov_len - skip, kRecord - filled);
+          std::memcpy(gathered + filled, static_cast<const char*>(iov[i].iov_base) + skip, take);
+          filled += take;
+          skip += take;
+          if (skip == iov[i].iov_len) {
+            ++i;
+            skip = 0;
+          }
+        }
+        p = gathered;
+        left = filled;
+      } else {
+        ++i;
+        skip = 0;
+      }
       while (left > 0) {
         const int n = SSL_write(ssl, p, static_cast<int>(std::min<std::size_t>(left, 1 << 30)));
         if (n > 0) {
