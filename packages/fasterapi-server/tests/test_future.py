@@ -123,6 +123,47 @@ def test_queued_calls_fail_and_running_ones_finish_when_the_engine_stops() -> No
     run(check)
 
 
+def test_calls_get_a_thread_each_up_to_the_bound_even_when_one_is_idle() -> None:
+    # Two calls submitted back to back while one thread is idle: the second must not wait for
+    # the first (the idle thread takes one, a new thread the other).
+    async def check(engine: Engine) -> None:
+        engine.set_executor_threads(8)
+        await engine.submit(int)  # one thread, now idle
+        assert engine.executor_threads() == 1
+        barrier = threading.Barrier(4, timeout=5)
+        calls = [engine.submit(barrier.wait) for _ in range(4)]  # each waits for all four
+        assert sorted(await asyncio.gather(*calls)) == [0, 1, 2, 3]
+        assert engine.executor_threads() == 4
+
+    run(check)
+
+
+def test_the_pool_bound_changes_while_it_runs() -> None:
+    async def check(engine: Engine) -> None:
+        engine.set_executor_threads(1)
+        gate = threading.Event()
+        first = engine.submit(gate.wait, 5)
+        second = engine.submit(gate.wait, 5)  # queued behind the first: the bound is 1
+        await asyncio.sleep(0.1)
+        assert not second.done()
+        assert engine.executor_threads() == 1
+        engine.set_executor_threads(3)  # the queued call gets a thread now
+        deadline = time.monotonic() + 5
+        while engine.executor_threads() < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        assert engine.executor_threads() == 2
+        gate.set()
+        assert await first is True
+        assert await second is True
+        engine.set_executor_threads(1)  # idle threads past the bound leave
+        while engine.executor_threads() > 1 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        assert engine.executor_threads() == 1
+        assert await engine.submit(str, 7) == "7"
+
+    run(check)
+
+
 def test_a_future_in_a_reference_cycle_is_collected() -> None:
     class Marked(Exception):
         pass

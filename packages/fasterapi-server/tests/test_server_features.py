@@ -5,6 +5,7 @@ thread of its own), over real sockets."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import contextvars
 import hashlib
@@ -29,6 +30,7 @@ from helpers import Reader
 
 fasterapi = pytest.importorskip("fasterapi")
 from fasterapi import Depends, FastAPI, Request  # noqa: E402
+from fasterapi import concurrency  # noqa: E402
 from fasterapi.concurrency import cheap  # noqa: E402
 from fasterapi.responses import FileResponse  # noqa: E402
 
@@ -528,6 +530,33 @@ def test_sync_code_runs_off_the_loop_and_cheap_code_on_it(executor: str) -> None
                 other.get(f"http://127.0.0.1:{port}/sync", headers={"x-id": str(i)}) for i in range(50)
             ]
         assert [r.json()["id"] for r in results] == [str(i) for i in range(50)]
+
+
+@pytest.mark.parametrize("executor", ["native", "anyio"])
+def test_a_pool_size_set_while_serving_applies(executor: str) -> None:
+    app = FastAPI()
+    barriers: dict[int, threading.Barrier] = {}
+
+    @app.get("/meet/{n}")
+    def meet(n: int) -> int:  # returns once n calls are in at the same time
+        return barriers[n].wait()
+
+    def meet_all(port: int, n: int) -> list[int]:
+        barriers[n] = threading.Barrier(n, timeout=2)
+        with concurrent.futures.ThreadPoolExecutor(n) as pool:
+            answers = list(pool.map(lambda _: httpx.get(f"http://127.0.0.1:{port}/meet/{n}", timeout=10), range(n)))
+        return [a.status_code for a in answers]
+
+    before = concurrency.get_threadpool_size()
+    try:
+        with running(app, executor=executor) as (_, port):
+            assert meet_all(port, 3) == [200] * 3
+            concurrency.set_threadpool_size(1)  # one at a time: the first gives up waiting
+            assert meet_all(port, 2) == [500] * 2
+            concurrency.set_threadpool_size(4)
+            assert meet_all(port, 4) == [200] * 4
+    finally:
+        concurrency.set_threadpool_size(before)
 
 
 # ---- the access log

@@ -413,7 +413,12 @@ class PyEngine {
         });
     return PyFuture(std::move(state));
   }
-  void set_executor_threads(std::size_t n) { executor_threads_ = n ? n : 1; }
+  // The pool's bound, now or later (a running pool adjusts).
+  void set_executor_threads(std::size_t n) {
+    executor_threads_ = n ? n : 1;
+    if (executor_) executor_->set_size(executor_threads_);
+  }
+  std::size_t executor_threads() const { return executor_ ? executor_->threads() : 0; }
   int fileno() const noexcept { return engine_->fileno(); }
   void flush() noexcept { engine_->end_batch(); }
 
@@ -811,5 +816,6 @@ NB_MODULE(_engine, m) {
       .def("submit", &PyEngine::submit, nb::arg("fn"), nb::arg("args"),
            nb::sig("def submit(self, fn: typing.Callable[..., typing.Any], /, *args: typing.Any) -> Future"))
       .def("set_executor_threads", &PyEngine::set_executor_threads, nb::arg("n"))
+      .def("executor_threads", &PyEngine::executor_threads)
       .def("stats", &PyEngine::stats);
 }

@@ -142,13 +142,20 @@ class Server:
             from fasterapi import concurrency  # noqa: PLC0415 - the framework is optional
         except ImportError:
             return lambda: None
-        engine.set_executor_threads(self.config.executor_threads or concurrency.get_threadpool_size())
+        fixed = self.config.executor_threads  # else the framework's pool size, followed as it changes
+        pool_size = concurrency.get_threadpool_size
+        size = fixed or pool_size()
+        engine.set_executor_threads(size)
         if self.config.executor != "native":
             return lambda: None
 
         in_worker = _anyio_worker(loop)
 
         async def offload(func: Callable[..., Any], *args: Any) -> Any:
+            nonlocal size
+            if not fixed and pool_size() != size:
+                size = pool_size()
+                engine.set_executor_threads(size)
             return await engine.submit(contextvars.copy_context().run, in_worker, func, *args)
 
         return concurrency.use_executor(offload, loop)

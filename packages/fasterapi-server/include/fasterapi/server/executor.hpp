@@ -2,9 +2,10 @@
 //
 // submit() queues a callable and returns a Future of its result; the caller attaches what to do
 // with the result as a continuation (the binding publishes it on the ring toward the Python
-// thread, which resolves an asyncio future). Threads start on the first submit, up to `size`,
-// one more only when every started thread is busy. stop() lets the running jobs finish, drops
-// the queued ones (their futures get an exception) and joins.
+// thread, which resolves an asyncio future). Threads start as jobs come, up to `size`: one more
+// whenever the queued jobs outnumber the idle threads; set_size() changes that bound at any time
+// (threads past a smaller one leave once idle). stop() lets the running jobs finish, drops the
+// queued ones (their futures get an exception) and joins.
 #pragma once
 
 #include <condition_variable>
@@ -33,7 +34,23 @@ class Executor {
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
 
-  std::size_t size() const noexcept { return size_; }
+  std::size_t size() {
+    std::lock_guard guard(lock_);
+    return size_;
+  }
+  std::size_t threads() {
+    std::lock_guard guard(lock_);
+    return live_;
+  }
+
+  void set_size(std::size_t size) {
+    {
+      std::lock_guard guard(lock_);
+      size_ = size ? size : 1;
+      grow();  // jobs queued while every thread was busy get the threads now allowed
+    }
+    ready_.notify_all();  // idle threads past a smaller size leave
+  }
 
   template <class F>
   auto submit(F&& f) -> Future<std::invoke_result_t<F>> {
@@ -55,7 +72,7 @@ class Executor {
         return future;
       }
       queue_.push_back(std::move(job));
-      if (idle_ == 0 && threads_.size() < size_) threads_.emplace_back([this] { work(); });
+      grow();
     }
     ready_.notify_one();
     return future;
@@ -81,18 +98,30 @@ class Executor {
     std::function<void()> drop;
   };
 
+  // Under lock_. Each idle thread (one that started counts as idle) takes one queued job.
+  void grow() {
+    while (live_ < size_ && queue_.size() > idle_ && !stopped_) {
+      ++live_;
+      ++idle_;
+      threads_.emplace_back([this] { work(); });
+    }
+  }
+
   void work() {
     std::unique_lock guard(lock_);
     while (true) {
-      ++idle_;
-      ready_.wait(guard, [this] { return stopped_ || !queue_.empty(); });
+      ready_.wait(guard, [this] { return stopped_ || !queue_.empty() || live_ > size_; });
       --idle_;
-      if (stopped_) return;
+      if (stopped_ || live_ > size_) {
+        --live_;
+        return;
+      }
       Job job = std::move(queue_.front());
       queue_.pop_front();
       guard.unlock();
       job.run();
       guard.lock();
+      ++idle_;
     }
   }
 
@@ -100,7 +129,8 @@ class Executor {
   std::mutex lock_;
   std::condition_variable ready_;
   std::deque<Job> queue_;
-  std::vector<std::thread> threads_;
+  std::vector<std::thread> threads_;  // (those that left are joined at stop())
+  std::size_t live_ = 0;              // threads not yet left
   std::size_t idle_ = 0;
   bool stopped_ = false;
 };
