@@ -16,6 +16,7 @@ from collections import OrderedDict, namedtuple
 from typing import Any, ClassVar
 
 import pytest
+from fasterapi_server import _json
 from fasterapi_server import json as fj
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -480,6 +481,7 @@ def test_stdlib_handlers_catch_our_decode_error() -> None:
 
 @pytest.mark.parametrize(("open_", "close"), [("[", "]"), ('{"a":', "}")])
 def test_loads_depth_limit(open_: str, close: str) -> None:
+    assert _json.MAX_DEPTH == LIMIT  # the one limit, which the Python side reads from the native one
     empty = "[]" if open_ == "[" else "{}"
     assert fj.loads(open_ * (LIMIT - 1) + empty + close * (LIMIT - 1)) is not None
     with pytest.raises(fj.JSONDecodeError, match="deeper"):

@@ -24,6 +24,7 @@ def run_child(code: str) -> str:
             capture_output=True,
             text=True,
             timeout=TIMEOUT * 3,
+            check=False,
         )
     except subprocess.TimeoutExpired as exc:
         raise AssertionError(f"the child hung (a deadlock): {exc.stderr!r}") from None

@@ -29,8 +29,12 @@ from fasterapi_server import Server
 from helpers import Reader
 
 fasterapi = pytest.importorskip("fasterapi")
-from fasterapi import Depends, FastAPI, Request  # noqa: E402
-from fasterapi import concurrency  # noqa: E402
+from fasterapi import (  # noqa: E402
+    Depends,
+    FastAPI,
+    Request,
+    concurrency,
+)
 from fasterapi.concurrency import cheap  # noqa: E402
 from fasterapi.responses import FileResponse  # noqa: E402
 
@@ -305,7 +309,8 @@ async def replacing_app(scope: Any, receive: Any, send: Any) -> None:
         return
     path = Path((await receive())["body"].decode())
     size = path.stat().st_size
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", str(size).encode())]})
+    headers = [(b"content-length", str(size).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.pathsend", "path": str(path)})
     other = path.with_suffix(".new")
     other.write_bytes(b"another file")
@@ -544,7 +549,8 @@ def test_a_pool_size_set_while_serving_applies(executor: str) -> None:
     def meet_all(port: int, n: int) -> list[int]:
         barriers[n] = threading.Barrier(n, timeout=2)
         with concurrent.futures.ThreadPoolExecutor(n) as pool:
-            answers = list(pool.map(lambda _: httpx.get(f"http://127.0.0.1:{port}/meet/{n}", timeout=10), range(n)))
+            url = f"http://127.0.0.1:{port}/meet/{n}"
+            answers = list(pool.map(lambda _: httpx.get(url, timeout=10), range(n)))
         return [a.status_code for a in answers]
 
     before = concurrency.get_threadpool_size()

@@ -335,8 +335,11 @@ class Encoder {
   bool enter(PyObject* o) {
     if (depth_ == fj::kMaxDepth) {
       const bool cycle = std::find(stack_.begin(), stack_.end(), o) != stack_.end();
-      PyErr_SetString(g.encode_error, cycle ? "Circular reference detected"
-                                            : "nesting deeper than 1024 containers (or a cycle through default)");
+      if (cycle) {
+        PyErr_SetString(g.encode_error, "Circular reference detected");
+      } else {
+        PyErr_Format(g.encode_error, "nesting deeper than %zu containers (or a cycle through default)", fj::kMaxDepth);
+      }
       return false;
     }
     stack_[depth_++] = o;
@@ -832,6 +835,8 @@ NB_MODULE(_json, m) {
   fs::g.s_to_python = intern("to_python");
   fs::g.s_mode = intern("mode");
   fs::g.s_json = intern("json");
+
+  m.attr("MAX_DEPTH") = fj::kMaxDepth;  // arrays and objects, both ways
 
   m.def("loads", &fs::loads, nb::arg(),
         nb::sig("def loads(data: bytes | bytearray | memoryview | str, /) -> typing.Any"),

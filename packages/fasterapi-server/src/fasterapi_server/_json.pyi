@@ -3,6 +3,8 @@
 from collections.abc import Callable
 from typing import Any
 
+MAX_DEPTH: int
+
 def loads(data: bytes | bytearray | memoryview | str, /) -> Any:
     """Parse one JSON document (RFC 8259, UTF-8) into dict, list, str, int, float, bool and None."""
 

@@ -67,7 +67,7 @@ def _offset(doc: str | bytes, text: str, char_pos: int) -> int:
     return char_pos if isinstance(doc, str) else len(text[:char_pos].encode("utf-8"))
 
 
-_MAX_DEPTH = 1024  # arrays and objects, as the native parser's limit
+_MAX_DEPTH = _json.MAX_DEPTH  # arrays and objects, as the native parser's limit
 _DEPTH_MESSAGE = f"invalid JSON: nesting deeper than {_MAX_DEPTH} arrays and objects"  # as simdjson's
 # Strings (so that brackets and digits inside them are skipped; an unterminated one runs to the
 # end) or a bracket, or a number.
