@@ -4,8 +4,10 @@ Timing (`measure`: runs calibrated to a minimum length, the garbage collector of
 formatting (`fmt_ns`, `ratio`, `fmt_ratio`, `print_table`) and fetching an anchor's sources at run
 time (`pip_download_sdist`, `extract`: third-party code is never kept in the repository). For the
 benchmarks over HTTP: `free_port`, `pick_cpus` (pinning with taskset), `pkg_version` and
-`check_apps_match` (app_fasterapi.py is app_fastapi.py with the imports swapped). A benchmark
-script puts this directory on sys.path: `sys.path.insert(0, <root>/tools)`.
+`check_apps_match` (app_fasterapi.py is app_fastapi.py with the imports swapped), and the load:
+`run_wrk` (one wrk run, its report read into a `WrkRun`) with `write_post_script` (the Lua script
+that makes wrk send a JSON body). A benchmark script puts this directory on sys.path:
+`sys.path.insert(0, <root>/tools)`.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from __future__ import annotations
 import gc
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
 import sys
 import tarfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -133,6 +137,92 @@ def pick_cpus() -> tuple[int | None, int | None, str]:
         cpus[1],
         f"servers on CPU {cpus[0]} (taskset -c {cpus[0]}), wrk on CPU {cpus[1]} (taskset -c {cpus[1]})",
     )
+
+
+WRK_PERCENTILES = (50, 75, 90, 99)  # the latency distribution `wrk --latency` prints
+WRK_UNIT_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+@dataclass(frozen=True)
+class WrkRun:
+    """What one wrk run that finished reports."""
+
+    rps: float
+    requests: int
+    latency_ms: dict[int, float]  # percentile (WRK_PERCENTILES) -> ms; empty without latency=True
+    non_2xx: int  # answers with another status than 2xx or 3xx
+    socket_errors: str | None  # e.g. "connect 0, read 3, write 0, timeout 0", None when there were none
+    cpu_seconds: float  # the CPU time wrk used: at 100% of its core the load, not the server, is the limit
+    output: str  # wrk's report, with what a Lua script's done() wrote
+
+    @property
+    def problems(self) -> str:
+        """The non-2xx answers and socket errors, for a report; "" when there were none."""
+        problems = []
+        if self.non_2xx:
+            problems.append(f"{self.non_2xx} non-2xx answers")
+        if self.socket_errors is not None:
+            problems.append(f"socket errors: {self.socket_errors}")
+        return "; ".join(problems)
+
+
+def run_wrk(
+    url: str,
+    seconds: int,
+    *,
+    threads: int,
+    connections: int,
+    latency: bool = False,
+    script: Path | None = None,
+    cpu: int | None = None,
+) -> WrkRun | str:
+    """`wrk -t<threads> -c<connections> -d<seconds>s [--latency] [-s script] url`, pinned to `cpu`
+    with taskset when given -> what it reported, or why it reported nothing."""
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s"]
+    if latency:
+        cmd.append("--latency")
+    if script is not None:
+        cmd += ["-s", str(script)]
+    cmd.append(url)
+    if cpu is not None:
+        cmd = ["taskset", "-c", str(cpu), *cmd]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=seconds + 60)
+    except subprocess.TimeoutExpired:
+        return "wrk did not finish"
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = done.stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    requests = re.search(r"(\d+) requests in", out)
+    latency_ms = {}
+    for q in WRK_PERCENTILES if latency else ():
+        if m := re.search(rf"^\s+{q}%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M):
+            latency_ms[q] = float(m.group(1)) * WRK_UNIT_MS[m.group(2)]
+    missing_latency = latency and len(latency_ms) < len(WRK_PERCENTILES)
+    if done.returncode != 0 or rps is None or requests is None or missing_latency:
+        return f"wrk failed: {(done.stderr or out).strip()[-300:]}"
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return WrkRun(
+        rps=float(rps.group(1)),
+        requests=int(requests.group(1)),
+        latency_ms=latency_ms,
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=socket_errors.group(1).strip() if socket_errors else None,
+        cpu_seconds=after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
+        output=out,
+    )
+
+
+def write_post_script(path: Path, method: str, body: bytes) -> Path:
+    """A wrk script at `path` that sends `body` (JSON) with `method` -> `path`."""
+    lua_body = body.decode().replace("\\", "\\\\").replace("'", "\\'")
+    path.write_text(
+        f"wrk.method = '{method}'\nwrk.body = '{lua_body}'\n"
+        "wrk.headers['Content-Type'] = 'application/json'\n"
+    )
+    return path
 
 
 def check_apps_match(apps_dir: Path) -> str | None:

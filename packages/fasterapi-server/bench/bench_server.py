@@ -42,7 +42,6 @@ import json
 import os
 import platform
 import re
-import resource
 import shutil
 import signal
 import statistics
@@ -59,12 +58,15 @@ HERE = Path(__file__).resolve().parent
 APPS_DIR = HERE / "apps"
 sys.path.insert(0, str(HERE.parents[2] / "tools"))  # benchkit: what every benchmark shares
 from benchkit import (  # noqa: E402
+    WrkRun,
     check_apps_match,
     free_port,
     pick_cpus,
     pkg_version,
     print_table,
     ratio,
+    run_wrk,
+    write_post_script,
 )
 
 WRK_THREADS, WRK_CONNECTIONS = 1, 64
@@ -423,53 +425,12 @@ class Cell:
     problems: list[str] = field(default_factory=list)
 
 
-UNIT_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
-
-
-def wrk(port: int, ep: Endpoint, seconds: int, cpu: int | None, script: Path | None) -> dict[str, Any]:
-    """{"rps", "p50_ms", "p99_ms", "wrk_cpu", "problems"} of one wrk run (numbers None when it
-    failed); wrk_cpu: the CPU seconds wrk used per second of the run."""
-    cmd = ["wrk", f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s", "--latency"]
-    if script is not None:
-        cmd += ["-s", str(script)]
-    cmd.append(f"http://127.0.0.1:{port}{ep.path}")
-    if cpu is not None:
-        cmd = ["taskset", "-c", str(cpu), *cmd]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=seconds + 60)
-    except subprocess.TimeoutExpired:
-        return {"rps": None, "p50_ms": None, "p99_ms": None, "problems": "wrk did not finish"}
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wrk_cpu = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / seconds
-    out = done.stdout
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    lat = {q: re.search(rf"^\s+{q}%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M) for q in ("50", "99")}
-    if done.returncode != 0 or rps is None or None in lat.values():
-        return {"rps": None, "p50_ms": None, "p99_ms": None,
-                "problems": f"wrk failed: {(done.stderr or out).strip()[-300:]}"}  # fmt: skip
-    problems = []
-    if m := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
-        problems.append(f"{m.group(1)} non-2xx answers")
-    if m := re.search(r"Socket errors: (.*)", out):
-        problems.append(f"socket errors: {m.group(1).strip()}")
-    p50, p99 = (float(m.group(1)) * UNIT_MS[m.group(2)] for m in (lat["50"], lat["99"]) if m)
-    return {
-        "rps": float(rps.group(1)),
-        "p50_ms": p50,
-        "p99_ms": p99,
-        "wrk_cpu": wrk_cpu,
-        "problems": "; ".join(problems),
-    }
-
-
-def post_script(ep: Endpoint, tmp: Path) -> Path:
-    path = tmp / f"{ep.name}.lua"
-    body = ep.body.decode().replace("\\", "\\\\").replace("'", "\\'")
-    path.write_text(
-        f"wrk.method = '{ep.method}'\nwrk.body = '{body}'\nwrk.headers['Content-Type'] = 'application/json'\n"
+def wrk(port: int, ep: Endpoint, seconds: int, cpu: int | None, script: Path | None) -> WrkRun | str:
+    """One run of this benchmark's load, latency included, on `ep` of the server at `port`."""
+    url = f"http://127.0.0.1:{port}{ep.path}"
+    return run_wrk(
+        url, seconds, threads=WRK_THREADS, connections=WRK_CONNECTIONS, latency=True, script=script, cpu=cpu
     )
-    return path
 
 
 def over_http(
@@ -488,7 +449,10 @@ def over_http(
         return results
     with tempfile.TemporaryDirectory(prefix="bench_server-") as tmp_name:
         tmp = Path(tmp_name)
-        scripts = {ep.name: post_script(ep, tmp) if ep.body else None for ep in ENDPOINTS}
+        scripts = {
+            ep.name: write_post_script(tmp / f"{ep.name}.lua", ep.method, ep.body) if ep.body else None
+            for ep in ENDPOINTS
+        }
         with servers_up(server_cpu, tmp, skipped) as live:
             todo: list[tuple[Endpoint, Server]] = []
             for ep in ENDPOINTS:
@@ -519,14 +483,16 @@ def over_http(
                     server_cpu_share = (server.cpu_seconds() - cpu_before) / seconds
                     server.pause()
                     cell = results[ep.name][server.kind.name]
-                    if got["rps"] is not None:
-                        cell.rps.append(got["rps"])
-                        cell.p50_ms.append(got["p50_ms"])
-                        cell.p99_ms.append(got["p99_ms"])
-                        cell.server_cpu.append(server_cpu_share)
-                        cell.wrk_cpu.append(got["wrk_cpu"])
-                    if got["problems"]:
-                        cell.problems.append(f"run {r + 1}: {got['problems']}")
+                    if isinstance(got, str):
+                        cell.problems.append(f"run {r + 1}: {got}")
+                        continue
+                    cell.rps.append(got.rps)
+                    cell.p50_ms.append(got.latency_ms[50])
+                    cell.p99_ms.append(got.latency_ms[99])
+                    cell.server_cpu.append(server_cpu_share)
+                    cell.wrk_cpu.append(got.cpu_seconds / seconds)
+                    if got.problems:
+                        cell.problems.append(f"run {r + 1}: {got.problems}")
                 print(f"  run {r + 1} of {runs} done", file=sys.stderr)
             for server in live.values():
                 if server.proc.poll() is not None:

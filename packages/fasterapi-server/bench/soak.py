@@ -28,6 +28,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "tools"))  # benchkit: what every benchmark shares
+from benchkit import run_wrk  # noqa: E402
+
 ROUND_SECONDS = 20
 
 # wrk scripts: each sends one kind of request and counts the answers it did not expect.
@@ -125,33 +128,32 @@ def main() -> int:
                 method, path, script = scripts[round_no % len(scripts)]
                 round_no += 1
                 seconds = max(1, min(ROUND_SECONDS, int(end - time.monotonic())))
-                out = subprocess.run(
-                    ["wrk", "-t1", f"-c{args.connections}", f"-d{seconds}s", "-s", str(script),
-                     f"http://127.0.0.1:{args.port}{path}"],
-                    capture_output=True, text=True, timeout=seconds + 30, check=False,
-                )  # fmt: skip
-                text = out.stdout
-                done = re.search(r"(\d+) requests in", text)
-                total_requests += int(done.group(1)) if done else 0
-                errors = re.search(r"Socket errors: (.*)", text)
-                unexpected = re.search(r"unexpected=(\d+)", text)
-                non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+                got = run_wrk(
+                    f"http://127.0.0.1:{args.port}{path}",
+                    seconds,
+                    threads=1,
+                    connections=args.connections,
+                    script=script,
+                )
                 problems = []
-                if out.returncode != 0 or not done:
-                    problems.append(f"wrk failed: {out.stderr.strip() or text.strip()}")
-                if errors:
-                    problems.append(f"socket errors: {errors.group(1)}")
-                if unexpected and int(unexpected.group(1)):
-                    problems.append(f"{unexpected.group(1)} unexpected statuses")
-                if non2xx and method == "GET" and path in ("/", "/items/1", "/page"):
-                    problems.append(f"{non2xx.group(1)} non-2xx responses")
+                if isinstance(got, str):
+                    problems.append(got)
+                else:
+                    total_requests += got.requests
+                    if got.socket_errors is not None:
+                        problems.append(f"socket errors: {got.socket_errors}")
+                    unexpected = re.search(r"unexpected=(\d+)", got.output)
+                    if unexpected and int(unexpected.group(1)):
+                        problems.append(f"{unexpected.group(1)} unexpected statuses")
+                    if got.non_2xx and method == "GET" and path in ("/", "/items/1", "/page"):
+                        problems.append(f"{got.non_2xx} non-2xx responses")
                 if server.poll() is not None:
                     problems.append(f"the server exited with {server.returncode}")
                 rss = rss_kib(family(server.pid))
                 samples.append(rss)
-                rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+                rps = "-" if isinstance(got, str) else f"{got.rps:.2f}"  # as wrk prints it
                 print(
-                    f"round {round_no:3d} {method:4s} {path:28s} {rps.group(1) if rps else '-':>10s} req/s  "
+                    f"round {round_no:3d} {method:4s} {path:28s} {rps:>10s} req/s  "
                     f"rss {rss / 1024:7.1f} MiB  {'; '.join(problems) or 'ok'}",
                     flush=True,
                 )

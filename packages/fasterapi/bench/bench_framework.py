@@ -36,7 +36,6 @@ import importlib.util
 import json
 import os
 import platform
-import re
 import shutil
 import socket
 import statistics
@@ -53,12 +52,15 @@ HERE = Path(__file__).resolve().parent
 APPS_DIR = HERE / "apps"
 sys.path.insert(0, str(HERE.parents[2] / "tools"))  # benchkit: what every benchmark shares
 from benchkit import (  # noqa: E402
+    WrkRun,
     check_apps_match,
     free_port,
     pick_cpus,
     pkg_version,
     print_table,
     ratio,
+    run_wrk,
+    write_post_script,
 )
 
 APPS = ("fastapi", "fasterapi", "bare")
@@ -287,35 +289,10 @@ def check_answer(server: Server, ep: Endpoint) -> str | None:
     return f"answered {resp.status} {got[:200]!r}"
 
 
-def wrk(
-    port: int, ep: Endpoint, seconds: int, cpu: int | None, script: Path | None
-) -> tuple[float | None, str]:
-    cmd = ["wrk", f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s"]
-    if script is not None:
-        cmd += ["-s", str(script)]
-    cmd.append(f"http://127.0.0.1:{port}{ep.target}")
-    if cpu is not None:
-        cmd = ["taskset", "-c", str(cpu), *cmd]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=seconds + 60)
-    out = done.stdout
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if done.returncode != 0 or rps is None:
-        return None, f"wrk failed: {(done.stderr or out).strip()[-300:]}"
-    problems = []
-    if m := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
-        problems.append(f"{m.group(1)} non-2xx answers")
-    if m := re.search(r"Socket errors: (.*)", out):
-        problems.append(f"socket errors: {m.group(1).strip()}")
-    return float(rps.group(1)), "; ".join(problems)
-
-
-def post_script(ep: Endpoint, tmp: Path) -> Path:
-    path = tmp / f"{ep.name}.lua"
-    body = ep.body.decode().replace("\\", "\\\\").replace("'", "\\'")
-    path.write_text(
-        f"wrk.method = '{ep.method}'\nwrk.body = '{body}'\nwrk.headers['Content-Type'] = 'application/json'\n"
-    )
-    return path
+def wrk(port: int, ep: Endpoint, seconds: int, cpu: int | None, script: Path | None) -> WrkRun | str:
+    """One run of this benchmark's load on `ep` of the server at `port`."""
+    url = f"http://127.0.0.1:{port}{ep.target}"
+    return run_wrk(url, seconds, threads=WRK_THREADS, connections=WRK_CONNECTIONS, script=script, cpu=cpu)
 
 
 @contextlib.contextmanager
@@ -348,7 +325,10 @@ def over_http(
     results: dict[str, dict[str, Any]] = {ep.name: {} for ep in ENDPOINTS}
     with tempfile.TemporaryDirectory(prefix="bench_framework-") as tmp_name:
         tmp = Path(tmp_name)
-        scripts = {ep.name: post_script(ep, tmp) if ep.body else None for ep in ENDPOINTS}
+        scripts = {
+            ep.name: write_post_script(tmp / f"{ep.name}.lua", ep.method, ep.body) if ep.body else None
+            for ep in ENDPOINTS
+        }
         with servers_up(list(APPS), server_cpu, http_impl(), tmp) as servers:
             live: dict[str, Server] = {}
             for app, server in servers.items():
@@ -368,12 +348,14 @@ def over_http(
                 wrk(server.port, ep, warmup, load_cpu, scripts[ep.name])
             for r in range(runs):
                 for ep, server in todo:
-                    rps, problems = wrk(server.port, ep, seconds, load_cpu, scripts[ep.name])
+                    got = wrk(server.port, ep, seconds, load_cpu, scripts[ep.name])
                     cell = results[ep.name][server.app]
-                    if rps is not None:
-                        cell["rps_runs"].append(rps)
-                    if problems:
-                        cell["problems"].append(f"run {r + 1}: {problems}")
+                    if isinstance(got, str):
+                        cell["problems"].append(f"run {r + 1}: {got}")
+                        continue
+                    cell["rps_runs"].append(got.rps)
+                    if got.problems:
+                        cell["problems"].append(f"run {r + 1}: {got.problems}")
                 print(f"  over HTTP: run {r + 1} of {runs} done", file=sys.stderr)
             for server in live.values():
                 if server.proc.poll() is not None:
