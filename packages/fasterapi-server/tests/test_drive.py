@@ -3,22 +3,41 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
 from fasterapi_server._drive import Driver, PyEagerTask
+from fasterapi_server._serve import new_event_loop
 
 
-def on_loop(check: Callable[[asyncio.AbstractEventLoop], Coroutine[Any, Any, None]]) -> None:
-    """Runs `check(loop)`; it calls Driver.drive from plain loop callbacks (run_from_callback), as
-    the server does."""
+@pytest.fixture(
+    params=[
+        "asyncio",
+        pytest.param(
+            "uvloop", marks=pytest.mark.skipif(importlib.util.find_spec("uvloop") is None, reason="no uvloop")
+        ),
+    ]
+)
+def event_loop_kind(request: pytest.FixtureRequest) -> str:
+    """Each test runs on asyncio's loop and on uvloop's (both have an instance __dict__)."""
+    return str(request.param)
+
+
+def on_loop(check: Callable[[asyncio.AbstractEventLoop], Coroutine[Any, Any, None]], kind: str) -> None:
+    """Runs `check(loop)` on a new loop of `kind`; it calls Driver.drive from plain loop callbacks
+    (run_from_callback), as the server does."""
 
     async def main() -> None:
         await check(asyncio.get_running_loop())
 
-    asyncio.run(main())
+    loop = new_event_loop(kind)
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
 
 
 def drivers(loop: asyncio.AbstractEventLoop) -> list[Driver]:
@@ -43,7 +62,7 @@ def run_from_callback(loop: asyncio.AbstractEventLoop, fn: Callable[[], Any]) ->
 
 
 @pytest.mark.parametrize("which", [0, 1])
-def test_a_coroutine_that_does_not_wait_finishes_inside_a_task(which: int) -> None:
+def test_a_coroutine_that_does_not_wait_finishes_inside_a_task(which: int, event_loop_kind: str) -> None:
     async def check(loop: asyncio.AbstractEventLoop) -> None:
         driver = drivers(loop)[which]
         seen: list[Any] = []
@@ -64,11 +83,11 @@ def test_a_coroutine_that_does_not_wait_finishes_inside_a_task(which: int) -> No
         elif which == 1:
             assert isinstance(seen[0], PyEagerTask)
 
-    on_loop(check)
+    on_loop(check, event_loop_kind)
 
 
 @pytest.mark.parametrize("which", [0, 1])
-def test_a_coroutine_that_waits_goes_on_as_the_same_task(which: int) -> None:
+def test_a_coroutine_that_waits_goes_on_as_the_same_task(which: int, event_loop_kind: str) -> None:
     async def check(loop: asyncio.AbstractEventLoop) -> None:
         driver = drivers(loop)[which]
         order: list[str] = []
@@ -92,11 +111,11 @@ def test_a_coroutine_that_waits_goes_on_as_the_same_task(which: int) -> None:
         assert await task is task
         assert order == ["first step", "callback", "second step"]
 
-    on_loop(check)
+    on_loop(check, event_loop_kind)
 
 
 @pytest.mark.parametrize("which", [0, 1])
-def test_failures_stay_in_the_task(which: int) -> None:
+def test_failures_stay_in_the_task(which: int, event_loop_kind: str) -> None:
     async def check(loop: asyncio.AbstractEventLoop) -> None:
         driver = drivers(loop)[which]
 
@@ -118,4 +137,4 @@ def test_failures_stay_in_the_task(which: int) -> None:
             await run_from_callback(loop, lambda: driver.drive(fails))  # type: ignore[arg-type]
         assert "call_soon" not in vars(loop)
 
-    on_loop(check)
+    on_loop(check, event_loop_kind)

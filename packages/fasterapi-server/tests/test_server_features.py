@@ -9,6 +9,7 @@ import concurrent.futures
 import contextlib
 import contextvars
 import hashlib
+import importlib.util
 import logging
 import os
 import shutil
@@ -26,6 +27,7 @@ import anyio.from_thread
 import httpx
 import pytest
 from fasterapi_server import Server
+from fasterapi_server._serve import new_event_loop
 from helpers import Reader
 
 fasterapi = pytest.importorskip("fasterapi")
@@ -40,9 +42,9 @@ from fasterapi.responses import FileResponse  # noqa: E402
 
 
 @contextlib.contextmanager
-def running(app: Any, **options: Any) -> Iterator[tuple[Server, int]]:
+def running(app: Any, event_loop: str = "asyncio", **options: Any) -> Iterator[tuple[Server, int]]:
     server = Server(app, host="127.0.0.1", port=0, threads=1, **options)
-    loop = asyncio.new_event_loop()
+    loop = new_event_loop(event_loop)
     ready = threading.Event()
     ports: list[int] = []
     failure: list[BaseException] = []
@@ -453,8 +455,14 @@ def test_an_app_with_middleware_is_served_through_asgi() -> None:
         assert answer.headers["x-stamp"] == "yes"
 
 
-def test_endpoints_run_inside_a_task() -> None:
-    """asyncio.timeout() and anyio's cancel scopes need the current task, from the first line."""
+HAVE_UVLOOP = importlib.util.find_spec("uvloop") is not None
+LOOPS = ["asyncio", pytest.param("uvloop", marks=pytest.mark.skipif(not HAVE_UVLOOP, reason="no uvloop"))]
+
+
+@pytest.mark.parametrize("event_loop", LOOPS)
+def test_endpoints_run_inside_a_task(event_loop: str) -> None:
+    """asyncio.timeout() and anyio's cancel scopes need the current task, from the first line;
+    an endpoint that waits goes on in the same task."""
     app = FastAPI()
 
     @app.get("/timeout")
@@ -462,8 +470,28 @@ def test_endpoints_run_inside_a_task() -> None:
         async with asyncio.timeout(5):
             return {"task": asyncio.current_task() is not None}
 
-    with running(app) as (_, port), httpx.Client(timeout=10) as client:
+    @app.get("/waits")
+    async def waits() -> dict[str, bool]:
+        first = asyncio.current_task()
+        with anyio.fail_after(5):
+            await asyncio.sleep(0.01)
+            await anyio.sleep(0.01)
+        return {"same": first is not None and asyncio.current_task() is first}
+
+    @app.get("/times-out")
+    async def times_out() -> dict[str, bool]:
+        try:
+            async with asyncio.timeout(0.05):
+                await asyncio.sleep(5)
+        except TimeoutError:
+            return {"timed_out": True}
+        return {"timed_out": False}
+
+    with running(app, event_loop=event_loop) as (server, port), httpx.Client(timeout=10) as client:
+        assert type(server._shared.loop).__module__.startswith(event_loop)
         assert client.get(f"http://127.0.0.1:{port}/timeout").json() == {"task": True}
+        assert client.get(f"http://127.0.0.1:{port}/waits").json() == {"same": True}
+        assert client.get(f"http://127.0.0.1:{port}/times-out").json() == {"timed_out": True}
 
 
 # ---- the executor and @cheap
@@ -514,10 +542,14 @@ def _executor_app() -> FastAPI:
     return app
 
 
+@pytest.mark.parametrize("event_loop", LOOPS)
 @pytest.mark.parametrize("executor", ["native", "anyio"])
-def test_sync_code_runs_off_the_loop_and_cheap_code_on_it(executor: str) -> None:
+def test_sync_code_runs_off_the_loop_and_cheap_code_on_it(executor: str, event_loop: str) -> None:
     app = _executor_app()
-    with running(app, executor=executor) as (_, port), httpx.Client(timeout=10) as client:
+    with (
+        running(app, event_loop=event_loop, executor=executor) as (_, port),
+        httpx.Client(timeout=10) as client,
+    ):
         loop_thread = client.get(f"http://127.0.0.1:{port}/cheap").json()["endpoint"]
         answer = client.get(f"http://127.0.0.1:{port}/sync", headers={"x-id": "abc"}).json()
         assert answer["endpoint"] != loop_thread

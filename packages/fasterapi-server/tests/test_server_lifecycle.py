@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import signal
@@ -13,6 +14,8 @@ import time
 
 import pytest
 from helpers import APPS, STARTUP_TIMEOUT, TIMEOUT, Reader, Response, connect, get, poll_until, request_bytes
+
+HAVE_UVLOOP = importlib.util.find_spec("uvloop") is not None
 
 
 def test_lifespan_state_reaches_requests(start_server, tmp_path) -> None:
@@ -35,16 +38,26 @@ def test_startup_failure_exits_non_zero(tmp_path) -> None:
     assert b"told to fail" in proc.stderr
 
 
-def test_sigterm_idle_server_exits_zero(start_server) -> None:
-    srv = start_server()
+# The event loops a server may run on: asyncio's, and uvloop's when installed ("auto" picks it).
+LOOPS = ["asyncio", pytest.param("uvloop", marks=pytest.mark.skipif(not HAVE_UVLOOP, reason="no uvloop"))]
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_sigterm_idle_server_exits_zero(start_server, loop: str) -> None:
+    srv = start_server({"loop": loop})
     assert get(srv.port, "/head").status == 200
     assert srv.terminate() == 0
 
 
+@pytest.mark.parametrize("loop", LOOPS)
 @pytest.mark.parametrize("threads", [1, 2])
-def test_sigterm_during_load_loses_no_in_flight_response(start_server, tmp_path, threads: int) -> None:
+def test_sigterm_during_load_loses_no_in_flight_response(
+    start_server, tmp_path, threads: int, loop: str
+) -> None:
     log = tmp_path / "lifespan.log"
-    srv = start_server({"shutdown_timeout": 10, "threads": threads}, env={"FA_TEST_LIFESPAN_LOG": str(log)})
+    srv = start_server(
+        {"shutdown_timeout": 10, "threads": threads, "loop": loop}, env={"FA_TEST_LIFESPAN_LOG": str(log)}
+    )
     n = 40
     socks = [connect(srv.port) for _ in range(n)]
     idle = connect(srv.port)
