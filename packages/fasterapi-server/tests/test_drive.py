@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import _asyncio
 import asyncio
 import importlib.util
 import sys
+import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -138,3 +140,78 @@ def test_failures_stay_in_the_task(which: int, event_loop_kind: str) -> None:
         assert "call_soon" not in vars(loop)
 
     on_loop(check, event_loop_kind)
+
+
+def test_a_finished_task_is_not_in_all_tasks_and_a_waiting_one_is(event_loop_kind: str) -> None:
+    # As 3.12's eager tasks: a task that finished in its first step never enters asyncio's set of
+    # all tasks (all_tasks() leaves finished ones out anyway); one that waits is there.
+    async def check(loop: asyncio.AbstractEventLoop) -> None:
+        driver = Driver(loop)
+        finished: list[asyncio.Task[Any] | None] = []
+        gate = loop.create_future()
+
+        async def quick() -> None:
+            finished.append(asyncio.current_task())
+
+        async def waits() -> None:
+            await gate
+
+        assert await run_from_callback(loop, lambda: driver.drive(quick())) is None
+        waiting = await run_from_callback(loop, lambda: driver.drive(waits()))
+        assert waiting is not None
+        assert waiting in asyncio.all_tasks(loop)
+        if sys.version_info < (3, 12):
+            assert finished[0] not in set(_asyncio._all_tasks)
+            assert "add" not in vars(_asyncio._all_tasks)  # the hook lived for one add only
+        gate.set_result(None)
+        await waiting
+        assert waiting not in asyncio.all_tasks(loop)
+
+    on_loop(check, event_loop_kind)
+
+
+def test_tasks_of_other_threads_are_registered_meanwhile(event_loop_kind: str) -> None:
+    # The skipped add is for our task only: another thread's loop starting tasks all along (the
+    # GIL passes between the threads) finds each of its waiting tasks in all_tasks().
+    lost: list[int] = []
+    stop = threading.Event()
+
+    def other_thread() -> None:
+        async def main() -> None:
+            loop = asyncio.get_running_loop()
+            gate = loop.create_future()
+            while not stop.is_set():
+                batch = [loop.create_task(asyncio.wait_for(gate, 10)) for _ in range(50)]
+                known = asyncio.all_tasks(loop)
+                lost.extend(1 for t in batch if t not in known)
+                for t in batch:
+                    t.cancel()
+                await asyncio.gather(*batch, return_exceptions=True)
+
+        asyncio.run(main())
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+
+    async def check(loop: asyncio.AbstractEventLoop) -> None:
+        driver = Driver(loop)
+
+        async def quick() -> None:
+            pass
+
+        def many() -> None:
+            for _ in range(20_000):
+                assert driver.drive(quick()) is None
+
+        try:
+            for _ in range(5):
+                await run_from_callback(loop, many)
+        finally:
+            stop.set()
+
+    try:
+        on_loop(check, event_loop_kind)
+    finally:
+        stop.set()
+        thread.join(30)
+    assert not lost

@@ -7,13 +7,16 @@ line), and a coroutine that finishes there is never scheduled at all; one that w
 the same Task.
 
 Python 3.12 has eager tasks (`eager_start=True`). Python 3.11 does not. There, the Task is
-asyncio's own (the C one): its constructor schedules the first step with `loop.call_soon(step,
-context=...)`, looked up on the loop object. For the length of that one call, `call_soon` on the
-loop instance is `StepNow`, which removes itself and runs the step at once; every other
-`call_soon` goes to the loop as usual. A loop without an instance `__dict__` (none of asyncio's
-or uvloop's) gets `PyEagerTask`: asyncio's pure-Python Task with the same change, slower.
-(Running the first step outside any Task is not an option: code that needs the current task
-fails there.) `drive` is called from a loop callback, where no other Task is current.
+asyncio's own (the C one), started by the engine's `EagerStart`: its constructor schedules the
+first step with `loop.call_soon(step, context=...)`, looked up on the loop object; for the length
+of that one call, `call_soon` on the loop instance is a native function that removes itself and
+runs the step at once (every other `call_soon` goes to the loop as usual), and a Task that
+finished there is not added to asyncio's set of all tasks (as 3.12 does for eager tasks: a
+finished task is never in `all_tasks()`). A loop without an instance `__dict__` (neither
+asyncio's nor uvloop's lacks one) gets `PyEagerTask`: asyncio's pure-Python Task with the same
+change, slower. (Running the first step outside any Task is not an option: code that needs the
+current task fails there.) `drive` is called from a loop callback, where no other Task is
+current.
 """
 
 from __future__ import annotations
@@ -25,24 +28,11 @@ from asyncio import futures, tasks
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from fasterapi_server._engine import EagerStart
+
 _EAGER = sys.version_info >= (3, 12)
 _Task = asyncio.Task
-
-
-class StepNow:
-    """loop.call_soon while a Task is being constructed: runs its first step now (3.11)."""
-
-    __slots__ = ("attrs",)
-
-    def __init__(self, attrs: dict[str, Any]) -> None:
-        self.attrs = attrs  # the loop's instance __dict__
-
-    def __call__(self, callback: Callable[..., object], *args: Any, context: Any = None) -> None:
-        del self.attrs["call_soon"]  # the step's own call_soon calls (a done callback) schedule
-        if context is None:
-            callback(*args)
-        else:
-            context.run(callback, *args)
+TASK_NAME = "fasterapi-request"
 
 
 class PyEagerTask(tasks._PyTask):  # type: ignore[name-defined, misc]
@@ -56,7 +46,7 @@ class PyEagerTask(tasks._PyTask):  # type: ignore[name-defined, misc]
             raise TypeError(f"a coroutine was expected, got {coro!r}")
         if self._source_traceback:
             del self._source_traceback[-1]
-        self._name = "fasterapi-request"
+        self._name = TASK_NAME
         self._num_cancels_requested = 0
         self._must_cancel = False
         self._fut_waiter = None
@@ -70,17 +60,15 @@ class Driver:
     """Starts requests' coroutines on one loop; `drive` is the way this Python and loop allow,
     chosen once."""
 
-    __slots__ = ("attrs", "drive", "loop", "step_now")
+    __slots__ = ("drive", "loop")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.attrs: dict[str, Any] | None = getattr(loop, "__dict__", None)
-        self.step_now = StepNow(self.attrs) if self.attrs is not None else None
         self.drive: Callable[[Coroutine[Any, Any, Any]], asyncio.Task[Any] | None]
         if _EAGER:
             self.drive = self._eager_start
-        elif self.attrs is not None:
-            self.drive = self._step_now
+        elif isinstance(getattr(loop, "__dict__", None), dict):
+            self.drive = EagerStart(loop, _Task, TASK_NAME).start
         else:
             self.drive = self._py_task
 
@@ -88,17 +76,7 @@ class Driver:
     # finished, else the Task that runs the rest.
 
     def _eager_start(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
-        task: asyncio.Task[Any] = _Task(coro, loop=self.loop, eager_start=True)  # type: ignore[call-arg, unused-ignore]
-        return None if task.done() else task
-
-    def _step_now(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
-        attrs = self.attrs
-        assert attrs is not None
-        attrs["call_soon"] = self.step_now
-        try:
-            task = _Task(coro, loop=self.loop, name="fasterapi-request")
-        finally:
-            attrs.pop("call_soon", None)  # still there only if the constructor failed first
+        task: asyncio.Task[Any] = _Task(coro, loop=self.loop, name=TASK_NAME, eager_start=True)  # type: ignore[call-arg, unused-ignore]
         return None if task.done() else task
 
     def _py_task(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:

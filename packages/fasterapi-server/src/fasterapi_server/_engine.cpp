@@ -341,6 +341,138 @@ class Request {
   std::uint64_t left_ = 0;  // ... bytes still due
 };
 
+// ---- Starting a request's Task eagerly on Python 3.11 (fasterapi_server._drive tells why)
+//
+// start(coro) constructs asyncio's C Task with `call_soon` on the loop instance standing for the
+// loop's own method for the length of the constructor: the constructor's one call_soon (the first
+// step) runs the step at once instead of scheduling it. A Task that finished in that step is not
+// added to asyncio's set of all tasks, which the constructor does right after: a finished task is
+// never in all_tasks() anyway (3.12's eager tasks skip the set the same way), and the set's add
+// and its weak reference's callback are Python code that would cost more than the rest of the
+// Task. The hooks are C functions, so no Python code (and no other thread) runs between the step
+// and the add it stands for.
+class EagerStart {
+ public:
+  EagerStart(nb::handle loop, nb::handle task_type, nb::str name) {
+    loop_dict_ = nb::steal(PyObject_GetAttrString(loop.ptr(), "__dict__"));
+    if (!loop_dict_.is_valid()) throw nb::python_error();
+    if (!PyDict_Check(loop_dict_.ptr())) throw nb::type_error("the loop's __dict__ is not a dict");
+    task_type_ = nb::borrow(task_type);
+    name_ = name;
+    loop_ = nb::borrow(loop);
+    kwnames_ = nb::steal(PyTuple_Pack(2, s_loop(), s_name()));
+    // asyncio's set of all tasks (a WeakSet, whose instance attributes come before its methods).
+    nb::object all = nb::module_::import_("_asyncio").attr("_all_tasks");
+    PyObject* all_dict = PyObject_GetAttrString(all.ptr(), "__dict__");
+    if (all_dict && PyDict_Check(all_dict)) {
+      all_dict_ = nb::steal(all_dict);
+    } else {
+      Py_XDECREF(all_dict);
+      PyErr_Clear();  // not a WeakSet: every Task is added, as without this
+    }
+    self_ = nb::steal(PyCapsule_New(this, nullptr, nullptr));
+    step_now_ = nb::steal(PyCFunction_NewEx(&kStepNow, self_.ptr(), nullptr));
+    skip_add_ = nb::steal(PyCFunction_NewEx(&kSkipAdd, self_.ptr(), nullptr));
+    if (!self_.is_valid() || !step_now_.is_valid() || !skip_add_.is_valid()) throw nb::python_error();
+  }
+  EagerStart(const EagerStart&) = delete;
+  EagerStart& operator=(const EagerStart&) = delete;
+
+  // The Task, or None when it finished in its first step.
+  nb::object start(nb::handle coro) {
+    if (PyDict_SetItem(loop_dict_.ptr(), s_call_soon(), step_now_.ptr()) < 0) throw nb::python_error();
+    PyObject* args[3] = {coro.ptr(), loop_.ptr(), name_.ptr()};  // the keywords' values after coro
+    PyObject* task = PyObject_Vectorcall(task_type_.ptr(), args, 1, kwnames_.ptr());
+    if (!task) {
+      // The hooks are still there when the constructor failed before using them.
+      PyObject *type, *value, *tb;
+      PyErr_Fetch(&type, &value, &tb);
+      remove(loop_dict_.ptr(), s_call_soon());
+      if (all_dict_.is_valid()) remove(all_dict_.ptr(), s_add());
+      PyErr_Restore(type, value, tb);
+      throw nb::python_error();
+    }
+    nb::object t = nb::steal(task);
+    nb::object done = t.attr("done")();
+    return PyObject_IsTrue(done.ptr()) ? nb::none() : t;
+  }
+
+ private:
+  static PyObject* s_call_soon() {
+    static PyObject* s = PyUnicode_InternFromString("call_soon");
+    return s;
+  }
+  static PyObject* s_add() {
+    static PyObject* s = PyUnicode_InternFromString("add");
+    return s;
+  }
+  static PyObject* s_loop() {
+    static PyObject* s = PyUnicode_InternFromString("loop");
+    return s;
+  }
+  static PyObject* s_name() {
+    static PyObject* s = PyUnicode_InternFromString("name");
+    return s;
+  }
+  static PyObject* s_context() {
+    static PyObject* s = PyUnicode_InternFromString("context");
+    return s;
+  }
+  static void remove(PyObject* dict, PyObject* key) {
+    if (PyDict_DelItem(dict, key) < 0) PyErr_Clear();  // (absent: the usual case)
+  }
+  static EagerStart* of(PyObject* capsule) { return static_cast<EagerStart*>(PyCapsule_GetPointer(capsule, nullptr)); }
+
+  // loop.call_soon(callback, *args, context=None) during the constructor: runs the step now.
+  static PyObject* step_now(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    EagerStart* es = of(self);
+    if (PyDict_DelItem(es->loop_dict_.ptr(), s_call_soon()) < 0) return nullptr;
+    if (nargs < 1) {
+      PyErr_SetString(PyExc_TypeError, "call_soon() needs a callback");
+      return nullptr;
+    }
+    PyObject* context = nullptr;
+    const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t i = 0; i < nkw; ++i) {
+      if (PyUnicode_Compare(PyTuple_GET_ITEM(kwnames, i), s_context()) == 0) context = args[nargs + i];
+    }
+    if (context == Py_None) context = nullptr;
+    if (context && PyContext_Enter(context) < 0) return nullptr;
+    PyObject* r = PyObject_Vectorcall(args[0], args + 1, static_cast<std::size_t>(nargs - 1), nullptr);
+    if (context && PyContext_Exit(context) < 0) {
+      Py_XDECREF(r);
+      return nullptr;
+    }
+    if (!r) return nullptr;
+    Py_DECREF(r);
+    if (es->all_dict_.is_valid()) {
+      PyObject* task = PyObject_GetAttrString(args[0], "__self__");  // the step's Task
+      PyObject* done = task ? PyObject_CallMethod(task, "done", nullptr) : nullptr;
+      Py_XDECREF(task);
+      const int finished = done ? PyObject_IsTrue(done) : -1;
+      Py_XDECREF(done);
+      if (finished < 0) {
+        PyErr_Clear();  // not a Task's step: add it as usual
+      } else if (finished && PyDict_SetItem(es->all_dict_.ptr(), s_add(), es->skip_add_.ptr()) < 0) {
+        return nullptr;
+      }
+    }
+    Py_RETURN_NONE;
+  }
+
+  // _all_tasks.add(task) right after a step that finished the task: removes itself, adds nothing.
+  static PyObject* skip_add(PyObject* self, PyObject*) {
+    if (PyDict_DelItem(of(self)->all_dict_.ptr(), s_add()) < 0) return nullptr;
+    Py_RETURN_NONE;
+  }
+
+  static inline PyMethodDef kStepNow = {"call_soon", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&step_now)),
+                                        METH_FASTCALL | METH_KEYWORDS, nullptr};
+  static inline PyMethodDef kSkipAdd = {"add", &skip_add, METH_O, nullptr};
+
+  nb::object loop_, loop_dict_, task_type_, name_, kwnames_, all_dict_, self_, step_now_, skip_add_;
+};
+
 class PyEngine {
  public:
   explicit PyEngine(fs::Config config) : engine_(std::make_shared<fs::Engine>(std::move(config))) {}
@@ -765,6 +897,10 @@ NB_MODULE(_engine, m) {
       .def("done", &PyFuture::done)
       .def("result", &PyFuture::result)
       .def("__await__", &PyFuture::await_);
+
+  nb::class_<EagerStart>(m, "EagerStart")
+      .def(nb::init<nb::handle, nb::handle, nb::str>(), nb::arg("loop"), nb::arg("task_type"), nb::arg("name"))
+      .def("start", &EagerStart::start, nb::arg("coro"));
 
   nb::class_<PyEngine>(m, "Engine")
       .def(
