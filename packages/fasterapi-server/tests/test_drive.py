@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from fasterapi_server._drive import Driver, PyEagerTask
+from fasterapi_server._engine import EagerStart
 from fasterapi_server._serve import new_event_loop
 
 
@@ -215,3 +216,38 @@ def test_tasks_of_other_threads_are_registered_meanwhile(event_loop_kind: str) -
         stop.set()
         thread.join(30)
     assert not lost
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="EagerStart is the 3.11 path")
+def test_hooks_never_outlive_a_start(event_loop_kind: str) -> None:
+    # A Task type whose constructor fails before scheduling, or never schedules at all: the
+    # loop's call_soon and the all-tasks set are as they were afterwards.
+    async def check(loop: asyncio.AbstractEventLoop) -> None:
+        class NeverSchedules:
+            def __init__(self, coro: Any, *, loop: Any, name: str) -> None:
+                coro.close()
+
+            def done(self) -> bool:
+                return False
+
+        class Fails:
+            def __init__(self, coro: Any, *, loop: Any, name: str) -> None:
+                coro.close()
+                raise LookupError("no")
+
+        async def nothing() -> None:
+            pass
+
+        assert isinstance(EagerStart(loop, NeverSchedules, "x").start(nothing()), NeverSchedules)
+        assert "call_soon" not in vars(loop)
+        with pytest.raises(LookupError):
+            EagerStart(loop, Fails, "x").start(nothing())
+        assert "call_soon" not in vars(loop)
+        assert "add" not in vars(_asyncio._all_tasks)
+        ran: list[int] = []
+        loop.call_soon(ran.append, 1)  # scheduled, as ever: not run on the spot
+        assert ran == []
+        await asyncio.sleep(0)
+        assert ran == [1]
+
+    on_loop(check, event_loop_kind)

@@ -383,15 +383,14 @@ class EagerStart {
     if (PyDict_SetItem(loop_dict_.ptr(), s_call_soon(), step_now_.ptr()) < 0) throw nb::python_error();
     PyObject* args[3] = {coro.ptr(), loop_.ptr(), name_.ptr()};  // the keywords' values after coro
     PyObject* task = PyObject_Vectorcall(task_type_.ptr(), args, 1, kwnames_.ptr());
-    if (!task) {
-      // The hooks are still there when the constructor failed before using them.
-      PyObject *type, *value, *tb;
-      PyErr_Fetch(&type, &value, &tb);
-      remove(loop_dict_.ptr(), s_call_soon());
-      if (all_dict_.is_valid()) remove(all_dict_.ptr(), s_add());
-      PyErr_Restore(type, value, tb);
-      throw nb::python_error();
-    }
+    // The hooks are still there if the constructor failed before using them (or, were the Task
+    // type not asyncio's own, never used them at all).
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    remove(loop_dict_.ptr(), s_call_soon());
+    if (all_dict_.is_valid()) remove(all_dict_.ptr(), s_add());
+    PyErr_Restore(type, value, tb);
+    if (!task) throw nb::python_error();
     nb::object t = nb::steal(task);
     nb::object done = t.attr("done")();
     return PyObject_IsTrue(done.ptr()) ? nb::none() : t;
@@ -419,7 +418,9 @@ class EagerStart {
     return s;
   }
   static void remove(PyObject* dict, PyObject* key) {
-    if (PyDict_DelItem(dict, key) < 0) PyErr_Clear();  // (absent: the usual case)
+    PyObject* there = PyDict_GetItemWithError(dict, key);  // (absent, the usual case: no KeyError made)
+    if (there && PyDict_DelItem(dict, key) < 0) PyErr_Clear();
+    if (!there) PyErr_Clear();
   }
   static EagerStart* of(PyObject* capsule) { return static_cast<EagerStart*>(PyCapsule_GetPointer(capsule, nullptr)); }
 
@@ -591,7 +592,9 @@ class PyEngine {
       }
       run_posted();
       waker.sleep_begin();
-      if (ring.empty()) break;
+      // (both sources looked at after announcing sleep: a producer that found the ring full
+      // signals only a sleeper)
+      if (ring.empty() && !engine_->has_posted()) break;
       waker.sleep_cancel();
     }
     return out;

@@ -409,6 +409,7 @@ class Engine {
     }
     python_waker_.notify();
   }
+  bool has_posted() const noexcept { return has_posted_.load(std::memory_order_acquire); }
   // The Python thread, after the ring: the records post() set aside.
   std::vector<Inbound*> take_posted() {
     std::vector<Inbound*> taken;
@@ -494,6 +495,7 @@ namespace detail {
 constexpr std::uint32_t kListenSlot = 0xFFFFFFFFu;
 constexpr std::uint32_t kWakeSlot = 0xFFFFFFFEu;
 constexpr std::size_t kReadChunk = 65536;
+constexpr std::size_t kCommandBatch = 256;  // commands taken before the output they queued is written
 
 inline bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
@@ -587,18 +589,26 @@ inline void IoThread::run() {
         on_event(static_cast<std::uint32_t>(key), events[i].events);
       }
     }
-    in_commands_ = true;
-    while (Outbound* o = commands_.pop()) {
-      command(o);
-      delete o;
+    // In batches: output gets written (and drained records sent) even while commands keep coming.
+    for (bool more = true; more;) {
+      in_commands_ = true;
+      more = false;
+      for (std::size_t n = 0; Outbound* o = commands_.pop();) {
+        command(o);
+        delete o;
+        if (++n == detail::kCommandBatch) {
+          more = true;
+          break;
+        }
+      }
+      in_commands_ = false;
+      for (const std::uint32_t slot : dirty_) {
+        Connection& c = conns_[slot];
+        c.dirty = false;
+        if (c.fd >= 0) flush(c, slot);
+      }
+      dirty_.clear();
     }
-    in_commands_ = false;
-    for (const std::uint32_t slot : dirty_) {
-      Connection& c = conns_[slot];
-      c.dirty = false;
-      if (c.fd >= 0) flush(c, slot);
-    }
-    dirty_.clear();
     if (notify_python_) {
       notify_python_ = false;
       engine_.python_waker().notify();
@@ -1037,6 +1047,8 @@ inline bool IoThread::abandon_streaming(Connection& c, std::uint32_t slot) {
   c.reading = false;
   c.close_after = true;
   if (in_open || (c.open.empty() && c.out.empty())) {
+    if (c.dirty) flush(c, slot);  // earlier responses this batch of commands queued
+    if (c.fd < 0) return false;
     close_connection(slot);
   } else {
     update_events(c, slot);  // answered already: closed once what is due is written

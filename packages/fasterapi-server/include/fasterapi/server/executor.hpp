@@ -8,6 +8,7 @@
 // queued ones (their futures get an exception) and joins.
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -47,7 +48,8 @@ class Executor {
     {
       std::lock_guard guard(lock_);
       size_ = size ? size : 1;
-      grow();  // jobs queued while every thread was busy get the threads now allowed
+      grow();  // jobs queued while every thread was busy get the threads now allowed (and those
+               // that left earlier are joined)
     }
     ready_.notify_all();  // idle threads past a smaller size leave
   }
@@ -100,6 +102,7 @@ class Executor {
 
   // Under lock_. Each idle thread (one that started counts as idle) takes one queued job.
   void grow() {
+    reap();
     while (live_ < size_ && queue_.size() > idle_ && !stopped_) {
       ++live_;
       ++idle_;
@@ -114,6 +117,7 @@ class Executor {
       --idle_;
       if (stopped_ || live_ > size_) {
         --live_;
+        if (!stopped_) left_.push_back(std::this_thread::get_id());  // joined by reap()
         return;
       }
       Job job = std::move(queue_.front());
@@ -129,7 +133,21 @@ class Executor {
   std::mutex lock_;
   std::condition_variable ready_;
   std::deque<Job> queue_;
-  std::vector<std::thread> threads_;  // (those that left are joined at stop())
+  // Under lock_: joins the threads that left a smaller pool (each has released lock_ for good
+  // once it can take it again, or is about to).
+  void reap() {
+    for (const auto id : left_) {
+      auto it = std::find_if(threads_.begin(), threads_.end(), [id](const std::thread& t) { return t.get_id() == id; });
+      if (it != threads_.end()) {
+        it->join();
+        threads_.erase(it);
+      }
+    }
+    left_.clear();
+  }
+
+  std::vector<std::thread> threads_;
+  std::vector<std::thread::id> left_;  // threads that left, not yet joined
   std::size_t live_ = 0;              // threads not yet left
   std::size_t idle_ = 0;
   bool stopped_ = false;
