@@ -357,6 +357,39 @@ def test_pathsend_of_what_is_not_a_file_is_a_500_before_the_head(
     assert errors[0].filename == str(target)
 
 
+async def wrong_length_app(scope: Any, receive: Any, send: Any) -> None:
+    """Declares the length in the request's x-length header, then sends the file in its body."""
+    if scope["type"] != "http":
+        return
+    path = (await receive())["body"].decode()
+    declared = dict(scope["headers"])[b"x-length"]
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", declared)]})
+    await send({"type": "http.response.pathsend", "path": path})
+
+
+def test_pathsend_with_a_content_length_that_is_not_the_files_size_is_a_500(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "ten.bin"
+    path.write_bytes(b"0123456789")
+    with (
+        caplog.at_level(logging.ERROR, logger="fasterapi.server"),
+        running(wrong_length_app) as (_, port),
+        httpx.Client(timeout=10) as client,
+    ):
+        for declared, status in [("9", 500), ("11", 500), ("10", 200)]:
+            answer = client.post(
+                f"http://127.0.0.1:{port}/", content=str(path).encode(), headers={"x-length": declared}
+            )
+            assert answer.status_code == status, declared
+        assert answer.content == b"0123456789"
+    errors = [str(r.exc_info[1]) for r in caplog.records if r.exc_info]
+    assert errors == [
+        "pathsend: the Content-Length (9) is not the file's size (10)",
+        "pathsend: the Content-Length (11) is not the file's size (10)",
+    ]
+
+
 def test_file_response_of_the_framework_uses_pathsend(big_file: Path) -> None:
     app = FastAPI()
 
