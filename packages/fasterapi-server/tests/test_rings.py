@@ -79,6 +79,50 @@ def test_full_rings_both_ways_do_not_deadlock() -> None:
     assert out.split() == ["True", "16"]
 
 
+def test_an_io_thread_stops_reading_a_whole_ring_ahead_of_the_python_thread() -> None:
+    # 40 requests arrive while nobody polls: with a ring of 2, the I/O thread reads until it holds
+    # 2 more (a whole ring's worth) and then leaves the rest in the sockets; as the Python thread
+    # catches up, it reads on, and every request is answered.
+    out = run_child(
+        """
+        import select, socket, time
+        from fasterapi_server._engine import Engine, Request
+
+        N = 40
+        engine = Engine(host="127.0.0.1", port=0, threads=1, inbound_capacity=2, command_capacity=2)
+        port = engine.bind()
+        engine.start()
+        socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(N)]
+        for i, s in enumerate(socks):
+            s.sendall(f"GET /{i} HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n".encode())
+        time.sleep(0.5)
+        read_while_behind = engine.stats()["requests"]
+        served = 0
+        deadline = time.monotonic() + 20
+        while served < N and time.monotonic() < deadline:
+            select.select([engine.fileno()], [], [], 0.1)
+            for item in engine.poll():
+                if type(item) is Request:
+                    item.respond(200, [], item.path.encode())
+                    served += 1
+            engine.flush()
+        bodies = []
+        for s in socks:
+            s.settimeout(10)
+            data = b""
+            while b"\\r\\n\\r\\n" not in data or not data.split(b"\\r\\n\\r\\n", 1)[1]:
+                data += s.recv(65536)
+            bodies.append(data.split(b"\\r\\n\\r\\n", 1)[1])
+        engine.stop()
+        print(read_while_behind, served, bodies == [f"/{i}".encode() for i in range(N)])
+        """
+    )
+    read_while_behind, served, all_answered = out.split()
+    assert int(read_while_behind) <= 4 + 1  # the ring, what is held, and the one that tipped it
+    assert served == "40"
+    assert all_answered == "True"
+
+
 def test_executor_completions_beyond_a_full_ring_and_a_stop_that_joins() -> None:
     # 50 calls finish while nobody polls: 2 fit on the ring, 48 are set aside. Then stop() joins
     # the pool: it must not wait on a thread that waits for room, and every Future completes.

@@ -31,6 +31,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -251,6 +252,8 @@ class IoThread {
   bool on_head(Connection& c, std::uint32_t slot, const http1::Head& head);
   void dispatch(Inbound* in);
   bool pass_held();
+  // A whole inbound ring's worth of records held: the Python thread is far behind.
+  bool flooded() const noexcept;
   void notify_disconnect(const std::shared_ptr<Stream>& s);
   void fail(Connection& c, std::uint32_t slot, int status, std::string_view why);
   bool abandon_streaming(Connection& c, std::uint32_t slot);
@@ -577,9 +580,17 @@ inline void IoThread::run() {
       waker_.sleep_cancel();
       timeout_ms = 0;
     }
-    const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
+    int n = 0;
+    if (flooded()) {
+      // Reading on would only hold more: take the Python thread's commands (which make room) and
+      // leave the sockets' events in epoll (level-triggered) until it has caught up.
+      pollfd wake{waker_.fd(), POLLIN, 0};
+      if (::poll(&wake, 1, timeout_ms) > 0) waker_.clear();
+    } else {
+      n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
+    }
     waker_.sleep_cancel();
-    for (int i = 0; i < n; ++i) {
+    for (int i = 0; i < n && !flooded(); ++i) {  // (the rest come back from epoll)
       const std::uint64_t key = events[i].data.u64;
       if (key == detail::kListenSlot) {
         accept_all();
@@ -789,6 +800,8 @@ inline void IoThread::dispatch(Inbound* in) {
   if (!held_.empty() || !engine_.inbound_.try_push(in)) held_.push_back(in);
   notify_python_ = true;
 }
+
+inline bool IoThread::flooded() const noexcept { return held_.size() >= engine_.config_.inbound_capacity; }
 
 // True when nothing is held any more.
 inline bool IoThread::pass_held() {
