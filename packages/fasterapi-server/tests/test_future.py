@@ -124,8 +124,8 @@ def test_queued_calls_fail_and_running_ones_finish_when_the_engine_stops() -> No
 
 
 def test_calls_get_a_thread_each_up_to_the_bound_even_when_one_is_idle() -> None:
-    # Two calls submitted back to back while one thread is idle: the second must not wait for
-    # the first (the idle thread takes one, a new thread the other).
+    # Four calls submitted back to back while one thread is idle: none may wait for another (the
+    # idle thread takes one, new threads the others), or the barrier breaks.
     async def check(engine: Engine) -> None:
         engine.set_executor_threads(8)
         await engine.submit(int)  # one thread, now idle

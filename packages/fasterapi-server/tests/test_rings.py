@@ -32,49 +32,74 @@ def run_child(code: str) -> str:
     return done.stdout
 
 
+# The start of a child with N clients: an engine with rings of two cells, and one request from
+# each client already sent (GET /<i>). serve_all() answers them as they come; read() reads one
+# client's answer until done(data).
+CLIENTS = """
+import select, socket, time
+from fasterapi_server._engine import Engine, Request
+
+engine = Engine(host="127.0.0.1", port=0, threads=1, inbound_capacity=2, command_capacity=2)
+port = engine.bind()
+engine.start()
+socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(N)]
+for i, s in enumerate(socks):
+    s.sendall(f"GET /{i} HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n".encode())
+
+
+def serve_all(answer):
+    served = []
+    deadline = time.monotonic() + 20
+    while len(served) < N and time.monotonic() < deadline:
+        select.select([engine.fileno()], [], [], 0.1)
+        for item in engine.poll():
+            if type(item) is Request:
+                answer(item)
+                served.append(item.path)
+        engine.flush()
+    return served
+
+
+def read(sock, done):
+    sock.settimeout(10)
+    data = b""
+    while not done(data):
+        got = sock.recv(65536)
+        assert got, data
+        data += got
+    return data.partition(b"\\r\\n\\r\\n")
+"""
+
+
+def run_clients(n: int, code: str) -> str:
+    return run_child(f"N = {n}\n" + CLIENTS + textwrap.dedent(code))
+
+
 def test_full_rings_both_ways_do_not_deadlock() -> None:
     # 16 requests wait while the Python thread answers each with 66 commands (start, 64 chunks,
     # end) through a command ring of 2: it waits on the I/O thread, which has more requests for a
     # full inbound ring of 2 than it can hand over.
-    out = run_child(
+    out = run_clients(
+        16,
         """
-        import select, socket, time
-        from fasterapi_server._engine import Engine, Request
-
-        N, CHUNKS = 16, 64
-        engine = Engine(host="127.0.0.1", port=0, threads=1, inbound_capacity=2, command_capacity=2)
-        port = engine.bind()
-        engine.start()
-        socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(N)]
-        for i, s in enumerate(socks):
-            s.sendall(f"GET /{i} HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n".encode())
+        CHUNKS = 64
         time.sleep(0.3)  # all of them read: two on the ring, the rest held
-        served = []
-        deadline = time.monotonic() + 20
-        while len(served) < N and time.monotonic() < deadline:
-            select.select([engine.fileno()], [], [], 0.1)
-            for item in engine.poll():
-                if type(item) is Request:
-                    item.start(200, [(b"content-type", b"text/plain")])
-                    for _ in range(CHUNKS):
-                        item.send(b"x")
-                    item.end()
-                    served.append(item.path)
-            engine.flush()
-        for i, s in enumerate(socks):
-            s.settimeout(10)
-            data = b""
-            while not data.endswith(b"0\\r\\n\\r\\n"):
-                got = s.recv(65536)
-                assert got, (i, data)
-                data += got
-            head, _, body = data.partition(b"\\r\\n\\r\\n")
+
+        def answer(item):
+            item.start(200, [(b"content-type", b"text/plain")])
+            for _ in range(CHUNKS):
+                item.send(b"x")
+            item.end()
+
+        served = serve_all(answer)
+        for s in socks:
+            head, _, body = read(s, lambda data: data.endswith(b"0\\r\\n\\r\\n"))
             assert head.startswith(b"HTTP/1.1 200 "), head
             assert b"transfer-encoding: chunked" in head.lower(), head
             assert body == b"1\\r\\nx\\r\\n" * CHUNKS + b"0\\r\\n\\r\\n"
         engine.stop()
         print(sorted(served) == sorted(f"/{i}" for i in range(N)), len(served))
-        """
+        """,
     )
     assert out.split() == ["True", "16"]
 
@@ -83,39 +108,16 @@ def test_an_io_thread_stops_reading_a_whole_ring_ahead_of_the_python_thread() ->
     # 40 requests arrive while nobody polls: with a ring of 2, the I/O thread reads until it holds
     # 2 more (a whole ring's worth) and then leaves the rest in the sockets; as the Python thread
     # catches up, it reads on, and every request is answered.
-    out = run_child(
+    out = run_clients(
+        40,
         """
-        import select, socket, time
-        from fasterapi_server._engine import Engine, Request
-
-        N = 40
-        engine = Engine(host="127.0.0.1", port=0, threads=1, inbound_capacity=2, command_capacity=2)
-        port = engine.bind()
-        engine.start()
-        socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(N)]
-        for i, s in enumerate(socks):
-            s.sendall(f"GET /{i} HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n".encode())
         time.sleep(0.5)
         read_while_behind = engine.stats()["requests"]
-        served = 0
-        deadline = time.monotonic() + 20
-        while served < N and time.monotonic() < deadline:
-            select.select([engine.fileno()], [], [], 0.1)
-            for item in engine.poll():
-                if type(item) is Request:
-                    item.respond(200, [], item.path.encode())
-                    served += 1
-            engine.flush()
-        bodies = []
-        for s in socks:
-            s.settimeout(10)
-            data = b""
-            while b"\\r\\n\\r\\n" not in data or not data.split(b"\\r\\n\\r\\n", 1)[1]:
-                data += s.recv(65536)
-            bodies.append(data.split(b"\\r\\n\\r\\n", 1)[1])
+        served = serve_all(lambda item: item.respond(200, [], item.path.encode()))
+        bodies = [read(s, lambda data: data.endswith(b"/%d" % i))[2] for i, s in enumerate(socks)]
         engine.stop()
-        print(read_while_behind, served, bodies == [f"/{i}".encode() for i in range(N)])
-        """
+        print(read_while_behind, len(served), bodies == [f"/{i}".encode() for i in range(N)])
+        """,
     )
     read_while_behind, served, all_answered = out.split()
     assert int(read_while_behind) <= 4 + 1  # the ring, what is held, and the one that tipped it

@@ -385,8 +385,8 @@ def test_pathsend_with_a_content_length_that_is_not_the_files_size_is_a_500(
         assert answer.content == b"0123456789"
     errors = [str(r.exc_info[1]) for r in caplog.records if r.exc_info]
     assert errors == [
-        "pathsend: the Content-Length (9) is not the file's size (10)",
-        "pathsend: the Content-Length (11) is not the file's size (10)",
+        "Content-Length is 9 but the body has 10 bytes",
+        "Content-Length is 11 but the body has 10 bytes",
     ]
 
 

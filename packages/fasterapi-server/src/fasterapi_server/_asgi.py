@@ -36,16 +36,6 @@ SERVER_ERROR_BODY = b"Internal Server Error"
 TEXT_HEADERS = [(b"content-type", b"text/plain; charset=utf-8")]
 
 
-def _content_length(headers: Any) -> int | None:
-    """The Content-Length the app's headers declare, when one is there and a number (the engine
-    refuses the others)."""
-    for name, value in headers:
-        if (name if isinstance(name, str) else name.decode("latin-1")).lower() == "content-length":
-            text = value if isinstance(value, str) else value.decode("latin-1")
-            return int(text) if text.strip().isdigit() else None
-    return None
-
-
 class ServerState:
     """What the cycles of one server share."""
 
@@ -216,13 +206,8 @@ class HTTPCycle:
                     code = errno.EISDIR if stat.S_ISDIR(info.st_mode) else errno.EINVAL
                     raise OSError(code, "pathsend: not a regular file", message["path"])
                 if not self.streaming:
-                    declared = _content_length(self.headers)
-                    if declared is not None and declared != info.st_size:
-                        size = info.st_size
-                        raise RuntimeError(
-                            f"pathsend: the Content-Length ({declared}) is not the file's size ({size})"
-                        )
-                    req.start(self.status, self.headers)
+                    # The file is the whole body: a Content-Length that is not its size is refused here.
+                    req.start(self.status, self.headers, info.st_size)
                     self.streaming = True
             except BaseException:
                 os.close(fd)

@@ -2,12 +2,14 @@
 // Request objects whose fields turn into Python values when read, responses given as Python
 // values become Outbound commands. The protocol work is in include/fasterapi/server.
 #include <nanobind/nanobind.h>
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/string_view.h>
 #include <nanobind/stl/vector.h>
 
 #include <charconv>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +32,8 @@ struct Globals {
   nb::handle get_running_loop;  // asyncio's
   PyObject* invalid_state = nullptr;  // asyncio.InvalidStateError
   PyObject *s_set_result = nullptr, *s_set_exception = nullptr;
+  // EagerStart's: the names it looks up and the keywords it passes.
+  PyObject *s_call_soon, *s_add, *s_loop, *s_name, *s_context, *s_self, *s_done;
   // Interned strings of the ASGI scope: its keys, and the values every request shares.
   PyObject *k_http_version, *k_client, *k_method, *k_path, *k_raw_path, *k_query_string,
       *k_headers, *k_state, *k_extensions, *k_pathsend, *k_path_params;
@@ -314,7 +318,7 @@ class Request {
   bool closed() const noexcept { return in_->stream->closed.load(std::memory_order_relaxed); }
 
   void respond(int status, nb::handle headers, nb::handle body);
-  void start(int status, nb::handle headers);
+  void start(int status, nb::handle headers, std::optional<std::uint64_t> size);
   bool send(nb::handle chunk);
   void send_file(int fd);
   void end();
@@ -334,6 +338,7 @@ class Request {
   std::shared_ptr<fs::Engine> engine_;  // a request may outlive the server object
   std::unique_ptr<fs::Inbound> in_;
   void count_body(std::uint64_t n);
+  void check_length(const fs::Outbound& o, std::uint64_t size) const;
 
   bool started_ = false;
   bool ended_ = false;
@@ -360,7 +365,7 @@ class EagerStart {
     task_type_ = nb::borrow(task_type);
     name_ = name;
     loop_ = nb::borrow(loop);
-    kwnames_ = nb::steal(PyTuple_Pack(2, s_loop(), s_name()));
+    kwnames_ = nb::steal(PyTuple_Pack(2, g.s_loop, g.s_name));
     // asyncio's set of all tasks (a WeakSet, whose instance attributes come before its methods).
     nb::object all = nb::module_::import_("_asyncio").attr("_all_tasks");
     PyObject* all_dict = PyObject_GetAttrString(all.ptr(), "__dict__");
@@ -380,54 +385,42 @@ class EagerStart {
 
   // The Task, or None when it finished in its first step.
   nb::object start(nb::handle coro) {
-    if (PyDict_SetItem(loop_dict_.ptr(), s_call_soon(), step_now_.ptr()) < 0) throw nb::python_error();
+    if (PyDict_SetItem(loop_dict_.ptr(), g.s_call_soon, step_now_.ptr()) < 0) throw nb::python_error();
+    finished_ = -1;
     PyObject* args[3] = {coro.ptr(), loop_.ptr(), name_.ptr()};  // the keywords' values after coro
     PyObject* task = PyObject_Vectorcall(task_type_.ptr(), args, 1, kwnames_.ptr());
     // The hooks are still there if the constructor failed before using them (or, were the Task
     // type not asyncio's own, never used them at all).
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
-    remove(loop_dict_.ptr(), s_call_soon());
-    if (all_dict_.is_valid()) remove(all_dict_.ptr(), s_add());
+    remove(loop_dict_.ptr(), g.s_call_soon);
+    if (all_dict_.is_valid()) remove(all_dict_.ptr(), g.s_add);
     PyErr_Restore(type, value, tb);
     if (!task) throw nb::python_error();
     nb::object t = nb::steal(task);
-    nb::object done = t.attr("done")();
-    return PyObject_IsTrue(done.ptr()) ? nb::none() : t;
+    if (finished_ < 0) finished_ = done(t.ptr());  // (the step did not run here)
+    if (finished_ < 0) throw nb::python_error();
+    return finished_ ? nb::none() : t;
   }
 
  private:
-  static PyObject* s_call_soon() {
-    static PyObject* s = PyUnicode_InternFromString("call_soon");
-    return s;
-  }
-  static PyObject* s_add() {
-    static PyObject* s = PyUnicode_InternFromString("add");
-    return s;
-  }
-  static PyObject* s_loop() {
-    static PyObject* s = PyUnicode_InternFromString("loop");
-    return s;
-  }
-  static PyObject* s_name() {
-    static PyObject* s = PyUnicode_InternFromString("name");
-    return s;
-  }
-  static PyObject* s_context() {
-    static PyObject* s = PyUnicode_InternFromString("context");
-    return s;
-  }
+  // (absent, the usual case: looked up first, so that no KeyError is made)
   static void remove(PyObject* dict, PyObject* key) {
-    PyObject* there = PyDict_GetItemWithError(dict, key);  // (absent, the usual case: no KeyError made)
-    if (there && PyDict_DelItem(dict, key) < 0) PyErr_Clear();
-    if (!there) PyErr_Clear();
+    if (PyDict_GetItemWithError(dict, key) == nullptr || PyDict_DelItem(dict, key) < 0) PyErr_Clear();
+  }
+  // task.done(): 1, 0, or -1 with an exception set.
+  static int done(PyObject* task) {
+    PyObject* r = PyObject_CallMethodNoArgs(task, g.s_done);
+    const int out = r ? PyObject_IsTrue(r) : -1;
+    Py_XDECREF(r);
+    return out;
   }
   static EagerStart* of(PyObject* capsule) { return static_cast<EagerStart*>(PyCapsule_GetPointer(capsule, nullptr)); }
 
   // loop.call_soon(callback, *args, context=None) during the constructor: runs the step now.
   static PyObject* step_now(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
     EagerStart* es = of(self);
-    if (PyDict_DelItem(es->loop_dict_.ptr(), s_call_soon()) < 0) return nullptr;
+    if (PyDict_DelItem(es->loop_dict_.ptr(), g.s_call_soon) < 0) return nullptr;
     if (nargs < 1) {
       PyErr_SetString(PyExc_TypeError, "call_soon() needs a callback");
       return nullptr;
@@ -435,7 +428,7 @@ class EagerStart {
     PyObject* context = nullptr;
     const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
     for (Py_ssize_t i = 0; i < nkw; ++i) {
-      if (PyUnicode_Compare(PyTuple_GET_ITEM(kwnames, i), s_context()) == 0) context = args[nargs + i];
+      if (PyUnicode_Compare(PyTuple_GET_ITEM(kwnames, i), g.s_context) == 0) context = args[nargs + i];
     }
     if (context == Py_None) context = nullptr;
     if (context && PyContext_Enter(context) < 0) return nullptr;
@@ -446,24 +439,21 @@ class EagerStart {
     }
     if (!r) return nullptr;
     Py_DECREF(r);
-    if (es->all_dict_.is_valid()) {
-      PyObject* task = PyObject_GetAttrString(args[0], "__self__");  // the step's Task
-      PyObject* done = task ? PyObject_CallMethod(task, "done", nullptr) : nullptr;
-      Py_XDECREF(task);
-      const int finished = done ? PyObject_IsTrue(done) : -1;
-      Py_XDECREF(done);
-      if (finished < 0) {
-        PyErr_Clear();  // not a Task's step: add it as usual
-      } else if (finished && PyDict_SetItem(es->all_dict_.ptr(), s_add(), es->skip_add_.ptr()) < 0) {
-        return nullptr;
-      }
+    PyObject* task = PyObject_GetAttr(args[0], g.s_self);  // the step's Task
+    es->finished_ = task ? done(task) : -1;
+    Py_XDECREF(task);
+    if (es->finished_ < 0) {
+      PyErr_Clear();  // not a Task's step: start() asks the Task, and it is added as usual
+    } else if (es->finished_ && es->all_dict_.is_valid() &&
+               PyDict_SetItem(es->all_dict_.ptr(), g.s_add, es->skip_add_.ptr()) < 0) {
+      return nullptr;
     }
     Py_RETURN_NONE;
   }
 
   // _all_tasks.add(task) right after a step that finished the task: removes itself, adds nothing.
   static PyObject* skip_add(PyObject* self, PyObject*) {
-    if (PyDict_DelItem(of(self)->all_dict_.ptr(), s_add()) < 0) return nullptr;
+    if (PyDict_DelItem(of(self)->all_dict_.ptr(), g.s_add) < 0) return nullptr;
     Py_RETURN_NONE;
   }
 
@@ -472,6 +462,7 @@ class EagerStart {
   static inline PyMethodDef kSkipAdd = {"add", &skip_add, METH_O, nullptr};
 
   nb::object loop_, loop_dict_, task_type_, name_, kwnames_, all_dict_, self_, step_now_, skip_add_;
+  int finished_ = -1;  // what the step of the Task being constructed left: done (1) or not (0)
 };
 
 class PyEngine {
@@ -504,10 +495,7 @@ class PyEngine {
       nb::gil_scoped_release unlocked;  // a running call may be waiting for the GIL
       executor_->stop();
     }
-    while (fs::Inbound* raw = engine_->inbound().pop()) {
-      std::unique_ptr<fs::Inbound> in(raw);
-      if (in->kind == fs::Inbound::Kind::call && in->call) in->call(in->arg);
-    }
+    while (fs::Inbound* raw = engine_->inbound().pop()) run_call(raw);
     run_posted();
   }
 
@@ -602,10 +590,12 @@ class PyEngine {
 
   // The executor's completions that found the ring full (Engine::post): calls, in no set order.
   void run_posted() {
-    for (fs::Inbound* raw : engine_->take_posted()) {
-      std::unique_ptr<fs::Inbound> in(raw);
-      if (in->kind == fs::Inbound::Kind::call && in->call) in->call(in->arg);
-    }
+    for (fs::Inbound* raw : engine_->take_posted()) run_call(raw);
+  }
+  // Takes `raw`: an executor's completion is run, any other record dropped.
+  static void run_call(fs::Inbound* raw) {
+    std::unique_ptr<fs::Inbound> in(raw);
+    if (in->kind == fs::Inbound::Kind::call && in->call) in->call(in->arg);
   }
 
   nb::dict stats() {
@@ -638,10 +628,10 @@ nb::dict Request::path_params() const {
   return d;
 }
 
-// The ASGI http scope in one call: `base` (a dict of the keys every request of the server shares:
-// type, asgi, server, scheme (TLS is the server's, not the connection's), root_path) copied, the request's own keys set, `state` copied, and the
-// pathsend extension; with `path_params`, the engine's route's parameters too. With a root_path,
-// path and raw_path start with it.
+// The ASGI http scope in one call: `base` (the keys every request of the server shares: type,
+// asgi, server, scheme (TLS is the server's, not the connection's), root_path) copied, the
+// request's own keys set, `state` copied, and the pathsend extension; with `path_params`, the
+// engine's route's parameters too. With a root_path, path and raw_path start with it.
 nb::dict Request::scope(nb::dict base, nb::dict state, nb::str root_path, bool with_params) const {
   PyObject* d = PyDict_Copy(base.ptr());
   if (!d) throw nb::python_error();
@@ -749,24 +739,29 @@ void Request::respond(int status, nb::handle headers, nb::handle body) {
   auto o = outbound(fs::Outbound::Kind::response);
   fill_head(*o, status, headers);
   Bytes b(body);
-  // A whole response whose Content-Length is not its size would desynchronize the connection
-  // (the client reads a wrong number of bytes as this response). HEAD answers and bodiless
-  // statuses keep the length a GET would have had.
-  if (o->has_length && !in_->stream->head_method && !fs::detail::body_forbidden(status) &&
-      o->declared_length != b.view().size()) {
-    throw nb::value_error(("Content-Length is " + std::to_string(o->declared_length) + " but the body has " +
-                           std::to_string(b.view().size()) + " bytes")
-                              .c_str());
-  }
+  check_length(*o, b.view().size());
   o->body.assign(b.view());
   started_ = ended_ = true;
   submit(std::move(o));
 }
 
-void Request::start(int status, nb::handle headers) {
+// A Content-Length that is not the body's size would desynchronize the connection (the client
+// reads a wrong number of bytes as this response). HEAD answers and bodiless statuses keep the
+// length a GET would have had.
+void Request::check_length(const fs::Outbound& o, std::uint64_t size) const {
+  if (o.has_length && !in_->stream->head_method && !fs::detail::body_forbidden(o.status) &&
+      o.declared_length != size) {
+    throw nb::value_error(("Content-Length is " + std::to_string(o.declared_length) + " but the body has " +
+                           std::to_string(size) + " bytes")
+                              .c_str());
+  }
+}
+
+void Request::start(int status, nb::handle headers, std::optional<std::uint64_t> size) {
   if (started_) throw nb::value_error("the response has already started");
   auto o = outbound(fs::Outbound::Kind::start);
   fill_head(*o, status, headers);
+  if (size) check_length(*o, *size);  // the whole body's size known now (a file): refused before the head
   // A streamed body with a Content-Length is counted against it: more bytes, or an end before
   // them all, is the app's error (as h11 makes it under uvicorn), not a desynchronized connection.
   limited_ = o->has_length && !in_->stream->head_method && !fs::detail::body_forbidden(status);
@@ -865,7 +860,10 @@ NB_MODULE(_engine, m) {
                             {&g.k_method, "method"}, {&g.k_path, "path"},
                             {&g.k_raw_path, "raw_path"}, {&g.k_query_string, "query_string"},
                             {&g.k_headers, "headers"}, {&g.k_state, "state"}, {&g.k_extensions, "extensions"},
-                            {&g.k_pathsend, "http.response.pathsend"}, {&g.k_path_params, "path_params"}, {&g.v_http10, "1.0"}, {&g.v_http11, "1.1"}}) {
+                            {&g.k_pathsend, "http.response.pathsend"}, {&g.k_path_params, "path_params"},
+                            {&g.v_http10, "1.0"}, {&g.v_http11, "1.1"}, {&g.s_call_soon, "call_soon"},
+                            {&g.s_add, "add"}, {&g.s_loop, "loop"}, {&g.s_name, "name"},
+                            {&g.s_context, "context"}, {&g.s_self, "__self__"}, {&g.s_done, "done"}}) {
     *slot = PyUnicode_InternFromString(text);  // kept for the life of the process
   }
 
@@ -889,7 +887,7 @@ NB_MODULE(_engine, m) {
       .def_prop_ro("stream_id", &Request::stream_id)
       .def_prop_ro("closed", &Request::closed)
       .def("respond", &Request::respond, nb::arg("status"), nb::arg("headers"), nb::arg("body"))
-      .def("start", &Request::start, nb::arg("status"), nb::arg("headers"))
+      .def("start", &Request::start, nb::arg("status"), nb::arg("headers"), nb::arg("size") = nb::none())
       .def("send", &Request::send, nb::arg("chunk"))
       .def("send_file", &Request::send_file, nb::arg("fd"))
       .def("end", &Request::end)

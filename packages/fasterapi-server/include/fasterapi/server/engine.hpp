@@ -262,8 +262,7 @@ class IoThread {
   void command(Outbound* o);
   void queue_response(Connection& c, std::uint32_t slot, Outbound& o);
   void append_head(std::string& out, const Outbound& o, const Stream& s, bool& close, bool& chunked);
-  // `write` false: more pieces follow at once, the last of them writes.
-  void emit(Connection& c, std::uint32_t slot, std::uint32_t seq, OutPiece piece, bool last, bool close, bool write = true);
+  void emit(Connection& c, std::uint32_t slot, std::uint32_t seq, OutPiece piece, bool last, bool close);
   void finish_response(Connection& c, std::uint32_t slot, bool close);
   void send_continue(Connection& c);
   void flush(Connection& c, std::uint32_t slot);
@@ -1211,10 +1210,10 @@ inline void IoThread::queue_response(Connection& c, std::uint32_t slot, Outbound
         size_line.stream = o.stream;
         detail::append_hex(size_line.data, o.file->left);
         size_line.data += "\r\n";
-        emit(c, slot, s.seq, std::move(size_line), false, false, false);
+        emit(c, slot, s.seq, std::move(size_line), false, false);
         if (c.fd < 0) return;
         piece.file = std::move(o.file);
-        emit(c, slot, s.seq, std::move(piece), false, false, false);
+        emit(c, slot, s.seq, std::move(piece), false, false);
         if (c.fd < 0) return;
         OutPiece crlf;
         crlf.stream = o.stream;
@@ -1237,8 +1236,7 @@ inline void IoThread::queue_response(Connection& c, std::uint32_t slot, Outbound
   emit(c, slot, s.seq, std::move(piece), last, close);
 }
 
-inline void IoThread::emit(Connection& c, std::uint32_t slot, std::uint32_t seq, OutPiece piece, bool last, bool close,
-                           bool write) {
+inline void IoThread::emit(Connection& c, std::uint32_t slot, std::uint32_t seq, OutPiece piece, bool last, bool close) {
   const bool current = !c.open.empty() && c.open.front()->seq == seq;
   if (!current) {
     Deferred& d = c.deferred[seq];
@@ -1256,7 +1254,7 @@ inline void IoThread::emit(Connection& c, std::uint32_t slot, std::uint32_t seq,
     release_output(piece.stream, piece.accounted);
   }
   if (last) finish_response(c, slot, close);
-  if (!write || c.fd < 0) return;
+  if (c.fd < 0) return;
   if (!in_commands_) {
     flush(c, slot);
   } else if (!c.dirty) {

@@ -110,6 +110,19 @@ class Executor {
     }
   }
 
+  // Under lock_: joins the threads that left a smaller pool (each has released lock_ for good
+  // once it can take it again, or is about to).
+  void reap() {
+    for (const auto id : left_) {
+      auto it = std::find_if(threads_.begin(), threads_.end(), [id](const std::thread& t) { return t.get_id() == id; });
+      if (it != threads_.end()) {
+        it->join();
+        threads_.erase(it);
+      }
+    }
+    left_.clear();
+  }
+
   void work() {
     std::unique_lock guard(lock_);
     while (true) {
@@ -133,19 +146,6 @@ class Executor {
   std::mutex lock_;
   std::condition_variable ready_;
   std::deque<Job> queue_;
-  // Under lock_: joins the threads that left a smaller pool (each has released lock_ for good
-  // once it can take it again, or is about to).
-  void reap() {
-    for (const auto id : left_) {
-      auto it = std::find_if(threads_.begin(), threads_.end(), [id](const std::thread& t) { return t.get_id() == id; });
-      if (it != threads_.end()) {
-        it->join();
-        threads_.erase(it);
-      }
-    }
-    left_.clear();
-  }
-
   std::vector<std::thread> threads_;
   std::vector<std::thread::id> left_;  // threads that left, not yet joined
   std::size_t live_ = 0;              // threads not yet left
