@@ -115,17 +115,23 @@ def _long_int_offset(text: str, digits: int) -> int:
 
 
 def _stdlib_loads(
-    doc: str | bytes, text: str, msg: str, constant_msg: str, parse_int: Callable[[str], object] = int
+    doc: str | bytes,
+    text: str,
+    deepest: int,
+    *,
+    msg: str,
+    constant_msg: str,
+    parse_int: Callable[[str], object] = int,
 ) -> tuple[object, JSONDecodeError | None]:
-    """The stdlib's reading of `text` (NaN and Infinity refused): its value, or the error to raise,
-    located in `doc` and worded `msg: what` (`constant_msg (NaN)` for a constant). The stdlib
-    recurses once per array or object, so the recursion limit is raised for the document's depth
-    (up to _MAX_DEPTH: what is deeper is an error anyway, and not worth the C stack)."""
+    """The stdlib's reading of `text` (NaN and Infinity refused), whose nesting is `deepest`
+    (_nesting's): its value, or the error to raise, located in `doc` and worded `msg: what`
+    (`constant_msg (NaN)` for a constant). The stdlib recurses once per array or object, so the
+    recursion limit is raised for that depth (up to _MAX_DEPTH: what is deeper is an error anyway,
+    and not worth the C stack)."""
     try:
-        deepest = min(_nesting(text)[0], _MAX_DEPTH)
         with _RECURSION_LOCK:
             old = _sys.getrecursionlimit()
-            _sys.setrecursionlimit(old + deepest + 50)
+            _sys.setrecursionlimit(old + min(deepest, _MAX_DEPTH) + 50)
             try:
                 return _stdlib_json.loads(text, parse_int=parse_int, parse_constant=_reject_constant), None
             finally:
@@ -151,7 +157,7 @@ def _decode_error(msg: str, doc: str | bytes | bytearray | memoryview) -> JSONDe
     if "deeper than" in msg:
         return JSONDecodeError(msg, doc, _depth_offset(doc, text))
     # Only the place is wanted: integers are not converted (no int-digits limit to trip on first).
-    error = _stdlib_loads(doc, text, msg, msg, parse_int=len)[1]
+    error = _stdlib_loads(doc, text, _nesting(text)[0], msg=msg, constant_msg=msg, parse_int=len)[1]
     if error is not None:
         return error
     # What the stdlib accepts and we do not: a lone surrogate escape.
@@ -166,10 +172,12 @@ def _exact_loads(doc: str | bytes | bytearray | memoryview) -> object:
     if not isinstance(doc, (str, bytes)):
         doc = bytes(doc)
     text = _text(doc)  # simdjson has validated the UTF-8 before it reached a number
-    too_deep = _nesting(text)[1]
+    deepest, too_deep = _nesting(text)
     if too_deep >= 0:
         raise JSONDecodeError(_DEPTH_MESSAGE, doc, _offset(doc, text, too_deep))
-    value, error = _stdlib_loads(doc, text, "invalid JSON number", "invalid JSON literal")
+    value, error = _stdlib_loads(
+        doc, text, deepest, msg="invalid JSON number", constant_msg="invalid JSON literal"
+    )
     if error is not None:
         raise error
     return value
