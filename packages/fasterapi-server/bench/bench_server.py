@@ -4,8 +4,11 @@
 
 The servers, each one process (one worker) pinned with taskset to one CPU, loaded by
 `wrk -t1 -c64 --latency` pinned to another, on 127.0.0.1:
-- ours: the fasterapi app (bench/apps/app_fasterapi.py) on fasterapi_server.serve(threads=1),
-  through bench/apps/serve_fasterapi_server.py: the server's native path.
+- ours: the fasterapi app (bench/apps/app_fasterapi.py) on fasterapi_server.serve() with its
+  default threads, through bench/apps/serve_fasterapi_server.py: the server's native path. Pinned
+  to one CPU, the default is threads=0: the I/O on the Python thread.
+- ours, I/O thread: the same with threads=1 (one I/O thread, taking turns with the Python thread
+  on the one CPU: the configuration for a process with more cores). Informative.
 - ours ASGI: the FastAPI app (app_fastapi.py, the same file but for the imports: checked here) on
   the same server: its generic ASGI path. Informative.
 - uvicorn: the FastAPI app on uvicorn (--http httptools, --loop auto, --no-access-log).
@@ -28,7 +31,8 @@ measured. fasterapi-server is imported once before anything starts (an editable 
 itself on import), and the servers are started one after the other.
 Targets, (!) marks a miss: ours >= 0.7x nginx on /plaintext and /json; ours >= 1.5x granian RSGI
 on /users/42 and POST /items; ours >= 10x FastAPI on uvicorn on every request; ours' p99 no worse
-than the best p99 of the other servers (ours ASGI, the same server, is not another).
+than the best p99 of the other servers (ours with an I/O thread and ours ASGI, the same server,
+are not others).
 """
 
 from __future__ import annotations
@@ -121,6 +125,7 @@ class Kind:
 ALL_REQUESTS = tuple(ep.name for ep in ENDPOINTS)
 KINDS = [
     Kind("ours", "ours", ALL_REQUESTS, True),
+    Kind("ours_thread", "ours, I/O thread", ALL_REQUESTS, True),
     Kind("ours_asgi", "ours ASGI", ALL_REQUESTS, True),
     Kind("uvicorn", "uvicorn", ALL_REQUESTS, True),
     Kind("granian_asgi", "granian ASGI", ALL_REQUESTS, True),
@@ -227,13 +232,14 @@ http {{
 def server_command(kind: str, port: int, tmp: Path) -> list[str] | str:
     """The command line of a server, or why it cannot run here."""
     py = sys.executable
-    if kind in ("ours", "ours_asgi"):
+    if kind in ("ours", "ours_thread", "ours_asgi"):
         if pkg_version("fasterapi-server") is None:
             return "fasterapi-server is not installed"
         if why := prepare_ours():
             return why
-        module = "app_fasterapi" if kind == "ours" else "app_fastapi"
-        return [py, str(APPS_DIR / "serve_fasterapi_server.py"), module, str(port)]
+        module = "app_fastapi" if kind == "ours_asgi" else "app_fasterapi"
+        threads = ["1"] if kind == "ours_thread" else []
+        return [py, str(APPS_DIR / "serve_fasterapi_server.py"), module, str(port), *threads]
     if kind == "uvicorn":
         if pkg_version("uvicorn") is None:
             return "no uvicorn (pip install uvicorn httptools)"
@@ -545,7 +551,7 @@ def summarize(ep: Endpoint, cells: dict[str, Cell]) -> dict[str, Any]:
         else None
         for k in KINDS
     }
-    others = {k: v for k, v in p99.items() if k not in ("ours", "ours_asgi") and v is not None}
+    others = {k: v for k, v in p99.items() if k not in ("ours", "ours_thread", "ours_asgi") and v is not None}
     best_other = min(others, key=lambda k: others[k]) if others else None
     ours_p99 = p99["ours"]
     return {
@@ -736,7 +742,7 @@ def main() -> None:
                 "ours/nginx": {"min": TARGET_VS_NGINX, "requests": list(VS_NGINX_REQUESTS)},
                 "ours/granian_rsgi": {"min": TARGET_VS_RSGI, "requests": list(VS_RSGI_REQUESTS)},
                 "ours/uvicorn": {"min": TARGET_VS_UVICORN, "requests": list(ALL_REQUESTS)},
-                "p99": "ours <= the best p99 of the other servers (ours_asgi excluded)",
+                "p99": "ours <= the best p99 of the other servers (ours_thread and ours_asgi excluded)",
             },
             "versions": versions,
             "load_average": {"before": list(load_before), "after": list(load_after)},

@@ -12,10 +12,18 @@ import pytest
 from helpers import ServerProcess
 
 
+@pytest.fixture(scope="module", params=[1, 0], ids=["io-thread", "inline-io"])
+def io_threads(request: pytest.FixtureRequest) -> int:
+    """The servers' tests run twice: with an I/O thread, and with the I/O on the Python thread
+    (threads=0). A test that chooses its own threads runs once."""
+    threads: int = request.param
+    return threads
+
+
 @pytest.fixture(scope="module")
-def server() -> Iterator[ServerProcess]:
+def server(io_threads: int) -> Iterator[ServerProcess]:
     """One server with the default options, shared by a module's tests that leave it healthy."""
-    proc = ServerProcess()
+    proc = ServerProcess(options={"threads": io_threads})
     try:
         yield proc
     finally:
@@ -23,13 +31,17 @@ def server() -> Iterator[ServerProcess]:
 
 
 @pytest.fixture
-def start_server() -> Iterator[Callable[..., ServerProcess]]:
+def start_server(io_threads: int) -> Iterator[Callable[..., ServerProcess]]:
     """Starts servers with given options for one test; all are stopped after it."""
     started: list[ServerProcess] = []
 
     def start(
         options: dict[str, Any] | None = None, app: str = "asgi_app", env: dict[str, str] | None = None
     ) -> ServerProcess:
+        options = dict(options or {})
+        if "threads" in options and io_threads == 0:
+            pytest.skip("chooses its own I/O threads (run once)")
+        options.setdefault("threads", io_threads)
         proc = ServerProcess(app, options, env)
         started.append(proc)
         return proc

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 from fasterapi_server import Config
+from fasterapi_server._config import default_threads
 
 
 @pytest.mark.parametrize(
@@ -13,7 +15,7 @@ from fasterapi_server import Config
     [
         ("port", 65535, 65536),
         ("port", 0, -1),
-        ("threads", 1, 0),
+        ("threads", 0, -1),
         ("max_body_size", 1, 0),
         ("max_connections", 1, 0),
         ("max_pipelined", 1, 0),
@@ -42,6 +44,21 @@ def test_limits(field: str, edge: Any, past: Any) -> None:
 def test_choices(field: str, value: str) -> None:
     with pytest.raises(ValueError, match=field):
         Config(**{field: value})
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity here")
+def test_default_threads_follow_the_cores_the_process_may_use() -> None:
+    mine = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, {min(mine)})
+        assert default_threads() == 0  # one core: the I/O runs on the Python thread
+        assert Config().threads == 0
+        if len(mine) >= 2:
+            os.sched_setaffinity(0, set(sorted(mine)[:2]))
+            assert default_threads() == 1
+    finally:
+        os.sched_setaffinity(0, mine)
+    assert default_threads() == len(mine) // 2 or len(mine) == 1
 
 
 def test_tls_files_go_together() -> None:

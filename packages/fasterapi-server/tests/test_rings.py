@@ -2,8 +2,9 @@
 
 The Python thread may wait for an I/O thread to take its commands; so an I/O thread never waits
 for the Python thread (it holds records the inbound ring cannot take, in order), and neither do the
-executor's threads (the Python thread joins them at shutdown). Each scenario runs in a child
-process with rings of two cells: a deadlock there is a timeout here, not a hung test run.
+executor's threads (the Python thread joins them at shutdown). With the I/O on the Python thread
+(threads=0), a command ring that fills is emptied by the thread filling it. Each scenario runs in
+a child process with rings of two cells: a deadlock there is a timeout here, not a hung test run.
 """
 
 from __future__ import annotations
@@ -39,19 +40,20 @@ CLIENTS = """
 import select, socket, time
 from fasterapi_server._engine import Engine, Request
 
-engine = Engine(host="127.0.0.1", port=0, threads=1, inbound_capacity=2, command_capacity=2)
+engine = Engine(host="127.0.0.1", port=0, threads=THREADS, inbound_capacity=2, command_capacity=2)
 port = engine.bind()
 engine.start()
+fds = [engine.fileno()] + ([engine.io_fileno()] if THREADS == 0 else [])
 socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(N)]
 for i, s in enumerate(socks):
     s.sendall(f"GET /{i} HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n".encode())
 
 
-def serve_all(answer):
-    served = []
+def serve_all(answer, served=None):
+    served = served if served is not None else []
     deadline = time.monotonic() + 20
     while len(served) < N and time.monotonic() < deadline:
-        select.select([engine.fileno()], [], [], 0.1)
+        select.select(fds, [], [], 0.1)
         for item in engine.poll():
             if type(item) is Request:
                 answer(item)
@@ -71,16 +73,18 @@ def read(sock, done):
 """
 
 
-def run_clients(n: int, code: str) -> str:
-    return run_child(f"N = {n}\n" + CLIENTS + textwrap.dedent(code))
+def run_clients(n: int, threads: int, code: str) -> str:
+    return run_child(f"N = {n}\nTHREADS = {threads}\n" + CLIENTS + textwrap.dedent(code))
 
 
-def test_full_rings_both_ways_do_not_deadlock() -> None:
+@pytest.mark.parametrize("threads", [1, 0], ids=["io-thread", "inline-io"])
+def test_full_rings_both_ways_do_not_deadlock(threads: int) -> None:
     # 16 requests wait while the Python thread answers each with 66 commands (start, 64 chunks,
     # end) through a command ring of 2: it waits on the I/O thread, which has more requests for a
     # full inbound ring of 2 than it can hand over.
     out = run_clients(
         16,
+        threads,
         """
         CHUNKS = 64
         time.sleep(0.3)  # all of them read: two on the ring, the rest held
@@ -104,16 +108,29 @@ def test_full_rings_both_ways_do_not_deadlock() -> None:
     assert out.split() == ["True", "16"]
 
 
-def test_an_io_thread_stops_reading_a_whole_ring_ahead_of_the_python_thread() -> None:
+@pytest.mark.parametrize("threads", [1, 0], ids=["io-thread", "inline-io"])
+def test_an_io_thread_stops_reading_a_whole_ring_ahead_of_the_python_thread(threads: int) -> None:
     # 40 requests arrive while nobody polls: with a ring of 2, the I/O thread reads until it holds
     # 2 more (a whole ring's worth) and then leaves the rest in the sockets; as the Python thread
-    # catches up, it reads on, and every request is answered.
+    # catches up, it reads on, and every request is answered. Inline, one turn at the sockets
+    # stops there too, and the poll that ran it asks for another.
     out = run_clients(
         40,
+        threads,
         """
         time.sleep(0.5)
+        answer = lambda item: item.respond(200, [], item.path.encode())
+        served = []
+        if THREADS == 0:  # (the first turns accept; the one after reads)
+            while engine.stats()["requests"] == 0:
+                assert select.select([engine.io_fileno()], [], [], 5)[0]
+                for item in engine.poll():
+                    answer(item)
+                    served.append(item.path)
+                engine.flush()
+            assert select.select([engine.fileno()], [], [], 0)[0]  # "more to come"
         read_while_behind = engine.stats()["requests"]
-        served = serve_all(lambda item: item.respond(200, [], item.path.encode()))
+        served = serve_all(answer, served)
         bodies = [read(s, lambda data: data.endswith(b"/%d" % i))[2] for i, s in enumerate(socks)]
         engine.stop()
         print(read_while_behind, len(served), bodies == [f"/{i}".encode() for i in range(N)])

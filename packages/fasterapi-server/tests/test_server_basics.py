@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 
@@ -30,6 +31,14 @@ def test_curl_get(server: ServerProcess) -> None:
     head, _, body = out.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 OK")
     assert body == b"hello world"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="no /proc here")
+def test_the_io_runs_on_the_threads_asked_for(server: ServerProcess, io_threads: int) -> None:
+    # threads=0: no thread but the Python thread's (the app is a plain ASGI app: no executor).
+    with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=10) as client:
+        assert client.get("/head").status_code == 200
+    assert len(os.listdir(f"/proc/{server.proc.pid}/task")) == 1 + io_threads
 
 
 def test_a_port_in_use_is_an_error_unless_both_reuse_it(start_server) -> None:

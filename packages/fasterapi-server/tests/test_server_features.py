@@ -40,10 +40,19 @@ from fasterapi import (  # noqa: E402
 from fasterapi.concurrency import cheap  # noqa: E402
 from fasterapi.responses import FileResponse  # noqa: E402
 
+IO = {"threads": 1}  # running()'s default, from the io_threads fixture
+
+
+@pytest.fixture(autouse=True)
+def _io_mode(io_threads: int) -> Iterator[None]:
+    IO["threads"] = io_threads
+    yield
+    IO["threads"] = 1
+
 
 @contextlib.contextmanager
 def running(app: Any, event_loop: str = "asyncio", **options: Any) -> Iterator[tuple[Server, int]]:
-    server = Server(app, host="127.0.0.1", port=0, threads=1, **options)
+    server = Server(app, host="127.0.0.1", port=0, **{**IO, **options})
     loop = new_event_loop(event_loop)
     ready = threading.Event()
     ports: list[int] = []

@@ -50,14 +50,15 @@ def test_sigterm_idle_server_exits_zero(start_server, loop: str) -> None:
 
 
 @pytest.mark.parametrize("loop", LOOPS)
-@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("threads", [None, 2], ids=["io-fixture", "two-io-threads"])
 def test_sigterm_during_load_loses_no_in_flight_response(
-    start_server, tmp_path, threads: int, loop: str
+    start_server, tmp_path, threads: int | None, loop: str
 ) -> None:
     log = tmp_path / "lifespan.log"
-    srv = start_server(
-        {"shutdown_timeout": 10, "threads": threads, "loop": loop}, env={"FA_TEST_LIFESPAN_LOG": str(log)}
-    )
+    options: dict[str, object] = {"shutdown_timeout": 10, "loop": loop}
+    if threads is not None:
+        options["threads"] = threads
+    srv = start_server(options, env={"FA_TEST_LIFESPAN_LOG": str(log)})
     n = 40
     socks = [connect(srv.port) for _ in range(n)]
     idle = connect(srv.port)

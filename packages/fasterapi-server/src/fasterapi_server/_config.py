@@ -25,17 +25,18 @@ LOG_LEVELS = {
 
 
 def default_threads() -> int:
-    """I/O threads for one worker: one per two cores, at least one (the Python thread needs a core
-    too, and a process per core is the way to use the rest: --workers)."""
+    """I/O threads for one worker: one per two cores the process may use; none with one core (the
+    Python thread does the I/O itself: a thread of its own would only take turns with it there).
+    A process per core is the way to use the rest: --workers."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, cores // 2)
+    return 0 if cores == 1 else cores // 2
 
 
 @dataclass
 class Config:
     host: str = "127.0.0.1"
     port: int = 8000
-    threads: int = field(default_factory=default_threads)  # I/O threads per worker process
+    threads: int = field(default_factory=default_threads)  # I/O threads per worker; 0: none, inline
     # A listening socket per I/O thread with SO_REUSEPORT, so that worker processes share the port
     # (the supervisor sets it). Off, a second server on a port in use fails instead of sharing it.
     reuse_port: bool = False
@@ -72,8 +73,8 @@ class Config:
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
             raise OptionError(f"port must be 0..65535, not {self.port}")
-        if self.threads < 1:
-            raise OptionError(f"threads must be at least 1, not {self.threads}")
+        if self.threads < 0:
+            raise OptionError(f"threads must be at least 0, not {self.threads}")
         if self.log_level.lower() not in LOG_LEVELS:
             raise OptionError(f"log_level must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
         if self.lifespan not in ("auto", "on", "off"):

@@ -541,12 +541,14 @@ class PyEngine {
   }
   std::size_t executor_threads() const { return executor_ ? executor_->threads() : 0; }
   int fileno() const noexcept { return engine_->fileno(); }
-  void flush() noexcept { engine_->end_batch(); }
+  int io_fileno() const noexcept { return engine_->io_fileno(); }
+  void flush() { engine_->end_batch(); }
 
   nb::list poll() {
     auto& ring = engine_->inbound();
     auto& waker = engine_->python_waker();
     waker.clear();
+    engine_->run_io();  // inline: this thread's turn at the sockets first (else nothing)
     engine_->begin_batch();  // until flush(): the responses given meanwhile wake their threads once
     nb::list out;
     std::size_t taken = 0;
@@ -585,6 +587,7 @@ class PyEngine {
       if (ring.empty() && !engine_->has_posted()) break;
       waker.sleep_cancel();
     }
+    if (engine_->io_behind()) waker.signal();  // inline: records the ring could not take wait
     return out;
   }
 
@@ -948,6 +951,7 @@ NB_MODULE(_engine, m) {
       .def("drain", &PyEngine::drain)
       .def("stop", &PyEngine::stop)
       .def("fileno", &PyEngine::fileno)
+      .def("io_fileno", &PyEngine::io_fileno)
       .def("poll", &PyEngine::poll)
       .def("flush", &PyEngine::flush)
       .def("submit", &PyEngine::submit, nb::arg("fn"), nb::arg("args"),

@@ -87,6 +87,8 @@ class Server:
             self._native = NativeApp.attach(self.app, engine, shared)
         engine.start()
         loop.add_reader(engine.fileno(), self._on_records)
+        if engine.io_fileno() >= 0:  # threads=0: this thread does the I/O too
+            loop.add_reader(engine.io_fileno(), self._on_records)
         removers = self._install_signals(loop)
         logger.info("Serving on %s://%s:%d (%d I/O threads)", scheme, config.host, self.port, config.threads)
         if ready is not None:
@@ -112,12 +114,16 @@ class Server:
             cycle._wake()  # streaming responses waiting on the client see the server leave
         deadline = time.monotonic() + self.config.shutdown_timeout
         while time.monotonic() < deadline:
+            if engine.io_fileno() >= 0:
+                self._on_records()  # inline I/O: its drain starts on this thread's turn
             if engine.stats()["in_flight"] == 0 and not shared.tasks:
                 break
             await asyncio.sleep(0.02)
         for task in list(shared.tasks):
             task.cancel()
         loop.remove_reader(engine.fileno())
+        if engine.io_fileno() >= 0:
+            loop.remove_reader(engine.io_fileno())
         try:
             await lifespan.shutdown()
         except LifespanFailed as exc:

@@ -35,6 +35,7 @@
 #include <sys/epoll.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -243,6 +244,10 @@ class IoThread {
 
  private:
   void run();
+  // One round: the sockets' events, then the Python thread's commands, then the timeouts. On the
+  // thread, waiting for the first event; inline (Engine::run_io), not waiting.
+  void turn(bool wait);
+  void run_commands();
   void listen_on() noexcept;
   void release_listener() noexcept;
   void accept_all();
@@ -276,7 +281,10 @@ class IoThread {
   Engine& engine_;
   std::uint32_t index_;
   int epoll_fd_ = -1;
+  int timer_fd_ = -1;  // inline only: makes epoll_fd_ readable twice a second, for the timeouts
   int listen_fd_ = -1;
+  std::vector<epoll_event> events_ = std::vector<epoll_event>(256);
+  double last_sweep_ = monotonic_now();
   bool accepting_ = false;
   bool draining_ = false;
   Waker waker_;
@@ -301,7 +309,7 @@ class Engine {
  public:
   explicit Engine(Config config)
       : config_(std::move(config)), inbound_(config_.inbound_capacity), router_(router::Options{router::ConflictPolicy::first_wins}) {
-    if (config_.threads < 1) throw std::invalid_argument("threads must be at least 1");
+    if (config_.threads < 0) throw std::invalid_argument("threads must be at least 0");
     if (!config_.ssl_certfile.empty() || !config_.ssl_keyfile.empty()) {
       tls_ = std::make_unique<TlsContext>(config_.ssl_certfile, config_.ssl_keyfile);
     }
@@ -312,6 +320,10 @@ class Engine {
 
   const Config& config() const noexcept { return config_; }
   Stats& stats() noexcept { return stats_; }
+  // threads == 0: no I/O thread. The Python thread does the I/O itself, between its other work
+  // (run_io() when io_fileno() is readable), as one-thread servers do: for a process with one
+  // core, where a second thread only takes turns with it.
+  bool inline_io() const noexcept { return config_.threads == 0; }
 
   // Routes the I/O threads match before the Python thread sees a request (before start()).
   router::AddResult add_route(std::span<const std::string_view> methods, std::string_view pattern, std::int32_t id) {
@@ -327,7 +339,7 @@ class Engine {
   // Binds the listening sockets (one per I/O thread, SO_REUSEPORT) and returns the port.
   int bind() {
     if (!threads_.empty()) return bound_port_;
-    for (int i = 0; i < config_.threads; ++i) threads_.push_back(std::make_unique<IoThread>(*this, static_cast<std::uint32_t>(i)));
+    for (int i = 0; i < std::max(1, config_.threads); ++i) threads_.push_back(std::make_unique<IoThread>(*this, static_cast<std::uint32_t>(i)));
     int port = config_.port;
     if (config_.reuse_port) {
       for (auto& t : threads_) {
@@ -349,8 +361,21 @@ class Engine {
     if (started_) return;
     router_.freeze();
     started_ = true;
-    for (auto& t : threads_) t->start();
+    if (inline_io()) {
+      threads_[0]->listen_on();
+    } else {
+      for (auto& t : threads_) t->start();
+    }
   }
+
+  // Inline: the descriptor that is readable when run_io() has work, and one round of it (the
+  // sockets' events, the commands, the timeouts; never waits). Records it hands over are taken
+  // by the next poll of the inbound ring; io_behind(): some did not fit, run again soon.
+  int io_fileno() const noexcept { return inline_io() && !threads_.empty() ? threads_[0]->epoll_fd_ : -1; }
+  void run_io() {
+    if (inline_io() && started_ && !stopping_.load() && !threads_.empty()) threads_[0]->turn(false);
+  }
+  bool io_behind() const noexcept { return inline_io() && !threads_.empty() && !threads_[0]->held_.empty(); }
 
   // Graceful: stop accepting; idle connections close; busy ones close after their response.
   void drain() {
@@ -381,8 +406,17 @@ class Engine {
   // core) to write one response, then sleep again before the next.
   void submit(Outbound* o) {
     const std::uint32_t t = o->stream->thread;
-    if (t >= threads_.size()) {
+    if (t >= threads_.size() || stopping_.load(std::memory_order_relaxed)) {
       delete o;
+      return;
+    }
+    if (inline_io()) {
+      IoThread& io = *threads_[t];
+      if (!io.commands_.try_push(o)) {
+        io.run_commands();
+        io.commands_.push(o);
+      }
+      if (!batching_) io.run_commands();  // else at end_batch()
       return;
     }
     if (batching_) {
@@ -394,8 +428,12 @@ class Engine {
     }
   }
   void begin_batch() noexcept { batching_ = true; }
-  void end_batch() noexcept {
+  void end_batch() {
     batching_ = false;
+    if (inline_io()) {
+      if (!threads_.empty()) threads_[0]->run_commands();
+      return;
+    }
     for (std::uint32_t t = 0; dirty_ != 0 && t < threads_.size(); ++t) {
       if (dirty_ & (std::uint64_t{1} << t)) threads_[t]->notify();
     }
@@ -496,6 +534,7 @@ namespace detail {
 
 constexpr std::uint32_t kListenSlot = 0xFFFFFFFFu;
 constexpr std::uint32_t kWakeSlot = 0xFFFFFFFEu;
+constexpr std::uint32_t kTimerSlot = 0xFFFFFFFDu;
 constexpr std::size_t kReadChunk = 65536;
 constexpr std::size_t kCommandBatch = 256;  // commands taken before the output they queued is written
 
@@ -533,6 +572,14 @@ inline IoThread::IoThread(Engine& engine, std::uint32_t index) : engine_(engine)
   ev.events = EPOLLIN;
   ev.data.u64 = detail::kWakeSlot;
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, waker_.fd(), &ev);
+  if (engine.inline_io()) {
+    timer_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (timer_fd_ < 0) throw std::system_error(errno, std::generic_category(), "timerfd_create");
+    const itimerspec every{{0, 500'000'000}, {0, 500'000'000}};
+    ::timerfd_settime(timer_fd_, 0, &every, nullptr);
+    ev.data.u64 = detail::kTimerSlot;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, timer_fd_, &ev);
+  }
 }
 
 inline IoThread::~IoThread() {
@@ -543,6 +590,7 @@ inline IoThread::~IoThread() {
   while (Outbound* o = commands_.pop()) delete o;
   for (Inbound* in : held_) delete in;
   release_listener();
+  if (timer_fd_ >= 0) ::close(timer_fd_);
   ::close(epoll_fd_);
 }
 
@@ -568,66 +616,78 @@ inline Connection* IoThread::lookup(const Stream& s) noexcept {
 
 inline void IoThread::run() {
   listen_on();
-  std::vector<epoll_event> events(256);
-  double last_sweep = monotonic_now();
-  while (!engine_.stopping()) {
-    if (engine_.draining() && !draining_) begin_drain();
-    int timeout_ms = 1000;
-    if (!held_.empty() && !pass_held()) timeout_ms = 1;  // the Python thread is behind: try again soon
+  while (!engine_.stopping()) turn(true);
+}
+
+inline void IoThread::turn(bool wait) {
+  if (engine_.draining() && !draining_) begin_drain();
+  int timeout_ms = wait ? 1000 : 0;
+  if (!held_.empty() && !pass_held() && wait) timeout_ms = 1;  // the Python thread is behind: try again soon
+  if (wait) {
     waker_.sleep_begin();
     if (!commands_.empty()) {
       waker_.sleep_cancel();
       timeout_ms = 0;
     }
-    int n = 0;
-    if (flooded()) {
-      // Reading on would only hold more: take the Python thread's commands (which make room) and
-      // leave the sockets' events in epoll (level-triggered) until it has caught up.
+  }
+  int n = 0;
+  if (flooded()) {
+    // Reading on would only hold more: take the Python thread's commands (which make room) and
+    // leave the sockets' events in epoll (level-triggered) until it has caught up.
+    if (wait) {
       pollfd wake{waker_.fd(), POLLIN, 0};
       if (::poll(&wake, 1, timeout_ms) > 0) waker_.clear();
+    }
+  } else {
+    n = ::epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), timeout_ms);
+  }
+  if (wait) waker_.sleep_cancel();
+  for (int i = 0; i < n && !flooded(); ++i) {  // (the rest come back from epoll)
+    const std::uint64_t key = events_[i].data.u64;
+    if (key == detail::kListenSlot) {
+      accept_all();
+    } else if (key == detail::kWakeSlot) {
+      waker_.clear();
+    } else if (key == detail::kTimerSlot) {
+      std::uint64_t ticks;
+      [[maybe_unused]] const auto r = ::read(timer_fd_, &ticks, sizeof ticks);
     } else {
-      n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
+      on_event(static_cast<std::uint32_t>(key), events_[i].events);
     }
-    waker_.sleep_cancel();
-    for (int i = 0; i < n && !flooded(); ++i) {  // (the rest come back from epoll)
-      const std::uint64_t key = events[i].data.u64;
-      if (key == detail::kListenSlot) {
-        accept_all();
-      } else if (key == detail::kWakeSlot) {
-        waker_.clear();
-      } else {
-        on_event(static_cast<std::uint32_t>(key), events[i].events);
+  }
+  run_commands();
+  const double now = monotonic_now();
+  if (now - last_sweep_ >= 0.5) {
+    last_sweep_ = now;
+    sweep(now);
+  }
+}
+
+inline void IoThread::run_commands() {
+  // In batches: output gets written (and drained records sent) even while commands keep coming.
+  for (bool more = true; more;) {
+    in_commands_ = true;
+    more = false;
+    for (std::size_t n = 0; Outbound* o = commands_.pop();) {
+      command(o);
+      delete o;
+      if (++n == detail::kCommandBatch) {
+        more = true;
+        break;
       }
     }
-    // In batches: output gets written (and drained records sent) even while commands keep coming.
-    for (bool more = true; more;) {
-      in_commands_ = true;
-      more = false;
-      for (std::size_t n = 0; Outbound* o = commands_.pop();) {
-        command(o);
-        delete o;
-        if (++n == detail::kCommandBatch) {
-          more = true;
-          break;
-        }
-      }
-      in_commands_ = false;
-      for (const std::uint32_t slot : dirty_) {
-        Connection& c = conns_[slot];
-        c.dirty = false;
-        if (c.fd >= 0) flush(c, slot);
-      }
-      dirty_.clear();
+    in_commands_ = false;
+    for (const std::uint32_t slot : dirty_) {
+      Connection& c = conns_[slot];
+      c.dirty = false;
+      if (c.fd >= 0) flush(c, slot);
     }
-    if (notify_python_) {
-      notify_python_ = false;
-      engine_.python_waker().notify();
-    }
-    const double now = monotonic_now();
-    if (now - last_sweep >= 0.5) {
-      last_sweep = now;
-      sweep(now);
-    }
+    dirty_.clear();
+  }
+  if (notify_python_) {
+    notify_python_ = false;
+    // (inline, the Python thread itself reads the records after this turn)
+    if (!engine_.inline_io()) engine_.python_waker().notify();
   }
 }
 
