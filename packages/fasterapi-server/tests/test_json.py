@@ -62,6 +62,78 @@ def test_stdlib_mode_writes_what_the_stdlib_writes(value: Any) -> None:
     assert fj.dumps(value, stdlib=True) == std_dumps(value)
 
 
+def has_sa_key(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(k.startswith("_sa") or has_sa_key(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_sa_key(v) for v in value)
+    return False
+
+
+@given(json_values)
+@settings(max_examples=200)
+def test_dumps_plain_writes_what_the_stdlib_writes_for_plain_values(value: Any) -> None:
+    # (a key beginning "_sa" is one jsonable_encoder would leave out: not plain)
+    assert fj.dumps_plain(value) == (None if has_sa_key(value) else std_dumps(value))
+    assert fj.dumps_plain((value, [value])) == (None if has_sa_key(value) else std_dumps([value, [value]]))
+
+
+class Colour(enum.IntEnum):
+    RED = 1
+
+
+class Text(str):
+    pass
+
+
+def nested(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+TOO_DEEP = nested(LIMIT + 1)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        Colour.RED,
+        Text("x"),
+        bool,
+        OrderedDict(a=1),
+        {1: 2},
+        {None: 1},
+        {"_sa": 1},
+        {"ok": {"_sa_instance_state": 1}},
+        float("nan"),
+        float("inf"),
+        [1.0, -float("inf")],
+        "\ud800",
+        {"\udfff": 1},
+        datetime.date(2024, 1, 2),
+        uuid.UUID(int=1),
+        decimal.Decimal("1.5"),
+        object(),
+        b"x",
+        {1, 2},
+        TOO_DEEP,
+    ],
+    ids=lambda v: "nested-past-the-limit" if v is TOO_DEEP else repr(v),
+)
+def test_dumps_plain_gives_none_for_anything_else(value: Any) -> None:
+    assert fj.dumps_plain(value) is None
+    assert fj.dumps_plain({"a": [1, value]}) is None
+
+
+def test_dumps_plain_gives_none_for_a_cycle() -> None:
+    cycle: list[Any] = []
+    cycle.append(cycle)
+    assert fj.dumps_plain(cycle) is None
+    assert fj.dumps_plain(nested(LIMIT)) == b"[" * LIMIT + b"]" * LIMIT
+
+
 def test_stdlib_mode_refuses_what_the_stdlib_refuses() -> None:
     @dataclasses.dataclass
     class Point:

@@ -195,7 +195,7 @@ def test_bad_import_strings(target: str, message: str, workers: str) -> None:
         (["--port", "99999"], "port must be 0..65535"),
         (["--workers", "0"], "workers must be at least 1"),
         (["--ssl-certfile", "cert.pem"], "ssl_certfile and ssl_keyfile go together"),
-        (["--threads", "0"], "threads must be at least 1"),
+        (["--threads", "-1"], "threads must be at least 0"),
         (["--max-requests", "0"], "max_requests must be at least 1"),
         (["--max-requests-jitter", "-1"], "max_requests_jitter must be at least 0"),
         (["--timeout-graceful-shutdown", "0"], "shutdown_timeout must be more than 0"),

@@ -310,6 +310,11 @@ class Encoder {
   Encoder(fj::Writer& w, PyObject* default_fn, bool sort_keys, bool stdlib)
       : w_(w), default_(default_fn), sort_keys_(sort_keys), stdlib_(stdlib) {}
 
+  // Plain: exactly dict (str keys), list, tuple, str, int, finite float, bool and None, or give up
+  // (write() false): see dumps_plain().
+  struct Plain {};
+  Encoder(fj::Writer& w, Plain) : w_(w), default_(nullptr), sort_keys_(false), stdlib_(true), plain_(true) {}
+
   bool write(PyObject* o) {
     PyTypeObject* t = Py_TYPE(o);
     if (t == &PyUnicode_Type) return write_str(o);
@@ -410,9 +415,12 @@ class Encoder {
     return true;
   }
 
+  static bool give_up() { return false; }
+
   bool write_float(PyObject* o) {
     const double v = PyFloat_AS_DOUBLE(o);
     if (w_.put_double(v)) return true;
+    if (plain_) return give_up();
     PyErr_Format(g.encode_error, "Out of range float values are not JSON compliant: %R", o);
     return false;
   }
@@ -420,6 +428,14 @@ class Encoder {
   // A dict key as the stdlib writes it: str as is; int, float, bool and None as their JSON text
   // in quotes. No other type (the stdlib's rule; default() is not applied to keys).
   bool write_key(PyObject* k) {
+    if (plain_) {
+      // jsonable_encoder leaves out keys beginning "_sa" (SQLAlchemy's state).
+      if (Py_TYPE(k) != &PyUnicode_Type || (PyUnicode_GET_LENGTH(k) >= 3 && PyUnicode_READ_CHAR(k, 0) == '_' &&
+                                            PyUnicode_READ_CHAR(k, 1) == 's' && PyUnicode_READ_CHAR(k, 2) == 'a')) {
+        return give_up();
+      }
+      return write_str(k);
+    }
     if (PyUnicode_Check(k)) return write_str(k);
     w_.put('"');
     if (k == Py_True || k == Py_False) {
@@ -716,6 +732,7 @@ class Encoder {
   }
 
   bool write_other(PyObject* o) {
+    if (plain_) return give_up();
     // Subclasses of the built-in types are written as their base (IntEnum and StrEnum included).
     if (PyUnicode_Check(o)) return write_str(o);
     if (PyLong_Check(o)) return write_int(o);
@@ -756,6 +773,7 @@ class Encoder {
   PyObject* default_;
   bool sort_keys_;
   bool stdlib_;  // only the stdlib's types: the others go to default()
+  bool plain_ = false;
   std::size_t depth_ = 0;
   std::array<PyObject*, fj::kMaxDepth> stack_;  // left uninitialized: only [0, depth_) is ever read
 };
@@ -771,7 +789,10 @@ struct KeptBuffer {
 KeptBuffer kept;
 constexpr std::size_t kKeptWriterBytes = 16u << 20;
 
-nb::bytes dumps(nb::handle obj, nb::handle default_fn, bool sort_keys, bool stdlib) {
+// The bytes that Encoder(writer, encoder_args...) writes, or nullptr with an error set (a plain
+// encoder that gave up may have set none).
+template <typename... EncoderArgs>
+PyObject* write_document(nb::handle obj, EncoderArgs... encoder_args) {
   if (!g.encode_error) throw nb::type_error("fasterapi_server._json is used through fasterapi_server.json");
   const bool use_kept = !kept.busy;
   fj::Writer w = use_kept ? fj::Writer(std::exchange(kept.data, nullptr), kept.capacity) : fj::Writer();
@@ -790,11 +811,28 @@ nb::bytes dumps(nb::handle obj, nb::handle default_fn, bool sort_keys, bool stdl
       kept = {data, capacity, false};
     }
   } give_back{w, use_kept};
-  Encoder encoder(w, default_fn.is_none() ? nullptr : default_fn.ptr(), sort_keys, stdlib);
-  if (!encoder.write(obj.ptr())) throw nb::python_error();
-  PyObject* out = PyBytes_FromStringAndSize(w.data(), static_cast<Py_ssize_t>(w.size()));
+  Encoder encoder(w, encoder_args...);
+  if (!encoder.write(obj.ptr())) return nullptr;
+  return PyBytes_FromStringAndSize(w.data(), static_cast<Py_ssize_t>(w.size()));
+}
+
+nb::bytes dumps(nb::handle obj, nb::handle default_fn, bool sort_keys, bool stdlib) {
+  PyObject* out = write_document(obj, default_fn.is_none() ? nullptr : default_fn.ptr(), sort_keys, stdlib);
   if (!out) throw nb::python_error();
   return nb::steal<nb::bytes>(out);
+}
+
+// What dumps(jsonable_encoder(obj), stdlib=True) gives when obj is made of dict (str keys not
+// beginning "_sa"), list, tuple, str, int, finite float, bool and None only (the exact types, no
+// subclass), in one pass instead of two; None for anything else, errors included (the caller
+// then takes the long way, which gives the same bytes or the same error).
+nb::object dumps_plain(nb::handle obj) {
+  PyObject* out = write_document(obj, Encoder::Plain{});
+  if (!out) {
+    PyErr_Clear();
+    return nb::none();
+  }
+  return nb::steal(out);
 }
 
 // Once per import of fasterapi_server.json (again on a reload, which replaces them).
@@ -846,6 +884,10 @@ NB_MODULE(_json, m) {
         nb::sig("def dumps(obj: typing.Any, /, *, default: typing.Callable[[typing.Any], typing.Any] | None = None, "
                 "sort_keys: bool = False, stdlib: bool = False) -> bytes"),
         "Serialize obj to compact JSON, UTF-8 encoded.");
+  m.def("dumps_plain", &fs::dumps_plain, nb::arg().none(),
+        nb::sig("def dumps_plain(obj: typing.Any, /) -> bytes | None"),
+        "dumps(obj, stdlib=True) for a value of plain JSON types only (exact dict with str keys, list, tuple, "
+        "str, int, finite float, bool, None), else None.");
   m.def("_register", &fs::register_python_side, nb::arg("decode_error"), nb::arg("exact_loads"),
         nb::arg("encode_error"), "Called once by fasterapi_server.json with its error types and helpers.");
 }

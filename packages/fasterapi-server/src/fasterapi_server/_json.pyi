@@ -13,6 +13,9 @@ def dumps(
 ) -> bytes:
     """Serialize obj to compact JSON, UTF-8 encoded."""
 
+def dumps_plain(obj: Any, /) -> bytes | None:
+    """dumps(obj, stdlib=True) for a value of plain JSON types only (exact dict with str keys, list, tuple, str, int, finite float, bool, None), else None."""
+
 def _register(decode_error: Callable[[str, Any], BaseException], exact_loads: Callable[[Any], Any],
               encode_error: type[BaseException]) -> None:
     """Called once by fasterapi_server.json with its error types and helpers."""

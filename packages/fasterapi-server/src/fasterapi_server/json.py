@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from . import _json
 
-__all__ = ["JSONDecodeError", "JSONEncodeError", "dumps", "loads"]
+__all__ = ["JSONDecodeError", "JSONEncodeError", "dumps", "dumps_plain", "loads"]
 
 
 class JSONDecodeError(_stdlib_json.JSONDecodeError):
@@ -187,3 +187,4 @@ _json._register(_decode_error, _exact_loads, JSONEncodeError)
 
 loads = _json.loads
 dumps = _json.dumps
+dumps_plain = _json.dumps_plain

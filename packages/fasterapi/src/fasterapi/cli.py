@@ -74,7 +74,12 @@ def parser() -> argparse.ArgumentParser:
     add("--host", default=hide, help="bind the socket to this host (default: 127.0.0.1)")
     add("--port", type=int, default=hide, help="bind the socket to this port (default: 8000)")
     add("--workers", type=int, help="worker processes, sharing the port (default: $WEB_CONCURRENCY or 1)")
-    add("--threads", type=int, default=hide, help="I/O threads per worker; 0 runs the I/O on the Python thread (default: one per two cores, 0 with one core)")
+    add(
+        "--threads",
+        type=int,
+        default=hide,
+        help="I/O threads per worker; 0 runs the I/O on the Python thread (default: one per two cores, 0 with one core)",
+    )
     add("--reload", action="store_true", help="restart the workers when a *.py file changes (development)")
     add(
         "--reload-dir",

@@ -251,16 +251,31 @@ class JSONResponse(Response):
 
 
 _JSON_DUMPS = json.dumps
+_JSON_RENDER = JSONResponse.render
 _native_dumps: Callable[..., bytes] | None = None
+_native_dumps_plain: Callable[[Any], bytes | None] | None = None
 
 
 def _load_native_dumps() -> Callable[..., bytes]:
     # On first use: importing fasterapi alone does not import the server.
-    global _native_dumps  # noqa: PLW0603
-    from fasterapi_server.json import dumps  # noqa: PLC0415
+    global _native_dumps, _native_dumps_plain  # noqa: PLW0603
+    from fasterapi_server.json import dumps, dumps_plain  # noqa: PLC0415
 
     _native_dumps = dumps
+    _native_dumps_plain = dumps_plain
     return dumps
+
+
+def plain_json_response(content: Any, status_code: int = 200) -> Response | None:
+    """`JSONResponse(jsonable_encoder(content), status_code)` in one pass, when `content` is plain
+    JSON data (exactly dict with str keys, list, tuple, str, int, float, bool, None: what
+    jsonable_encoder gives back as it is); None for anything else, which takes that long way."""
+    if json.dumps is not _JSON_DUMPS or JSONResponse.render is not _JSON_RENDER:
+        return None
+    if _native_dumps_plain is None:
+        _load_native_dumps()
+    body = _native_dumps_plain(content)  # type: ignore[misc]
+    return None if body is None else json_bytes_response(body, status_code)
 
 
 _JSON_TYPE = (b"content-type", b"application/json")

@@ -82,7 +82,13 @@ from fasterapi.exceptions import (
 )
 from fasterapi.middleware.exceptions import wrap_app_handling_exceptions
 from fasterapi.requests import _JSON_LOADS, Request
-from fasterapi.responses import JSONResponse, Response, StreamingResponse, json_bytes_response
+from fasterapi.responses import (
+    JSONResponse,
+    Response,
+    StreamingResponse,
+    json_bytes_response,
+    plain_json_response,
+)
 from fasterapi.sse import _PING_INTERVAL, KEEPALIVE_COMMENT
 from fasterapi.types import ASGIApp, DecoratedCallable, Lifespan, Receive, Scope, Send
 from fasterapi.utils import (
@@ -718,6 +724,10 @@ class APIRoute(_BaseHTTPRoute):
                         raw.background = solved.background_tasks
                     return raw
                 if solved.response is None and solved.background_tasks is None:
+                    if status_body_allowed:
+                        response = plain_json_response(raw, fast_status)
+                        if response is not None:
+                            return response
                     if status_code is None:
                         return JSONResponse(jsonable_encoder(raw))
                     response = JSONResponse(jsonable_encoder(raw), status_code=status_code)
