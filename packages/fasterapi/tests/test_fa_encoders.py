@@ -73,9 +73,9 @@ PLAIN_AND_NOT = [
 
 def test_an_endpoints_plain_data_is_written_as_jsonable_encoder_and_json_response_would() -> None:
     # Plain values take a one-pass writer; the others, the long way. Same bytes either way.
-    from fasterapi import FastAPI, status  # noqa: PLC0415
-    from fasterapi.responses import JSONResponse  # noqa: PLC0415
-    from fasterapi.testclient import TestClient  # noqa: PLC0415
+    from fasterapi import FastAPI, status
+    from fasterapi.responses import JSONResponse
+    from fasterapi.testclient import TestClient
 
     app = FastAPI()
 

@@ -78,7 +78,7 @@ def parser() -> argparse.ArgumentParser:
         "--threads",
         type=int,
         default=hide,
-        help="I/O threads per worker; 0 runs the I/O on the Python thread (default: one per two cores, 0 with one core)",
+        help="I/O threads per worker; 0: the I/O on the Python thread (default: cores / 2; 0 with one core)",
     )
     add("--reload", action="store_true", help="restart the workers when a *.py file changes (development)")
     add(
