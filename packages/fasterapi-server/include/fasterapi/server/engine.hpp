@@ -247,7 +247,9 @@ class IoThread {
   // One round: the sockets' events, then the Python thread's commands, then the timeouts. On the
   // thread, waiting for the first event; inline (Engine::run_io), not waiting.
   void turn(bool wait);
-  void run_commands();
+  // The commands on the ring, and the writes they queued. Records they gave the Python thread wake
+  // it, unless it is the caller and reads them next (inline, a turn inside its poll).
+  void run_commands(bool caller_polls = false);
   void listen_on() noexcept;
   void release_listener() noexcept;
   void accept_all();
@@ -655,15 +657,15 @@ inline void IoThread::turn(bool wait) {
       on_event(static_cast<std::uint32_t>(key), events_[i].events);
     }
   }
-  run_commands();
   const double now = monotonic_now();
   if (now - last_sweep_ >= 0.5) {
     last_sweep_ = now;
     sweep(now);
   }
+  run_commands(!wait);  // (and the records of both told to the Python thread)
 }
 
-inline void IoThread::run_commands() {
+inline void IoThread::run_commands(bool caller_polls) {
   // In batches: output gets written (and drained records sent) even while commands keep coming.
   for (bool more = true; more;) {
     in_commands_ = true;
@@ -686,8 +688,7 @@ inline void IoThread::run_commands() {
   }
   if (notify_python_) {
     notify_python_ = false;
-    // (inline, the Python thread itself reads the records after this turn)
-    if (!engine_.inline_io()) engine_.python_waker().notify();
+    if (!caller_polls) engine_.python_waker().notify();
   }
 }
 
