@@ -9,12 +9,15 @@ a child process with rings of two cells: a deadlock there is a timeout here, not
 
 from __future__ import annotations
 
+import select
+import socket
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
-from fasterapi_server._engine import Engine
+from fasterapi_server._engine import Engine, Request
 from helpers import TIMEOUT
 
 
@@ -183,3 +186,31 @@ def test_ring_capacity_must_be_a_power_of_two_of_at_least_two(name: str, size: i
     with pytest.raises(ValueError, match="power of two"):
         Engine(host="127.0.0.1", port=0, **{name: size}).bind()
     Engine(host="127.0.0.1", port=0, **{name: 2}).bind()
+
+
+def test_inline_records_from_commands_outside_a_poll_wake_the_loop() -> None:
+    # threads=0: commands given outside a poll's batch (a Task that resumed later) run at once on
+    # the Python thread. A record they give (here the disconnect of a pipelined request, when the
+    # first one's abort closes the connection) must wake the loop, as an I/O thread's would.
+    engine = Engine(host="127.0.0.1", port=0, threads=0)
+    port = engine.bind()
+    engine.start()
+    try:
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            client.sendall(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+            requests: list[Request] = []
+            deadline = time.monotonic() + 10
+            while len(requests) < 2 and time.monotonic() < deadline:
+                select.select([engine.io_fileno(), engine.fileno()], [], [], 0.1)
+                requests += [r for r in engine.poll() if type(r) is Request]
+                engine.flush()
+            assert [r.path for r in requests] == ["/a", "/b"]
+            first, second = requests
+            first.abort()  # outside a batch: the engine closes the connection now
+            assert select.select([engine.fileno()], [], [], 0.3)[0], "the loop was not woken"
+            records = engine.poll()
+            engine.flush()
+            assert (2, second.stream_id, None, False) in records  # DISCONNECT
+            assert client.recv(100) == b""
+    finally:
+        engine.stop()
