@@ -29,13 +29,24 @@ class NativeCycle(HTTPCycle):
     base: dict[str, Any]  # the scope keys of the route's requests
 
     def call_app(self) -> Awaitable[None]:
-        return self.native.call_route(self)
+        """The route's handler inside the app's default layers, in one coroutine."""
+        native = self.native
+        shared = self.shared
+        scope = self.req.scope(self.base, shared.state, shared.root_path, True)
+        return native.serve(
+            native.app._fast, self.route._fast_handle, self.plan, scope, self.receive, self.send, self.respond
+        )
 
     def respond(self, status: int, headers: Any, body: bytes | memoryview) -> None:
-        """A whole response at once, without ASGI messages (`_serve`'s `direct`)."""
+        """A whole response at once, without ASGI messages (`_serve`'s `direct`): _respond_whole's
+        work, inline."""
         if self.started:
             raise RuntimeError("the response has already started")
-        self._respond_whole(status, headers, body)
+        self.req.respond(status, headers, body)
+        self.status = status
+        self.started = self.ended = True
+        if self.waiter is not None:
+            self._wake()
 
 
 class NativeApp:
@@ -133,17 +144,3 @@ class NativeApp:
             )
             known = self._verdicts[index] = (key, verdict)
         return plan if known[1] else None
-
-    def call_route(self, cycle: NativeCycle) -> Awaitable[None]:
-        shared = self.shared
-        scope = cycle.req.scope(cycle.base, shared.state, shared.root_path, True)
-        serving: Awaitable[None] = self.serve(
-            self.app._fast,
-            cycle.route._fast_handle,
-            cycle.plan,
-            scope,
-            cycle.receive,
-            cycle.send,
-            cycle.respond,
-        )
-        return serving
