@@ -258,8 +258,11 @@ def test_one_process_with_a_bad_import_string(supervised: Callable[..., Supervis
 # ---- workers
 
 
-def test_workers_share_the_port_and_a_killed_one_is_replaced(supervised: Callable[..., Supervised]) -> None:
-    server = supervised("pid_app:app", workers=2)
+@pytest.mark.parametrize("threads", [1, 0], ids=["io-thread", "inline-io"])
+def test_workers_share_the_port_and_a_killed_one_is_replaced(
+    supervised: Callable[..., Supervised], threads: int
+) -> None:
+    server = supervised("pid_app:app", workers=2, config={"threads": threads})
     first = server.pids(2)
     assert server.proc.pid not in first
     victim = min(first)

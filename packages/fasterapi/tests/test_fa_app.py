@@ -854,3 +854,28 @@ def test_frontend_served_after_other_routes(tmp_path: Any) -> None:
     assert (response.status_code, response.text) == (200, "<p>app</p>")
     assert client.get("/missing.js", headers={"accept": "*/*"}).status_code == 404
     assert client.post("/assets/main.js").status_code == 405
+
+
+def test_responses_with_str_content_render_as_their_class_says() -> None:
+    # Response's own render and headers take a short way for str content; a subclass that
+    # overrides either is still called.
+    from fasterapi.responses import HTMLResponse, PlainTextResponse, Response  # noqa: PLC0415
+
+    class Shouting(PlainTextResponse):
+        def render(self, content: Any) -> bytes:
+            return str(content).upper().encode()
+
+    class Tagged(Response):
+        def init_headers(self, headers: Any = None) -> None:
+            super().init_headers(headers)
+            self.raw_headers.append((b"x-tagged", b"1"))
+
+    plain = PlainTextResponse("héllo")
+    assert plain.body == "héllo".encode()
+    assert plain.raw_headers == [(b"content-length", b"6"), (b"content-type", b"text/plain; charset=utf-8")]
+    assert Shouting("quiet").body == b"QUIET"
+    assert Shouting("quiet").raw_headers[0] == (b"content-length", b"5")
+    assert Tagged("x").raw_headers == [(b"content-length", b"1"), (b"x-tagged", b"1")]
+    no_body = HTMLResponse("gone", status_code=304)
+    assert no_body.raw_headers == [(b"content-type", b"text/html; charset=utf-8")]
+    assert Response("x", headers={"a": "b"}).raw_headers == [(b"a", b"b"), (b"content-length", b"1")]

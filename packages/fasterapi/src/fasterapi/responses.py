@@ -55,11 +55,34 @@ def _content_type_header(media_type: str, charset: str) -> tuple[bytes, bytes]:
     return header
 
 
+def _default_headers(
+    body: bytes | memoryview | None, status_code: int, content_type: str | None, charset: str
+) -> list[tuple[bytes, bytes]]:
+    """A response's headers when it was given none: content-length (when it may have a body),
+    then content-type."""
+    raw: list[tuple[bytes, bytes]] = []
+    if body is not None and not (status_code < 200 or status_code in (204, 304)):
+        raw.append((b"content-length", b"%d" % len(body)))
+    if content_type is not None:
+        header = _CONTENT_TYPES.get((content_type, charset))
+        if header is None:
+            header = _content_type_header(content_type, charset)
+        raw.append(header)
+    return raw
+
+
 class Response:
     """A response with its whole body in memory, sent as one start and one body message."""
 
     media_type: str | None = None
     charset = "utf-8"
+    # Whether the class renders and makes its headers as Response does (not overridden): its
+    # str content without headers then takes the short way in __init__.
+    _own_render = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._own_render = cls.render is Response.render and cls.init_headers is Response.init_headers
 
     def __init__(
         self,
@@ -73,6 +96,12 @@ class Response:
         if media_type is not None:
             self.media_type = media_type
         self.background = background
+        if headers is None and type(content) is str and self._own_render:
+            # render() and init_headers() for the commonest case, in one call.
+            charset = self.charset
+            body = self.body = content.encode(charset)
+            self.raw_headers = _default_headers(body, status_code, self.media_type, charset)
+            return
         self.body = self.render(content)
         self.init_headers(headers)
 
@@ -88,19 +117,9 @@ class Response:
     def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
         if headers is None:
             # The common case, without the generic bookkeeping below (same headers, same order).
-            body = getattr(self, "body", None)
-            status_code = self.status_code
-            content_type = self.media_type
-            raw: list[tuple[bytes, bytes]] = []
-            if body is not None and not (status_code < 200 or status_code in (204, 304)):
-                raw.append((b"content-length", b"%d" % len(body)))
-            if content_type is not None:
-                charset = self.charset
-                header = _CONTENT_TYPES.get((content_type, charset))
-                if header is None:
-                    header = _content_type_header(content_type, charset)
-                raw.append(header)
-            self.raw_headers = raw
+            self.raw_headers = _default_headers(
+                getattr(self, "body", None), self.status_code, self.media_type, self.charset
+            )
             return
         raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
         keys = [h[0] for h in raw_headers]
