@@ -859,7 +859,7 @@ def test_frontend_served_after_other_routes(tmp_path: Any) -> None:
 def test_responses_with_str_content_render_as_their_class_says() -> None:
     # Response's own render and headers take a short way for str content; a subclass that
     # overrides either is still called.
-    from fasterapi.responses import HTMLResponse, PlainTextResponse, Response  # noqa: PLC0415
+    from fasterapi.responses import HTMLResponse, PlainTextResponse, Response
 
     class Shouting(PlainTextResponse):
         def render(self, content: Any) -> bytes:
