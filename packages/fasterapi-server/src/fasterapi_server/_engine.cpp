@@ -8,6 +8,8 @@
 #include <nanobind/stl/vector.h>
 
 #include <charconv>
+#include <cstring>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +40,8 @@ struct Globals {
   PyObject *k_http_version, *k_client, *k_method, *k_path, *k_raw_path, *k_query_string,
       *k_headers, *k_state, *k_extensions, *k_pathsend, *k_path_params;
   PyObject *v_http10, *v_http11;
+  // The methods of RFC 9110, interned: a request's is one of them nearly always.
+  PyObject *m_get, *m_head, *m_post, *m_put, *m_delete, *m_connect, *m_options, *m_trace, *m_patch;
 };
 Globals g;
 
@@ -281,6 +285,13 @@ class Request {
 
   nb::str method() const {
     const auto m = in_->view(in_->method);
+    for (PyObject* known : {g.m_get, g.m_post, g.m_head, g.m_put, g.m_delete, g.m_patch, g.m_options,
+                            g.m_connect, g.m_trace}) {
+      if (static_cast<std::size_t>(PyUnicode_GET_LENGTH(known)) == m.size() &&
+          std::memcmp(PyUnicode_1BYTE_DATA(known), m.data(), m.size()) == 0) {
+        return nb::borrow<nb::str>(known);
+      }
+    }
     PyObject* s = PyUnicode_DecodeASCII(m.data(), static_cast<Py_ssize_t>(m.size()), "strict");
     if (!s) throw nb::python_error();
     return nb::steal<nb::str>(s);
@@ -309,7 +320,15 @@ class Request {
   bool more_body() const noexcept { return in_->more_body; }
   bool keep_alive() const noexcept { return in_->keep_alive; }
   nb::str http_version() const { return nb::borrow<nb::str>(in_->version_minor == 0 ? g.v_http10 : g.v_http11); }
-  nb::tuple client() const { return nb::make_tuple(nb::str(in_->peer_host.c_str()), in_->peer_port); }
+  nb::tuple client() const {
+    PyObject* host = PyUnicode_FromStringAndSize(in_->peer_host.data(), static_cast<Py_ssize_t>(in_->peer_host.size()));
+    PyObject* port = host ? PyLong_FromLong(in_->peer_port) : nullptr;
+    PyObject* pair = port ? PyTuple_Pack(2, host, port) : nullptr;
+    Py_XDECREF(host);
+    Py_XDECREF(port);
+    if (!pair) throw nb::python_error();
+    return nb::steal<nb::tuple>(pair);
+  }
   int route() const noexcept { return in_->route; }
   bool tls() const noexcept { return in_->tls; }
   nb::dict path_params() const;
@@ -866,7 +885,10 @@ NB_MODULE(_engine, m) {
                             {&g.k_pathsend, "http.response.pathsend"}, {&g.k_path_params, "path_params"},
                             {&g.v_http10, "1.0"}, {&g.v_http11, "1.1"}, {&g.s_call_soon, "call_soon"},
                             {&g.s_add, "add"}, {&g.s_loop, "loop"}, {&g.s_name, "name"},
-                            {&g.s_context, "context"}, {&g.s_self, "__self__"}, {&g.s_done, "done"}}) {
+                            {&g.s_context, "context"}, {&g.s_self, "__self__"}, {&g.s_done, "done"},
+                            {&g.m_get, "GET"}, {&g.m_head, "HEAD"}, {&g.m_post, "POST"}, {&g.m_put, "PUT"},
+                            {&g.m_delete, "DELETE"}, {&g.m_connect, "CONNECT"}, {&g.m_options, "OPTIONS"},
+                            {&g.m_trace, "TRACE"}, {&g.m_patch, "PATCH"}}) {
     *slot = PyUnicode_InternFromString(text);  // kept for the life of the process
   }
 

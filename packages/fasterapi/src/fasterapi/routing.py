@@ -603,6 +603,11 @@ class APIRoute(_BaseHTTPRoute):
             "exclude_defaults": self.response_model_exclude_defaults,
             "exclude_none": self.response_model_exclude_none,
         }
+        # The options that differ from the serializer's defaults (by_alias always: its default is the
+        # model's config), for the direct call below: each keyword costs, and most are defaults.
+        fast_dump_options: dict[str, Any] = {
+            k: v for k, v in dump_options.items() if k == "by_alias" or (v is not None and v is not False)
+        }
         use_dump_json = response_field is not None and isinstance(response_class, DefaultPlaceholder)
         endpoint_path = self.path_format
         status_body_allowed = is_body_allowed_for_status_code(status_code)
@@ -787,7 +792,7 @@ class APIRoute(_BaseHTTPRoute):
                     except ValidationError as exc:
                         errors = prefix_errors(exc.errors(include_url=False), ("response",))
                     else:
-                        return json_bytes_response(dump_response(value, **dump_options), fast_status)
+                        return json_bytes_response(dump_response(value, **fast_dump_options), fast_status)
                     raise ResponseValidationError(errors=errors, body=raw, endpoint_ctx=endpoint_ctx(request))
                 args = response_args(solved)
                 if response_field is not None:
