@@ -99,6 +99,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--port", type=int, default=8099)
+    parser.add_argument("--threads", type=int, help="I/O threads per worker (0: inline); else the default")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
@@ -106,7 +107,8 @@ def main() -> int:
     fasterapi = shutil.which("fasterapi") or "fasterapi"
     server = subprocess.Popen(
         [fasterapi, "run", "app:app", "--app-dir", str(ROOT / "examples"), "--port", str(args.port),
-         "--workers", str(args.workers), "--log-level", "warning"],
+         "--workers", str(args.workers), "--log-level", "warning",
+         *(["--threads", str(args.threads)] if args.threads is not None else [])],
         start_new_session=True,
     )  # fmt: skip
     failures: list[str] = []
