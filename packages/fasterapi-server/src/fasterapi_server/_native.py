@@ -33,9 +33,10 @@ class NativeCycle(HTTPCycle):
         native = self.native
         shared = self.shared
         scope = self.req.scope(self.base, shared.state, shared.root_path, True)
-        return native.serve(
+        serving: Awaitable[None] = native.serve(
             native.app._fast, self.route._fast_handle, self.plan, scope, self.receive, self.send, self.respond
         )
+        return serving
 
     def respond(self, status: int, headers: Any, body: bytes | memoryview) -> None:
         """A whole response at once, without ASGI messages (`_serve`'s `direct`): _respond_whole's

@@ -99,8 +99,9 @@ class Response:
         if headers is None and type(content) is str and self._own_render:
             # render() and init_headers() for the commonest case, in one call.
             charset = self.charset
-            body = self.body = content.encode(charset)
-            self.raw_headers = _default_headers(body, status_code, self.media_type, charset)
+            encoded = content.encode(charset)
+            self.body: bytes | memoryview = encoded
+            self.raw_headers = _default_headers(encoded, status_code, self.media_type, charset)
             return
         self.body = self.render(content)
         self.init_headers(headers)

@@ -730,9 +730,9 @@ class APIRoute(_BaseHTTPRoute):
                     return raw
                 if solved.response is None and solved.background_tasks is None:
                     if status_body_allowed:
-                        response = plain_json_response(raw, fast_status)
-                        if response is not None:
-                            return response
+                        plain = plain_json_response(raw, fast_status)
+                        if plain is not None:
+                            return plain
                     if status_code is None:
                         return JSONResponse(jsonable_encoder(raw))
                     response = JSONResponse(jsonable_encoder(raw), status_code=status_code)
