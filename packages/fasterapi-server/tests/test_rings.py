@@ -3,7 +3,7 @@
 The Python thread may wait for an I/O thread to take its commands; so an I/O thread never waits
 for the Python thread (it holds records the inbound ring cannot take, in order), and neither do the
 executor's threads (the Python thread joins them at shutdown). With the I/O on the Python thread
-(threads=0), a command ring that fills is emptied by the thread filling it. Each scenario runs in
+(threads=0), its commands run at once, with no ring between it and itself. Each scenario runs in
 a child process with rings of two cells: a deadlock there is a timeout here, not a hung test run.
 """
 

@@ -856,7 +856,7 @@ def test_frontend_served_after_other_routes(tmp_path: Any) -> None:
     assert client.post("/assets/main.js").status_code == 405
 
 
-def test_responses_with_str_content_render_as_their_class_says() -> None:
+def test_responses_with_str_content_render_as_their_class_says(monkeypatch: pytest.MonkeyPatch) -> None:
     # Response's own render and headers take a short way for str content; a subclass that
     # overrides either is still called.
     from fasterapi.responses import HTMLResponse, PlainTextResponse, Response
@@ -879,3 +879,6 @@ def test_responses_with_str_content_render_as_their_class_says() -> None:
     no_body = HTMLResponse("gone", status_code=304)
     assert no_body.raw_headers == [(b"content-type", b"text/html; charset=utf-8")]
     assert Response("x", headers={"a": "b"}).raw_headers == [(b"a", b"b"), (b"content-length", b"1")]
+    monkeypatch.setattr(PlainTextResponse, "render", lambda self, content: b"patched")  # later on, too
+    assert PlainTextResponse("x").body == b"patched"
+    assert HTMLResponse("x").body == b"x"

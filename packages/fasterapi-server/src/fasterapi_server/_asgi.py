@@ -237,7 +237,8 @@ class HTTPCycle:
         self.req.respond(status, headers, body)
         self.status = status
         self.started = self.ended = True
-        self._wake()
+        if self.waiter is not None:  # (most responses have nobody waiting)
+            self._wake()
 
     def call_app(self) -> Awaitable[None]:
         """The application's part of the request (NativeCycle calls a route's handler instead)."""

@@ -415,12 +415,10 @@ class Encoder {
     return true;
   }
 
-  static bool give_up() { return false; }
-
   bool write_float(PyObject* o) {
     const double v = PyFloat_AS_DOUBLE(o);
     if (w_.put_double(v)) return true;
-    if (plain_) return give_up();
+    if (plain_) return false;  // (giving up: no error)
     PyErr_Format(g.encode_error, "Out of range float values are not JSON compliant: %R", o);
     return false;
   }
@@ -432,7 +430,7 @@ class Encoder {
       // jsonable_encoder leaves out keys beginning "_sa" (SQLAlchemy's state).
       if (Py_TYPE(k) != &PyUnicode_Type || (PyUnicode_GET_LENGTH(k) >= 3 && PyUnicode_READ_CHAR(k, 0) == '_' &&
                                             PyUnicode_READ_CHAR(k, 1) == 's' && PyUnicode_READ_CHAR(k, 2) == 'a')) {
-        return give_up();
+        return false;
       }
       return write_str(k);
     }
@@ -732,7 +730,7 @@ class Encoder {
   }
 
   bool write_other(PyObject* o) {
-    if (plain_) return give_up();
+    if (plain_) return false;
     // Subclasses of the built-in types are written as their base (IntEnum and StrEnum included).
     if (PyUnicode_Check(o)) return write_str(o);
     if (PyLong_Check(o)) return write_int(o);

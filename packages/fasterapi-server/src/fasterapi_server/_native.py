@@ -39,15 +39,10 @@ class NativeCycle(HTTPCycle):
         return serving
 
     def respond(self, status: int, headers: Any, body: bytes | memoryview) -> None:
-        """A whole response at once, without ASGI messages (`_serve`'s `direct`): _respond_whole's
-        work, inline."""
+        """A whole response at once, without ASGI messages (`_serve`'s `direct`)."""
         if self.started:
             raise RuntimeError("the response has already started")
-        self.req.respond(status, headers, body)
-        self.status = status
-        self.started = self.ended = True
-        if self.waiter is not None:
-            self._wake()
+        self._respond_whole(status, headers, body)
 
 
 class NativeApp:

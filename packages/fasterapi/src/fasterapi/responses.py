@@ -76,13 +76,6 @@ class Response:
 
     media_type: str | None = None
     charset = "utf-8"
-    # Whether the class renders and makes its headers as Response does (not overridden): its
-    # str content without headers then takes the short way in __init__.
-    _own_render = True
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls._own_render = cls.render is Response.render and cls.init_headers is Response.init_headers
 
     def __init__(
         self,
@@ -96,8 +89,15 @@ class Response:
         if media_type is not None:
             self.media_type = media_type
         self.background = background
-        if headers is None and type(content) is str and self._own_render:
-            # render() and init_headers() for the commonest case, in one call.
+        cls = type(self)
+        if (
+            headers is None
+            and type(content) is str
+            and cls.render is _RESPONSE_RENDER
+            and cls.init_headers is _RESPONSE_INIT_HEADERS
+        ):
+            # What render() and init_headers() do for the commonest case, in one call (unless the
+            # class has its own).
             charset = self.charset
             encoded = content.encode(charset)
             self.body: bytes | memoryview = encoded
@@ -234,6 +234,10 @@ class Response:
         await send({"type": "http.response.body", "body": self.body})
         if self.background is not None:
             await self.background()
+
+
+_RESPONSE_RENDER = Response.render
+_RESPONSE_INIT_HEADERS = Response.init_headers
 
 
 class HTMLResponse(Response):

@@ -250,6 +250,14 @@ class IoThread {
   // The commands on the ring, and the writes they queued. Records they gave the Python thread wake
   // it, unless it is the caller and reads them next (inline, a turn inside its poll).
   void run_commands(bool caller_polls = false);
+  // Inline: one command of the Python thread's, run at once (no ring between a thread and itself).
+  // What it queued is written now, or, during a batch, by finish_commands() at its end.
+  void take(std::unique_ptr<Outbound> o, bool batched);
+  // The writes the commands queued (write_queued), then the Python thread told of the records
+  // given since it last was (tell_python, unless it is the caller and reads them next anyway).
+  void finish_commands();
+  void write_queued();
+  void tell_python(bool caller_polls);
   void listen_on() noexcept;
   void release_listener() noexcept;
   void accept_all();
@@ -405,20 +413,16 @@ class Engine {
   // From the Python thread. Between begin_batch() and end_batch() (while it handles what one
   // poll handed over) the I/O threads are woken once at the end, not once per response: a thread
   // woken at the first response would take the CPU from the Python thread (they often share a
-  // core) to write one response, then sleep again before the next.
+  // core) to write one response, then sleep again before the next. Inline, the command runs at
+  // once, and what it writes is written at end_batch().
   void submit(Outbound* o) {
     const std::uint32_t t = o->stream->thread;
-    if (t >= threads_.size() || stopping_.load(std::memory_order_relaxed)) {
+    if (t >= threads_.size()) {
       delete o;
       return;
     }
     if (inline_io()) {
-      IoThread& io = *threads_[t];
-      if (!io.commands_.try_push(o)) {
-        io.run_commands();
-        io.commands_.push(o);
-      }
-      if (!batching_) io.run_commands();  // else at end_batch()
+      threads_[t]->take(std::unique_ptr<Outbound>(o), batching_);
       return;
     }
     if (batching_) {
@@ -433,7 +437,7 @@ class Engine {
   void end_batch() {
     batching_ = false;
     if (inline_io()) {
-      if (!threads_.empty()) threads_[0]->run_commands();
+      if (!threads_.empty()) threads_[0]->finish_commands();
       return;
     }
     for (std::uint32_t t = 0; dirty_ != 0 && t < threads_.size(); ++t) {
@@ -679,13 +683,33 @@ inline void IoThread::run_commands(bool caller_polls) {
       }
     }
     in_commands_ = false;
-    for (const std::uint32_t slot : dirty_) {
-      Connection& c = conns_[slot];
-      c.dirty = false;
-      if (c.fd >= 0) flush(c, slot);
-    }
-    dirty_.clear();
+    write_queued();
   }
+  tell_python(caller_polls);
+}
+
+inline void IoThread::take(std::unique_ptr<Outbound> o, bool batched) {
+  in_commands_ = true;
+  command(o.get());
+  in_commands_ = false;
+  if (!batched) finish_commands();
+}
+
+inline void IoThread::finish_commands() {
+  write_queued();
+  tell_python(false);
+}
+
+inline void IoThread::write_queued() {
+  for (const std::uint32_t slot : dirty_) {
+    Connection& c = conns_[slot];
+    c.dirty = false;
+    if (c.fd >= 0) flush(c, slot);
+  }
+  dirty_.clear();
+}
+
+inline void IoThread::tell_python(bool caller_polls) {
   if (notify_python_) {
     notify_python_ = false;
     if (!caller_polls) engine_.python_waker().notify();
