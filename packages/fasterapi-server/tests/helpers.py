@@ -7,6 +7,7 @@ Every wait here is bounded: a server that never answers fails the test, it never
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import selectors
@@ -22,8 +23,16 @@ from pathlib import Path
 from typing import Any
 
 import h11
+import pytest
 
 APPS = Path(__file__).parent / "apps"
+# The event loops a server may run on: asyncio's, and uvloop's when installed ("auto" picks it).
+LOOPS = [
+    "asyncio",
+    pytest.param(
+        "uvloop", marks=pytest.mark.skipif(importlib.util.find_spec("uvloop") is None, reason="no uvloop")
+    ),
+]
 TIMEOUT = 10.0  # seconds any single wait in a test may take
 # A server's start-up may include the editable install rebuilding the extension after an edit.
 STARTUP_TIMEOUT = 90.0

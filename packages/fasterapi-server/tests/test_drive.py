@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import _asyncio
 import asyncio
-import importlib.util
 import sys
 import threading
 from collections.abc import Callable, Coroutine
@@ -14,16 +13,10 @@ import pytest
 from fasterapi_server._drive import Driver, PyEagerTask
 from fasterapi_server._engine import EagerStart
 from fasterapi_server._serve import new_event_loop
+from helpers import LOOPS
 
 
-@pytest.fixture(
-    params=[
-        "asyncio",
-        pytest.param(
-            "uvloop", marks=pytest.mark.skipif(importlib.util.find_spec("uvloop") is None, reason="no uvloop")
-        ),
-    ]
-)
+@pytest.fixture(params=LOOPS)
 def event_loop_kind(request: pytest.FixtureRequest) -> str:
     """Each test runs on asyncio's loop and on uvloop's (both have an instance __dict__)."""
     return str(request.param)

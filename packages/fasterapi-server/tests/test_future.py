@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from fasterapi_server._engine import Engine, Future
+from helpers import poll_until
 
 
 @asynccontextmanager
@@ -148,17 +149,12 @@ def test_the_pool_bound_changes_while_it_runs() -> None:
         assert not second.done()
         assert engine.executor_threads() == 1
         engine.set_executor_threads(3)  # the queued call gets a thread now
-        deadline = time.monotonic() + 5
-        while engine.executor_threads() < 2 and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
         assert engine.executor_threads() == 2
         gate.set()
         assert await first is True
         assert await second is True
-        engine.set_executor_threads(1)  # idle threads past the bound leave
-        while engine.executor_threads() > 1 and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-        assert engine.executor_threads() == 1
+        engine.set_executor_threads(1)  # idle threads past the bound leave (on their own threads)
+        poll_until(lambda: engine.executor_threads() == 1, what="the idle threads to leave")
         assert await engine.submit(str, 7) == "7"
 
     run(check)

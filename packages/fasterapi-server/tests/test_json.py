@@ -86,14 +86,21 @@ class Text(str):
     pass
 
 
-def nested(depth: int) -> list[Any]:
+def nested_lists(depth: int) -> list[Any]:
     value: list[Any] = []
     for _ in range(depth - 1):
         value = [value]
     return value
 
 
-TOO_DEEP = nested(LIMIT + 1)
+def nested_dicts(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for _ in range(depth - 1):
+        value = {"a": value}
+    return value
+
+
+TOO_DEEP = nested_lists(LIMIT + 1)
 
 
 @pytest.mark.parametrize(
@@ -131,7 +138,7 @@ def test_dumps_plain_gives_none_for_a_cycle() -> None:
     cycle: list[Any] = []
     cycle.append(cycle)
     assert fj.dumps_plain(cycle) is None
-    assert fj.dumps_plain(nested(LIMIT)) == b"[" * LIMIT + b"]" * LIMIT
+    assert fj.dumps_plain(nested_lists(LIMIT)) == b"[" * LIMIT + b"]" * LIMIT
 
 
 def test_stdlib_mode_refuses_what_the_stdlib_refuses() -> None:
@@ -953,20 +960,6 @@ def test_circular_references() -> None:
             fj.dumps(value)
     shared = [1, 2]
     assert fj.dumps([shared, shared, {"a": shared}]) == b'[[1,2],[1,2],{"a":[1,2]}]'  # not a cycle
-
-
-def nested_lists(depth: int) -> list[Any]:
-    value: list[Any] = []
-    for _ in range(depth - 1):
-        value = [value]
-    return value
-
-
-def nested_dicts(depth: int) -> dict[str, Any]:
-    value: dict[str, Any] = {}
-    for _ in range(depth - 1):
-        value = {"a": value}
-    return value
 
 
 @pytest.mark.parametrize("make", [nested_lists, nested_dicts])

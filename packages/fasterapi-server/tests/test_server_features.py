@@ -9,7 +9,6 @@ import concurrent.futures
 import contextlib
 import contextvars
 import hashlib
-import importlib.util
 import logging
 import os
 import shutil
@@ -28,7 +27,7 @@ import httpx
 import pytest
 from fasterapi_server import Server
 from fasterapi_server._serve import new_event_loop
-from helpers import Reader
+from helpers import LOOPS, Reader
 
 fasterapi = pytest.importorskip("fasterapi")
 from fasterapi import (  # noqa: E402
@@ -495,10 +494,6 @@ def test_an_app_with_middleware_is_served_through_asgi() -> None:
         answer = client.get(f"http://127.0.0.1:{port}/")
         assert answer.json() == {"ok": True}
         assert answer.headers["x-stamp"] == "yes"
-
-
-HAVE_UVLOOP = importlib.util.find_spec("uvloop") is not None
-LOOPS = ["asyncio", pytest.param("uvloop", marks=pytest.mark.skipif(not HAVE_UVLOOP, reason="no uvloop"))]
 
 
 @pytest.mark.parametrize("event_loop", LOOPS)

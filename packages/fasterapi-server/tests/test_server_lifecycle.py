@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import signal
@@ -13,9 +12,18 @@ import threading
 import time
 
 import pytest
-from helpers import APPS, STARTUP_TIMEOUT, TIMEOUT, Reader, Response, connect, get, poll_until, request_bytes
-
-HAVE_UVLOOP = importlib.util.find_spec("uvloop") is not None
+from helpers import (
+    APPS,
+    LOOPS,
+    STARTUP_TIMEOUT,
+    TIMEOUT,
+    Reader,
+    Response,
+    connect,
+    get,
+    poll_until,
+    request_bytes,
+)
 
 
 def test_lifespan_state_reaches_requests(start_server, tmp_path) -> None:
@@ -36,10 +44,6 @@ def test_startup_failure_exits_non_zero(tmp_path) -> None:
     assert proc.returncode == 3  # EXIT_STARTUP_FAILED: the supervisor does not restart it
     assert proc.stdout == b""  # it never listened
     assert b"told to fail" in proc.stderr
-
-
-# The event loops a server may run on: asyncio's, and uvloop's when installed ("auto" picks it).
-LOOPS = ["asyncio", pytest.param("uvloop", marks=pytest.mark.skipif(not HAVE_UVLOOP, reason="no uvloop"))]
 
 
 @pytest.mark.parametrize("loop", LOOPS)
