@@ -112,6 +112,8 @@ def test_a_coroutine_that_waits_goes_on_as_the_same_task(which: int, event_loop_
 
 @pytest.mark.parametrize("which", [0, 1])
 def test_failures_stay_in_the_task(which: int, event_loop_kind: str) -> None:
+    """None only for a coroutine that finished with a result: one that failed is given back."""
+
     async def check(loop: asyncio.AbstractEventLoop) -> None:
         driver = drivers(loop)[which]
 
@@ -124,10 +126,25 @@ def test_failures_stay_in_the_task(which: int, event_loop_kind: str) -> None:
             seen.append(asyncio.current_task())
             raise ValueError("boom")
 
-        assert await run_from_callback(loop, lambda: driver.drive(record())) is None
-        assert seen[0] is not None
-        assert isinstance(seen[0].exception(), ValueError)
+        # a failure in the first step: the Task comes back done, its exception for the caller
+        task = await run_from_callback(loop, lambda: driver.drive(record()))
+        assert task is seen[0]
+        assert task.done()
+        assert isinstance(task.exception(), ValueError)
         assert "call_soon" not in vars(loop)
+
+        async def cancelled() -> None:
+            raise asyncio.CancelledError
+
+        async def result() -> int:
+            return 1
+
+        # cancelled in its first step: given back too, done
+        task = await run_from_callback(loop, lambda: driver.drive(cancelled()))
+        assert task is not None
+        assert task.cancelled()
+        # a result (not None) is a success too
+        assert await run_from_callback(loop, lambda: driver.drive(result())) is None
         # a coroutine that cannot start (not a coroutine): the constructor's error, hook removed
         with pytest.raises(TypeError):
             await run_from_callback(loop, lambda: driver.drive(fails))  # type: ignore[arg-type]
@@ -217,11 +234,10 @@ def test_hooks_never_outlive_a_start(event_loop_kind: str) -> None:
     # loop's call_soon and the all-tasks set are as they were afterwards.
     async def check(loop: asyncio.AbstractEventLoop) -> None:
         class NeverSchedules:
+            _state = "PENDING"  # (what start() reads of asyncio's Tasks)
+
             def __init__(self, coro: Any, *, loop: Any, name: str) -> None:
                 coro.close()
-
-            def done(self) -> bool:
-                return False
 
         class Fails:
             def __init__(self, coro: Any, *, loop: Any, name: str) -> None:

@@ -235,6 +235,65 @@ def test_a_content_length_that_is_not_the_body_size_is_the_apps_error() -> None:
         assert (head.status_code, head.headers["content-length"]) == (200, "10")
 
 
+class _Answer:
+    """An awaitable that is not a coroutine (its __await__ is a coroutine's)."""
+
+    def __init__(self, send: Any) -> None:
+        self.send = send
+
+    def __await__(self) -> Any:
+        return self.answer().__await__()
+
+    async def answer(self) -> None:
+        await self.send({"type": "http.response.start", "status": 200, "headers": []})
+        await self.send({"type": "http.response.body", "body": b"awaited"})
+
+
+def ending_app(scope: Any, receive: Any, send: Any) -> Any:
+    """The ways an app's call can end, by path (a plain function: its result is awaited)."""
+    path = scope.get("path")
+
+    async def later(raises: bool) -> None:
+        await asyncio.sleep(0.01)
+        if raises:
+            raise RuntimeError("failed after waiting")
+
+    async def at_once() -> None:
+        pass
+
+    if scope["type"] != "http":
+        return at_once()
+    if path == "/awaitable":
+        return _Answer(send)
+    if path == "/raises-in-the-call":
+        raise RuntimeError("failed in the call")
+    if path == "/raises-later":
+        return later(True)
+    if path == "/no-answer-later":
+        return later(False)
+    return at_once()  # no answer, at once
+
+
+def test_every_way_an_app_ends_is_answered_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    with running(ending_app) as (server, port), httpx.Client(timeout=10) as client:
+        url = f"http://127.0.0.1:{port}"
+        answer = client.get(url + "/awaitable")
+        assert (answer.status_code, answer.content) == (200, b"awaited")
+        for path, logged in (
+            ("/raises-in-the-call", "Exception in ASGI application"),
+            ("/raises-later", "Exception in ASGI application"),
+            ("/no-answer-later", "returned without starting the response"),
+            ("/no-answer", "returned without starting the response"),
+        ):
+            caplog.clear()
+            answer = client.get(url + path)  # (one connection: it stays in step)
+            assert (answer.status_code, answer.text) == (500, "Internal Server Error"), path
+            assert logged in caplog.text, path
+        assert client.get(url + "/awaitable").content == b"awaited"
+        assert server._shared is not None
+        assert not server._shared.tasks  # the ones that waited were let go as they ended
+
+
 async def streamed_length_app(scope: Any, receive: Any, send: Any) -> None:
     if scope["type"] != "http":
         return

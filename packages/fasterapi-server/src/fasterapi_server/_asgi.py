@@ -15,7 +15,8 @@ import logging
 import os
 import stat
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
+from types import CoroutineType
 from typing import Any
 
 from fasterapi_server._drive import Driver
@@ -71,12 +72,10 @@ class ServerState:
         self.shutting_down = False
         self.access: Any = None  # the AccessLog, when there is one
 
-    def start(self, coro: Coroutine[Any, Any, None]) -> None:
-        """Runs a request's coroutine; one that waits is kept until it ends (shutdown cancels it)."""
-        task = self.drive(coro)
-        if task is not None:
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+
+async def _await(awaitable: Awaitable[None]) -> None:
+    """An app's awaitable that is not a coroutine (a Task takes only coroutines)."""
+    await awaitable
 
 
 class HTTPCycle:
@@ -186,7 +185,7 @@ class HTTPCycle:
             if body and req.send(body):
                 await self._wait_drained()
             if not more:
-                req.end()  # (raises when short of the Content-Length: run() then aborts)
+                req.end()  # (raises when short of the Content-Length: the cycle then aborts)
                 self.ended = True
                 self._wake()
             return
@@ -232,7 +231,7 @@ class HTTPCycle:
 
     def _respond_whole(self, status: int, headers: Any, body: bytes | memoryview) -> None:
         """The whole response at once: the engine adds the framing. The flags change after the
-        engine took it: one it refused (a header carrying CR LF) leaves nothing sent, and run()
+        engine took it: one it refused (a header carrying CR LF) leaves nothing sent, and the cycle
         can still answer 500."""
         self.req.respond(status, headers, body)
         self.status = status
@@ -244,18 +243,45 @@ class HTTPCycle:
         """The application's part of the request (NativeCycle calls a route's handler instead)."""
         return self.shared.app(self.scope(), self.receive, self.send)
 
-    async def run(self) -> None:
-        req = self.req
+    def begin(self) -> None:
+        """Runs the app's part of the request as a Task that starts eagerly (most finish there);
+        one that waits is kept until it ends (shutdown cancels it). What follows the app (an
+        answer if it gave none, the log of its exception, the cycle's end) runs when it ends,
+        without a coroutine of the server's around the app's."""
+        shared = self.shared
         try:
-            await self.call_app()
-        except BaseException as exc:
-            if not (isinstance(exc, asyncio.CancelledError) and req.closed):
-                logger.error("Exception in ASGI application", exc_info=exc)
-            self._fail()
+            awaitable = self.call_app()
+            coro = awaitable if type(awaitable) is CoroutineType else _await(awaitable)
+            task = shared.drive(coro)
+        except BaseException as exc:  # the app's call itself failed (the Task catches the rest)
+            self._after(exc)
             if not isinstance(exc, Exception):
                 raise
+            return
+        if task is None:
+            self._after(None)
+        elif task.done():  # failed in its first step
+            self._task_done(task)
         else:
-            if not self.ended:
+            shared.tasks.add(task)
+            task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self.shared.tasks.discard(task)
+        try:
+            exc = task.exception()
+        except asyncio.CancelledError as cancelled:
+            exc = cancelled
+        self._after(exc)
+
+    def _after(self, exc: BaseException | None) -> None:
+        """After the app returned (`exc` None) or raised."""
+        try:
+            if exc is not None:
+                if not (isinstance(exc, asyncio.CancelledError) and self.req.closed):
+                    logger.error("Exception in ASGI application", exc_info=exc)
+                self._fail()
+            elif not self.ended:
                 logger.error(
                     "ASGI callable returned without %s the response",
                     "completing" if self.started else "starting",

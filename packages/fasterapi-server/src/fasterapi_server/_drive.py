@@ -72,13 +72,18 @@ class Driver:
         else:
             self.drive = self._py_task
 
-    # Each starts `coro` (which handles its own exceptions) and gives None if it already
-    # finished, else the Task that runs the rest.
+    # Each starts `coro` and gives None if it already finished with a result, else the Task: one
+    # that runs the rest, or one that failed or was cancelled in its first step (done; its
+    # exception is the caller's to retrieve).
 
     def _eager_start(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
         task: asyncio.Task[Any] = _Task(coro, loop=self.loop, name=TASK_NAME, eager_start=True)  # type: ignore[call-arg, unused-ignore]
-        return None if task.done() else task
+        return None if _succeeded(task) else task
 
     def _py_task(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
         task = PyEagerTask(coro, loop=self.loop)
-        return None if task.done() else task
+        return None if _succeeded(task) else task
+
+
+def _succeeded(task: asyncio.Task[Any]) -> bool:
+    return task.done() and not task.cancelled() and task.exception() is None

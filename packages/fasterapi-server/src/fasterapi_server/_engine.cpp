@@ -35,7 +35,7 @@ struct Globals {
   PyObject* invalid_state = nullptr;  // asyncio.InvalidStateError
   PyObject *s_set_result = nullptr, *s_set_exception = nullptr;
   // EagerStart's: the names it looks up and the keywords it passes.
-  PyObject *s_call_soon, *s_add, *s_loop, *s_name, *s_context, *s_self, *s_done;
+  PyObject *s_call_soon, *s_add, *s_loop, *s_name, *s_context, *s_self, *s_state, *s_exception, *s_finished;
   // Interned strings of the ASGI scope: its keys, and the values every request shares.
   PyObject *k_http_version, *k_client, *k_method, *k_path, *k_raw_path, *k_query_string,
       *k_headers, *k_state, *k_extensions, *k_pathsend, *k_path_params;
@@ -369,9 +369,9 @@ class Request {
 //
 // start(coro) constructs asyncio's C Task with `call_soon` on the loop instance standing for the
 // loop's own method for the length of the constructor: the constructor's one call_soon (the first
-// step) runs the step at once instead of scheduling it. A Task that finished in that step is not
-// added to asyncio's set of all tasks, which the constructor does right after: a finished task is
-// never in all_tasks() anyway (3.12's eager tasks skip the set the same way), and the set's add
+// step) runs the step at once instead of scheduling it. A Task that finished with a result in that
+// step is not added to asyncio's set of all tasks, which the constructor does right after: a
+// finished task is never in all_tasks() anyway (3.12's eager tasks skip the set the same way), and the set's add
 // and its weak reference's callback are Python code that would cost more than the rest of the
 // Task. The hooks are C functions, so no Python code (and no other thread) runs between the step
 // and the add it stands for.
@@ -402,7 +402,8 @@ class EagerStart {
   EagerStart(const EagerStart&) = delete;
   EagerStart& operator=(const EagerStart&) = delete;
 
-  // The Task, or None when it finished in its first step.
+  // The Task, or None when it finished with a result in its first step (one that failed or was
+  // cancelled there is given back done: its exception is the caller's to retrieve).
   nb::object start(nb::handle coro) {
     if (PyDict_SetItem(loop_dict_.ptr(), g.s_call_soon, step_now_.ptr()) < 0) throw nb::python_error();
     finished_ = -1;
@@ -417,7 +418,7 @@ class EagerStart {
     PyErr_Restore(type, value, tb);
     if (!task) throw nb::python_error();
     nb::object t = nb::steal(task);
-    if (finished_ < 0) finished_ = done(t.ptr());  // (the step did not run here)
+    if (finished_ < 0) finished_ = succeeded(t.ptr());  // (the step did not run here)
     if (finished_ < 0) throw nb::python_error();
     return finished_ ? nb::none() : t;
   }
@@ -427,12 +428,19 @@ class EagerStart {
   static void remove(PyObject* dict, PyObject* key) {
     if (PyDict_GetItemWithError(dict, key) == nullptr || PyDict_DelItem(dict, key) < 0) PyErr_Clear();
   }
-  // task.done(): 1, 0, or -1 with an exception set.
-  static int done(PyObject* task) {
-    PyObject* r = PyObject_CallMethodNoArgs(task, g.s_done);
-    const int out = r ? PyObject_IsTrue(r) : -1;
-    Py_XDECREF(r);
-    return out;
+  // 1 when `task` finished with a result; 0 when it is pending, failed or was cancelled (its
+  // exception is then the caller's to retrieve); -1 with an exception set. Read from the
+  // attributes asyncio's Tasks (C and Python) keep, cheaper than calling done() and exception().
+  static int succeeded(PyObject* task) {
+    PyObject* state = PyObject_GetAttr(task, g.s_state);
+    if (!state) return -1;
+    const int finished = state == g.s_finished || (PyUnicode_Check(state) && PyUnicode_Compare(state, g.s_finished) == 0);
+    Py_DECREF(state);
+    if (!finished) return 0;
+    PyObject* exc = PyObject_GetAttr(task, g.s_exception);
+    if (!exc) return -1;
+    Py_DECREF(exc);
+    return exc == Py_None ? 1 : 0;
   }
   static EagerStart* of(PyObject* capsule) { return static_cast<EagerStart*>(PyCapsule_GetPointer(capsule, nullptr)); }
 
@@ -459,7 +467,7 @@ class EagerStart {
     if (!r) return nullptr;
     Py_DECREF(r);
     PyObject* task = PyObject_GetAttr(args[0], g.s_self);  // the step's Task
-    es->finished_ = task ? done(task) : -1;
+    es->finished_ = task ? succeeded(task) : -1;
     Py_XDECREF(task);
     if (es->finished_ < 0) {
       PyErr_Clear();  // not a Task's step: start() asks the Task, and it is added as usual
@@ -481,7 +489,7 @@ class EagerStart {
   static inline PyMethodDef kSkipAdd = {"add", &skip_add, METH_O, nullptr};
 
   nb::object loop_, loop_dict_, task_type_, name_, kwnames_, all_dict_, self_, step_now_, skip_add_;
-  int finished_ = -1;  // what the step of the Task being constructed left: done (1) or not (0)
+  int finished_ = -1;  // what the step of the Task being constructed left: a result (1) or not (0)
 };
 
 class PyEngine {
@@ -885,7 +893,8 @@ NB_MODULE(_engine, m) {
                             {&g.k_pathsend, "http.response.pathsend"}, {&g.k_path_params, "path_params"},
                             {&g.v_http10, "1.0"}, {&g.v_http11, "1.1"}, {&g.s_call_soon, "call_soon"},
                             {&g.s_add, "add"}, {&g.s_loop, "loop"}, {&g.s_name, "name"},
-                            {&g.s_context, "context"}, {&g.s_self, "__self__"}, {&g.s_done, "done"},
+                            {&g.s_context, "context"}, {&g.s_self, "__self__"}, {&g.s_state, "_state"},
+                            {&g.s_exception, "_exception"}, {&g.s_finished, "FINISHED"},
                             {&g.m_get, "GET"}, {&g.m_head, "HEAD"}, {&g.m_post, "POST"}, {&g.m_put, "PUT"},
                             {&g.m_delete, "DELETE"}, {&g.m_connect, "CONNECT"}, {&g.m_options, "OPTIONS"},
                             {&g.m_trace, "TRACE"}, {&g.m_patch, "PATCH"}}) {

@@ -111,14 +111,14 @@ class NativeApp:
         ):
             plan = self._eligible(route, index)
         if plan is None:
-            shared.start(HTTPCycle(req, shared).run())
+            HTTPCycle(req, shared).begin()
             return
         cycle = NativeCycle(req, shared)
         cycle.native = self
         cycle.route = route
         cycle.plan = plan
         cycle.base = self.bases[index]
-        shared.start(cycle.run())
+        cycle.begin()
 
     def _eligible(self, route: Any, index: int) -> Any:
         """The route's plan when the native path may call it, else None. What decides it can

@@ -212,7 +212,7 @@ class Server:
                     if native is not None and route >= 0:
                         native.handle(item, route)
                     else:
-                        shared.start(HTTPCycle(item, shared).run())
+                        HTTPCycle(item, shared).begin()
                 except Exception as exc:  # a bug of the server's, not the app's: answer, go on
                     logger.error("Exception while dispatching a request", exc_info=exc)
                     if not item.closed:
