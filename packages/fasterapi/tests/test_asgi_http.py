@@ -5,10 +5,12 @@ Expected values were checked once against Starlette 1.10 running the same scenar
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import os
 import subprocess
 import sys
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from fasterapi._routing_base import Mount, Route, WebSocketRoute
 from fasterapi.background import BackgroundTasks
 from fasterapi.datastructures import URL, FormData, Headers, MutableHeaders, QueryParams, UploadFile
 from fasterapi.exceptions import HTTPException, RequestValidationError
+from fasterapi.middleware.asyncexitstack import RequestStack
 from fasterapi.middleware.base import BaseHTTPMiddleware
 from fasterapi.middleware.cors import CORSMiddleware
 from fasterapi.middleware.gzip import GZipMiddleware
@@ -32,6 +35,7 @@ from fasterapi.responses import (
     RedirectResponse,
     Response,
     StreamingResponse,
+    json_bytes_response,
 )
 from fasterapi.staticfiles import StaticFiles
 from fasterapi.testclient import TestClient
@@ -230,9 +234,66 @@ def test_response_classes() -> None:
         JSONResponse(float("nan"))
     assert HTMLResponse("<b/>").raw_headers[-1] == (b"content-type", b"text/html; charset=utf-8")
     assert Response(status_code=204).raw_headers == []
+    # content-length: the headers of small sizes are kept once made (the same bytes either way),
+    # in the generic constructor and in the framework's shortcut for JSON bytes
+    for size in (0, 13, 4095, 4096, 100_000):
+        length = (b"content-length", str(size).encode())
+        for _ in range(2):  # made, then kept (below 4096)
+            assert Response(b"x" * size).raw_headers == [length]
+            json_type = (b"content-type", b"application/json")
+            assert json_bytes_response(b"1" * size).raw_headers == [length, json_type]
     redirect = RedirectResponse("/a b?x=ü")
     assert redirect.status_code == 307
     assert redirect.headers["location"] == "/a%20b?x=%C3%BC"
+
+
+def test_a_request_stack_makes_its_list_on_the_first_push() -> None:
+    order: list[str] = []
+
+    @asynccontextmanager
+    async def resource(name: str) -> Any:
+        order.append("enter " + name)
+        yield name
+        order.append("exit " + name)
+
+    async def close_later() -> None:
+        order.append("async callback")
+
+    async def main() -> None:
+        stack = RequestStack()
+        assert isinstance(stack, AsyncExitStack)
+        assert not stack._exit_callbacks  # nothing made yet
+        async with stack:
+            assert await stack.enter_async_context(resource("a")) == "a"
+            stack.callback(order.append, "callback")
+            stack.push_async_callback(close_later)
+            moved = stack.pop_all()  # hands the callbacks over, as AsyncExitStack's does
+            assert type(moved) is RequestStack
+            assert not stack._exit_callbacks
+            stack.callback(order.append, "after pop_all")
+        await moved.aclose()
+        empty = RequestStack().pop_all()  # an untouched stack hands over nothing, and takes pushes
+        empty.callback(order.append, "on the empty one")
+        await empty.aclose()
+
+        async def fails_inside() -> None:
+            async with RequestStack() as failing:
+                failing.callback(order.append, "while failing")
+                raise LookupError
+
+        with pytest.raises(LookupError):  # an exception goes through the callbacks, as usual
+            await fails_inside()
+
+    asyncio.run(main())
+    assert order == [
+        "enter a",
+        "after pop_all",
+        "async callback",
+        "callback",
+        "exit a",
+        "on the empty one",
+        "while failing",
+    ]
 
 
 def test_streaming_response() -> None:

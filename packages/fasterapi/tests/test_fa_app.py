@@ -463,6 +463,50 @@ def test_server_error_is_500() -> None:
     assert response.text == "Internal Server Error"
 
 
+def test_an_exception_after_the_response_started_is_not_answered_again() -> None:
+    # Its handler would answer a second time: FastAPI raises instead, and the client keeps what
+    # was sent. Early, the handler answers.
+    class Late(Exception):
+        pass
+
+    app = FastAPI()
+
+    @app.exception_handler(Late)
+    async def on_late(request: Request, exc: Late) -> PlainTextResponse:
+        return PlainTextResponse("handled", status_code=409)
+
+    @app.get("/early")
+    async def early() -> None:
+        raise Late()
+
+    @app.get("/stream")
+    async def stream() -> StreamingResponse:
+        async def body() -> AsyncIterator[bytes]:
+            yield b"first"
+            raise Late()
+
+        return StreamingResponse(body())
+
+    @app.get("/late-background")
+    async def late_background(background: BackgroundTasks) -> PlainTextResponse:
+        def fail() -> None:
+            raise Late()
+
+        background.add_task(fail)
+        return PlainTextResponse("sent")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    answers = {path: client.get(path) for path in ("/early", "/stream", "/late-background")}
+    assert {path: (r.status_code, r.text) for path, r in answers.items()} == {
+        "/early": (409, "handled"),
+        "/stream": (200, "first"),
+        "/late-background": (200, "sent"),
+    }
+    for path in ("/stream", "/late-background"):
+        with pytest.raises(RuntimeError, match="response already started"):
+            TestClient(app).get(path)
+
+
 def test_background_tasks_and_response_parameter() -> None:
     done: list[str] = []
 

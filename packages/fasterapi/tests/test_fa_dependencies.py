@@ -3,8 +3,9 @@
 import asyncio
 from typing import Annotated, Any
 
+import pytest
 from fasterapi.datastructures import Headers, QueryParams
-from fasterapi.dependencies.utils import compile_plan, get_dependant, run_plan
+from fasterapi.dependencies.utils import NOTHING_SOLVED, compile_plan, get_dependant, run_plan
 from fasterapi.param_functions import Body, Depends, Header, Query
 from pydantic import BaseModel
 
@@ -118,3 +119,17 @@ def test_query_parameter_model() -> None:
 
     solved = _solve(endpoint, query="limit=5&tags=a&tags=b")
     assert solved.values["f"] == Filters(limit=5, tags=["a", "b"])
+
+
+def test_a_plan_with_nothing_to_solve_shares_a_read_only_result() -> None:
+    async def endpoint() -> None:
+        pass
+
+    assert compile_plan(get_dependant(path="/", call=endpoint), embed_body_fields=False).empty  # takes it
+    with pytest.raises(TypeError):
+        NOTHING_SOLVED.values["leak"] = 1  # type: ignore[index]
+    with pytest.raises(TypeError):
+        NOTHING_SOLVED.dependency_cache["leak"] = 1  # type: ignore[index]
+    assert not NOTHING_SOLVED.errors
+    assert NOTHING_SOLVED.background_tasks is None
+    assert NOTHING_SOLVED.response is None

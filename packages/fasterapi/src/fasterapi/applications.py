@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from contextlib import AsyncExitStack
 from enum import Enum
 from typing import Any, Literal, TypeVar
 
@@ -31,7 +30,7 @@ from fasterapi.exceptions import (
     WebSocketRequestValidationError,
 )
 from fasterapi.middleware import Middleware
-from fasterapi.middleware.asyncexitstack import AsyncExitStackMiddleware
+from fasterapi.middleware.asyncexitstack import AsyncExitStackMiddleware, RequestStack
 from fasterapi.middleware.errors import ServerErrorMiddleware
 from fasterapi.middleware.exceptions import HANDLERS_SCOPE_KEY, ExceptionMiddleware
 from fasterapi.middleware.exceptions import _handle as _handle_exception
@@ -75,6 +74,21 @@ class _FastLayers:
         self.stack_name = stack_name
 
 
+class _Tracking:
+    """The send wrappers of the layers, in one: notes that the response started."""
+
+    __slots__ = ("send", "started")
+
+    def __init__(self, send: Send, started: bool) -> None:
+        self.send = send
+        self.started = started
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
+
+
 async def _serve(  # noqa: PLR0917
     layers: _FastLayers,
     handle: Callable[[Request, SolvePlan], Coroutine[Any, Any, Response]],
@@ -90,19 +104,13 @@ async def _serve(  # noqa: PLR0917
     (every message goes through all of them, so they agree). A server that can take a whole
     response at once passes `direct(status, headers, body)`: a plain response then goes there
     instead of through two ASGI messages (fasterapi-server's native path)."""
-    started = False
-
-    async def tracking_send(message: Message) -> None:
-        nonlocal started
-        if message["type"] == "http.response.start":
-            started = True
-        await send(message)
-
+    started = False  # a plain response went out here; messages sent through `tracking` note their own
+    tracking: _Tracking | None = None  # made when a message may go through it (most requests: none)
     handlers = layers.handlers
     try:
         scope[HANDLERS_SCOPE_KEY] = handlers
         try:
-            exit_stack = AsyncExitStack()
+            exit_stack = RequestStack()
             scope[layers.stack_name] = exit_stack
             try:
                 request = Request(scope, receive, send)
@@ -111,7 +119,7 @@ async def _serve(  # noqa: PLR0917
                     if type(response).__call__ is Response.__call__:
                         if direct is not None:
                             direct(response.status_code, response.raw_headers, response.body)
-                            started = True
+                            started = True  # (after: a response it refused leaves nothing sent)
                         else:
                             started = True
                             await send(
@@ -125,32 +133,39 @@ async def _serve(  # noqa: PLR0917
                         if response.background is not None:
                             await response.background()
                     else:
-                        await response(scope, receive, tracking_send)
+                        tracking = _Tracking(send, False)
+                        await response(scope, receive, tracking)
                 except Exception as exc:
+                    if tracking is None:
+                        tracking = _Tracking(send, started)
                     await _handle_exception(
-                        exc, request, handlers[0], handlers[1], started, scope, receive, tracking_send
+                        exc, request, handlers[0], handlers[1], tracking.started, scope, receive, tracking
                     )
             except BaseException as exc:
-                if exit_stack._exit_callbacks and await exit_stack.__aexit__(  # type: ignore[attr-defined]
+                if exit_stack._exit_callbacks and await exit_stack.__aexit__(
                     type(exc), exc, exc.__traceback__
                 ):
                     return
                 raise
-            if exit_stack._exit_callbacks:  # type: ignore[attr-defined]
+            if exit_stack._exit_callbacks:
                 await exit_stack.aclose()
         except Exception as exc:
+            if tracking is None:
+                tracking = _Tracking(send, started)
             await _handle_exception(
                 exc,
-                Request(scope, receive, tracking_send),
+                Request(scope, receive, tracking),
                 handlers[0],
                 handlers[1],
-                started,
+                tracking.started,
                 scope,
                 receive,
-                tracking_send,
+                tracking,
             )
     except Exception as exc:
-        await layers.server_error.respond(exc, scope, receive, send, started)
+        await layers.server_error.respond(
+            exc, scope, receive, send, started if tracking is None else tracking.started
+        )
         raise exc
 
 

@@ -226,16 +226,16 @@ class _FormAwaitable:
 class Request(HTTPConnection[StateT]):
     """An HTTP request: the scope, plus the body read from `receive`."""
 
-    _form: FormData | None
+    # Until they change, read from the class: a request (one or more per HTTP request) sets less.
+    _form: FormData | None = None
+    _stream_consumed = False
+    _is_disconnected = False
 
     def __init__(self, scope: Scope, receive: Receive = empty_receive, send: Send = empty_send) -> None:
         assert scope["type"] == "http"
         self.scope = scope
         self._receive = receive
         self._send = send
-        self._stream_consumed = False
-        self._is_disconnected = False
-        self._form = None
 
     @property
     def method(self) -> str:

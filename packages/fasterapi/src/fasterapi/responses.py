@@ -41,6 +41,17 @@ __all__ = [
 
 
 _CONTENT_TYPES: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+# The content-length headers of the small bodies' sizes seen, kept (formatting one costs more than
+# the lookup).
+_KEPT_LENGTHS = 4096
+_CONTENT_LENGTHS: dict[int, tuple[bytes, bytes]] = {}
+
+
+def _content_length(size: int) -> tuple[bytes, bytes]:
+    header = (b"content-length", b"%d" % size)
+    if size < _KEPT_LENGTHS:
+        _CONTENT_LENGTHS[size] = header
+    return header
 
 
 def _content_type_header(media_type: str, charset: str) -> tuple[bytes, bytes]:
@@ -62,7 +73,8 @@ def _default_headers(
     then content-type."""
     raw: list[tuple[bytes, bytes]] = []
     if body is not None and not (status_code < 200 or status_code in (204, 304)):
-        raw.append((b"content-length", b"%d" % len(body)))
+        size = len(body)
+        raw.append(_CONTENT_LENGTHS.get(size) or _content_length(size))
     if content_type is not None:
         header = _CONTENT_TYPES.get((content_type, charset))
         if header is None:
@@ -316,7 +328,8 @@ def json_bytes_response(body: bytes, status_code: int = 200) -> Response:
     if status_code < 200 or status_code in (204, 304):
         response.raw_headers = [_JSON_TYPE]
     else:
-        response.raw_headers = [(b"content-length", b"%d" % len(body)), _JSON_TYPE]
+        size = len(body)
+        response.raw_headers = [_CONTENT_LENGTHS.get(size) or _content_length(size), _JSON_TYPE]
     return response
 
 

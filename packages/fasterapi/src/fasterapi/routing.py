@@ -56,6 +56,7 @@ from fasterapi.concurrency import is_async_callable, iterate_in_threadpool, run_
 from fasterapi.datastructures import Default, DefaultPlaceholder
 from fasterapi.dependencies.models import _is_async_gen_callable, _is_coroutine_callable, _is_gen_callable
 from fasterapi.dependencies.utils import (
+    NOTHING_SOLVED,
     JsonValidatedBody,
     SolvedDependency,
     SolvePlan,
@@ -712,7 +713,7 @@ class APIRoute(_BaseHTTPRoute):
             if body_only is not None and type(body) is JsonValidatedBody:
                 solved = SolvedDependency({body_only: body.value}, [], None, None, {})
             elif plan.empty:
-                solved = SolvedDependency({}, [], None, None, {})
+                solved = NOTHING_SOLVED
             elif plan.path_readers is not None:
                 solved = read_path_params(plan.path_readers, request.scope.get("path_params", {}))
             else:

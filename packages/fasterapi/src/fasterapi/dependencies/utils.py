@@ -20,6 +20,7 @@ from collections.abc import (
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from copy import copy, deepcopy
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Annotated, Any, ForwardRef, Literal, Union, cast, get_args, get_origin
 
 from pydantic import AliasChoices, AliasPath, BaseModel, Json, ValidationError
@@ -964,6 +965,11 @@ class SolvedDependency:
         self.background_tasks = background_tasks
         self.response = response
         self.dependency_cache = dependency_cache
+
+
+# What a plan with nothing to solve gives, shared by its requests: nothing writes into a solved
+# result (read-only mappings, so that nothing can by mistake).
+NOTHING_SOLVED = SolvedDependency(MappingProxyType({}), (), None, None, MappingProxyType({}))  # type: ignore[arg-type]
 
 
 def body_only_name(plan: SolvePlan) -> str | None:

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 from collections import deque
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["AsyncExitStackMiddleware"]
+__all__ = ["AsyncExitStackMiddleware", "RequestStack"]
 
-if TYPE_CHECKING:
 
-    class _AsyncExitStack(AsyncExitStack[bool | None]):
-        # Private to contextlib (not in its stubs): what was pushed on the stack, read to skip
-        # entering and closing a stack nothing was pushed on.
-        _exit_callbacks: deque[tuple[bool, Any]]
+class RequestStack(AsyncExitStack[bool | None]):
+    """The `AsyncExitStack` of one request: its list of callbacks is made on the first push. Most
+    requests push nothing, and making the list was most of what a stack cost."""
 
-else:
-    _AsyncExitStack = AsyncExitStack
+    # Private to contextlib (not in its stubs): what was pushed on the stack, read to skip entering
+    # and closing a stack nothing was pushed on. Empty until the first push (a tuple: nothing
+    # appends to it by mistake).
+    _exit_callbacks: deque[tuple[bool, Any]] = ()  # type: ignore[assignment]
+
+    __init__ = object.__init__  # (AsyncExitStack's makes the list)
+
+    def _push_exit_callback(self, callback: Any, is_sync: bool = True) -> None:
+        # Every push of contextlib's ends here (pop_all() can hand over the empty tuple, too).
+        callbacks = self._exit_callbacks
+        if type(callbacks) is not deque:
+            callbacks = self._exit_callbacks = deque(callbacks)
+        callbacks.append((is_sync, callback))
 
 
 class AsyncExitStackMiddleware:
@@ -31,7 +40,7 @@ class AsyncExitStackMiddleware:
         self.context_name = context_name
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        stack = _AsyncExitStack()
+        stack = RequestStack()
         scope[self.context_name] = stack
         try:
             await self.app(scope, receive, send)
