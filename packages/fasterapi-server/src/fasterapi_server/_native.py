@@ -60,6 +60,12 @@ class NativeApp:
             for route in routes
         ]
         self.serve = serve  # fasterapi.applications._serve: the app's default layers in one coroutine
+        # What may change after startup is checked once per batch of requests (start_batch), and
+        # once per route within it: the requests of one batch arrived together, and any order
+        # among them is one their clients could have seen.
+        self._batch = 0
+        self._app_as_registered = False  # this batch: the app's routes and layers as at startup
+        self._plans: list[tuple[int, Any] | None] = [None] * len(routes)  # per route: (batch, plan or None)
 
     @classmethod
     def attach(cls, app: Any, engine: Engine, shared: ServerState) -> NativeApp | None:
@@ -98,24 +104,31 @@ class NativeApp:
             return None
         return cls(app, shared, routes, getattr(router.routes, "version", 0), _serve)
 
-    def handle(self, req: Request, index: int) -> None:
-        """`req`, routed by the engine to the route registered as `index`."""
+    def start_batch(self) -> None:
+        """Before the requests of one poll."""
+        self._batch += 1
         app = self.app
-        route = self.routes[index]
-        shared = self.shared
-        plan = None
-        if (
+        self._app_as_registered = (
             getattr(app.router.routes, "version", 0) == self.version
             and app.middleware_stack is app._fast_stack
             and app._fast is not None
-        ):
-            plan = self._eligible(route, index)
+        )
+
+    def handle(self, req: Request, index: int) -> None:
+        """`req`, routed by the engine to the route registered as `index`."""
+        shared = self.shared
+        known = self._plans[index]
+        if known is not None and known[0] == self._batch:
+            plan = known[1]
+        else:
+            plan = self._eligible(self.routes[index], index) if self._app_as_registered else None
+            self._plans[index] = (self._batch, plan)
         if plan is None:
             HTTPCycle(req, shared).begin()
             return
         cycle = NativeCycle(req, shared)
         cycle.native = self
-        cycle.route = route
+        cycle.route = self.routes[index]
         cycle.plan = plan
         cycle.base = self.bases[index]
         cycle.begin()

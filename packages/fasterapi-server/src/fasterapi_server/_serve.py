@@ -204,6 +204,8 @@ class Server:
         self, items: list[Any], shared: ServerState, native: Any, streams: dict[int, Any]
     ) -> None:
         served = 0
+        if native is not None:
+            native.start_batch()
         for item in items:
             if type(item) is Request:
                 served += 1
