@@ -225,7 +225,9 @@ class HTTPCycle:
 
     def finish(self) -> None:
         shared = self.shared
-        shared.streams.pop(self.req.stream_id, None)
+        streams = shared.streams
+        if streams:  # (empty unless some request streams or waits)
+            streams.pop(self.req.stream_id, None)
         if shared.access is not None:
             shared.access.pending.append((self.req, self.status))
 
@@ -259,7 +261,10 @@ class HTTPCycle:
                 raise
             return
         if task is None:
-            self._after(None)
+            if self.ended:  # (the commonest end: _after's, in short)
+                self.finish()
+            else:
+                self._after(None)
         elif task.done():  # failed in its first step
             self._task_done(task)
         else:
