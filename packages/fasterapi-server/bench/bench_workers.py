@@ -2,7 +2,7 @@
 
     python bench/bench_workers.py [--quick] [--json out.json]
 
-The issue's method, two workers with wrk on a CPU of its own, needs three CPUs. On a machine with
+The clean method, two workers with wrk on a CPU of its own, needs three CPUs. On a machine with
 two, wrk shares them with the workers, and the question becomes which request lets it: GET /work
 (bench/apps/app_work.py) costs the app about 0.7 ms of Python per request, so wrk needs a few
 percent of a CPU to keep the workers busy, and the two CPUs are nearly all the workers'. GET
