@@ -6,21 +6,26 @@ time (`pip_download_sdist`, `extract`: third-party code is never kept in the rep
 benchmarks over HTTP: `free_port`, `pick_cpus` (pinning with taskset), `pkg_version` and
 `check_apps_match` (app_fasterapi.py is app_fastapi.py with the imports swapped), and the load:
 `run_wrk` (one wrk run, its report read into a `WrkRun`) with `write_post_script` (the Lua script
-that makes wrk send a JSON body). A benchmark script puts this directory on sys.path:
+that makes wrk send a JSON body); `launch` starts a server in a session of its own, and the
+`Launched` it gives pauses, resumes, measures and stops it with its workers. A benchmark script
+puts this directory on sys.path:
 `sys.path.insert(0, <root>/tools)`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import re
 import resource
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tarfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -232,3 +237,70 @@ def check_apps_match(apps_dir: Path) -> str | None:
     theirs = (apps_dir / "app_fastapi.py").read_text()
     swapped = re.sub(r"^(from|import) fastapi\b", r"\1 fasterapi", theirs, flags=re.M)
     return None if swapped == ours else "app_fasterapi.py is not app_fastapi.py with the imports swapped"
+
+
+@dataclass
+class Launched:
+    """A server started by `launch`, in a session of its own, listening on `port`: its workers
+    (granian's, nginx's, a supervisor's) can be told from everything else, paused and killed with
+    it."""
+
+    port: int
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def why_dead(self) -> str:
+        tail = self.log.read_text(errors="replace").strip().splitlines()[-3:]
+        return f"exited with {self.proc.returncode}: " + " | ".join(tail)[:600]
+
+    def signal(self, sig: int) -> None:
+        """`sig` to the server's session: the process we started and its workers."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, sig)
+
+    def pause(self) -> None:
+        """SIGSTOP while another server is measured: all share the CPUs, and an idle server may
+        not be idle (socketify polls its loop for seconds after each burst of requests)."""
+        self.signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.signal(signal.SIGCONT)
+        time.sleep(0.2)  # granian, just continued, may miss a signal or a connection sent at once
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server's processes and threads (children included)."""
+        ticks, todo = 0, [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    todo += [int(c) for c in (task / "children").read_text().split()]
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        """SIGCONT, SIGTERM to the process we started, then SIGKILL to its session if it has not gone
+        within 10 s; and SIGKILL to a worker its parent left behind."""
+        self.resume()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.signal(signal.SIGKILL)
+                self.proc.wait(10)
+        self.signal(signal.SIGKILL)
+
+
+def launch(cmd: list[str], log: Path, cwd: Path) -> subprocess.Popen[bytes]:
+    """Starts `cmd` (a server, for a `Launched`) in a session of its own, its output to `log`."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=cwd,
+            start_new_session=True,
+        )

@@ -47,7 +47,6 @@ import os
 import platform
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -62,9 +61,11 @@ HERE = Path(__file__).resolve().parent
 APPS_DIR = HERE / "apps"
 sys.path.insert(0, str(HERE.parents[2] / "tools"))  # benchkit: what every benchmark shares
 from benchkit import (  # noqa: E402
+    Launched,
     WrkRun,
     check_apps_match,
     free_port,
+    launch,
     pick_cpus,
     pkg_version,
     print_table,
@@ -156,54 +157,8 @@ def loop_impl(server: str) -> str:
 
 
 @dataclass
-class Server:
-    kind: Kind
-    port: int
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-    def why_dead(self) -> str:
-        tail = self.log.read_text(errors="replace").strip().splitlines()[-3:]
-        return f"exited with {self.proc.returncode}: " + " | ".join(tail)[:600]
-
-    def signal(self, sig: int) -> None:
-        """`sig` to the server's session: the process we started and its workers (granian's, nginx's)."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, sig)
-
-    def pause(self) -> None:
-        """SIGSTOP while another server is measured: all share one CPU, and an idle server may not
-        be idle (socketify polls its loop for seconds after each burst of requests)."""
-        self.signal(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        self.signal(signal.SIGCONT)
-        time.sleep(0.2)  # granian, just continued, may miss a signal or a connection sent at once
-
-    def cpu_seconds(self) -> float:
-        """CPU time used so far by the server's processes and threads (children included)."""
-        ticks, todo = 0, [self.proc.pid]
-        while todo:
-            pid = todo.pop()
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                ticks += int(fields[11]) + int(fields[12])  # utime, stime
-                for task in Path(f"/proc/{pid}/task").iterdir():
-                    todo += [int(c) for c in (task / "children").read_text().split()]
-        return ticks / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        """SIGCONT, SIGTERM to the process we started, then SIGKILL to its session if it has not gone
-        within 10 s; and SIGKILL to a worker its parent left behind."""
-        self.resume()
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.signal(signal.SIGKILL)
-                self.proc.wait(10)
-        self.signal(signal.SIGKILL)
+class Server(Launched):
+    kind: Kind = field(kw_only=True)
 
 
 NGINX_CONF = """\
@@ -314,17 +269,7 @@ def start_server(kind: Kind, cpu: int | None, tmp: Path) -> Server | str:
     if cpu is not None:
         cmd = ["taskset", "-c", str(cpu), *cmd]
     log = tmp / f"{kind.name}.log"
-    with log.open("wb") as out:
-        # A session of its own: the server's workers can be told from everything else, and killed.
-        proc = subprocess.Popen(
-            cmd,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=APPS_DIR,
-            start_new_session=True,
-        )
-    return Server(kind, port, proc, log)
+    return Server(port, launch(cmd, log, APPS_DIR), log, kind=kind)
 
 
 def request(port: int, method: str, target: str, body: bytes, timeout: float) -> tuple[int, str, bytes]:

@@ -23,10 +23,9 @@ import contextlib
 import http.client
 import json
 import os
-import signal
 import statistics
-import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,59 +33,41 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 APPS_DIR = HERE / "apps"
 sys.path.insert(0, str(HERE.parents[2] / "tools"))  # benchkit: what every benchmark shares
-from benchkit import WrkRun, free_port, pkg_version, print_table, ratio, run_wrk  # noqa: E402
+from benchkit import Launched, WrkRun, free_port, launch, pkg_version, print_table, ratio, run_wrk  # noqa: E402
 
 WORKERS = (1, 2)
 REQUESTS = ("work", "plaintext")
 
 
-class Workers:
-    """One `serve_workers.py` (a supervisor and its workers) in a session of its own."""
+def start_workers(count: int, tmp: Path) -> Launched:
+    """`serve_workers.py` with `count` workers: a supervisor and its workers, in a session of their own."""
+    port = free_port()
+    log = tmp / f"workers-{count}.log"
+    cmd = [sys.executable, str(APPS_DIR / "serve_workers.py"), str(port), str(count)]
+    return Launched(port, launch(cmd, log, APPS_DIR), log)
 
-    def __init__(self, count: int) -> None:
-        self.count = count
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [sys.executable, str(APPS_DIR / "serve_workers.py"), str(self.port), str(count)],
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
 
-    def signal(self, sig: signal.Signals) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, sig)
-
-    def ready(self, timeout: float = 60) -> str | None:
-        """None once the server answers right (and its other workers had a second each to
-        start), else why not."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
-                return f"exited with {self.proc.returncode}: {err.strip()[-300:]}"
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", "/work")
-                answer = conn.getresponse()
-                body = answer.read()
-                conn.close()
-                if answer.status == 200 and json.loads(body) == {"total": expected_total()}:
-                    time.sleep(1.0 * self.count)  # the other workers finish starting
-                    return None
-                return f"GET /work answered {answer.status} {body[:100]!r}"
-            except (OSError, http.client.HTTPException):
-                time.sleep(0.2)
-        return "did not answer in time"
-
-    def stop(self) -> None:
-        self.signal(signal.SIGCONT)
-        self.signal(signal.SIGTERM)
+def ready(server: Launched, count: int, timeout: float = 60) -> str | None:
+    """None once the server answers right (and its other workers had a second each to start),
+    else why not."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            return server.why_dead()
         try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.signal(signal.SIGKILL)
-            self.proc.wait(15)
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+            conn.request("GET", "/work")
+            answer = conn.getresponse()
+            body = answer.read()
+            conn.close()
+        except (OSError, http.client.HTTPException):
+            time.sleep(0.2)
+            continue
+        if answer.status == 200 and json.loads(body) == {"total": expected_total()}:
+            time.sleep(1.0 * count)  # the other workers finish starting
+            return None
+        return f"GET /work answered {answer.status} {body[:100]!r}"
+    return "did not answer in time"
 
 
 def expected_total() -> int:
@@ -94,40 +75,40 @@ def expected_total() -> int:
 
 
 @contextlib.contextmanager
-def servers() -> Iterator[dict[int, Workers]]:
-    started: dict[int, Workers] = {}
-    try:
-        for count in WORKERS:
-            started[count] = Workers(count)
-        yield started
-    finally:
-        for server in started.values():
-            server.stop()
+def servers() -> Iterator[dict[int, Launched]]:
+    started: dict[int, Launched] = {}
+    with tempfile.TemporaryDirectory(prefix="bench_workers-") as tmp:
+        try:
+            for count in WORKERS:
+                started[count] = start_workers(count, Path(tmp))
+            yield started
+        finally:
+            for server in started.values():
+                server.stop()
 
 
 def measure(
-    started: dict[int, Workers], runs: int, seconds: int
+    started: dict[int, Launched], runs: int, seconds: int
 ) -> dict[tuple[str, int], list[WrkRun]] | str:
     """Each request on each server, `runs` times, interleaved -> the wrk runs, or what went wrong."""
+    for count, server in started.items():
+        if why := ready(server, count):
+            return f"{count} worker(s): {why}"
     for server in started.values():
-        if why := server.ready():
-            return f"{server.count} worker(s): {why}"
-    for server in started.values():
-        server.signal(signal.SIGSTOP)
+        server.pause()
     for server in started.values():  # a warm-up each
-        server.signal(signal.SIGCONT)
+        server.resume()
         for name in REQUESTS:
             run_wrk(f"http://127.0.0.1:{server.port}/{name}", 1, threads=1, connections=64)
-        server.signal(signal.SIGSTOP)
+        server.pause()
     results: dict[tuple[str, int], list[WrkRun]] = {}
     for _ in range(runs):
         for name in REQUESTS:
             for count, server in started.items():
-                server.signal(signal.SIGCONT)
-                time.sleep(0.3)
+                server.resume()
                 url = f"http://127.0.0.1:{server.port}/{name}"
                 run = run_wrk(url, seconds, threads=1, connections=64, latency=True)
-                server.signal(signal.SIGSTOP)
+                server.pause()
                 if isinstance(run, str) or run.problems:
                     return f"{count} worker(s), /{name}: {run if isinstance(run, str) else run.problems}"
                 results.setdefault((name, count), []).append(run)
