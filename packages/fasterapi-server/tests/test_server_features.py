@@ -38,6 +38,7 @@ from fasterapi import (  # noqa: E402
 )
 from fasterapi.concurrency import cheap  # noqa: E402
 from fasterapi.responses import FileResponse  # noqa: E402
+from fasterapi.routing import APIRoute  # noqa: E402
 
 IO = {"threads": 1}  # running()'s default, from the io_threads fixture
 
@@ -533,6 +534,34 @@ def test_native_path_follows_changes_after_startup() -> None:
 
         assert client.get("/later").json() == {"later": True}
         assert client.get("/token").json() == {"token": "real"}
+
+
+def test_a_route_class_given_its_own_handle_after_startup_is_served_through_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = FastAPI()
+
+    @app.get("/item")
+    async def item() -> dict[str, str]:
+        return {"item": "x"}
+
+    seen: list[str] = []
+    original = APIRoute.handle
+
+    async def handle(self: APIRoute, scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["path"])
+        await original(self, scope, receive, send)
+
+    with (
+        running(app) as (server, port),
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client,
+    ):
+        assert _native_routes(server) == ["/item"]
+        assert client.get("/item").json() == {"item": "x"}
+        assert seen == []  # the native path: the route's handler, without handle()
+        monkeypatch.setattr(APIRoute, "handle", handle)
+        assert client.get("/item").json() == {"item": "x"}
+        assert seen == ["/item"]  # its own handle(), through the app
 
 
 def test_an_app_with_middleware_is_served_through_asgi() -> None:

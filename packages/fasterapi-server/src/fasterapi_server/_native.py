@@ -48,12 +48,14 @@ class NativeCycle(HTTPCycle):
 class NativeApp:
     """The routes of one fasterapi app that the engine routes, and how to call them."""
 
-    def __init__(self, app: Any, shared: ServerState, routes: list[Any], version: int, serve: Any) -> None:
+    def __init__(  # noqa: PLR0917
+        self, app: Any, shared: ServerState, routes: list[Any], version: int, serve: Any, route_handle: Any
+    ) -> None:
         self.app = app
         self.shared = shared
         self.routes = routes  # by engine route id: the app's route objects
         self.version = version  # the app's route list version when they were registered
-        self._verdicts: list[tuple[tuple[Any, Any, Any], bool] | None] = [None] * len(routes)
+        self._route_handle = route_handle  # the framework's Route.handle (a route with its own: ASGI)
         # Per route: the scope keys its requests share (the server's, and the route's own).
         self.bases = [
             {**shared.base, "app": app, "router": app.router, "route": route, "endpoint": route.endpoint}
@@ -73,6 +75,7 @@ class NativeApp:
         with the default middleware stack (it is then served as any ASGI app)."""
         try:
             # The framework is optional: the server alone serves any ASGI app.
+            from fasterapi._routing_base import Route  # noqa: PLC0415
             from fasterapi.applications import FastAPI, _serve  # noqa: PLC0415
             from fasterapi.routing import APIRoute  # noqa: PLC0415
         except ImportError:
@@ -102,7 +105,7 @@ class NativeApp:
                 routes.append(route)
         if not routes:
             return None
-        return cls(app, shared, routes, getattr(router.routes, "version", 0), _serve)
+        return cls(app, shared, routes, getattr(router.routes, "version", 0), _serve, Route.handle)
 
     def start_batch(self) -> None:
         """Before the requests of one poll."""
@@ -121,7 +124,7 @@ class NativeApp:
         if known is not None and known[0] == self._batch:
             plan = known[1]
         else:
-            plan = self._eligible(self.routes[index], index) if self._app_as_registered else None
+            plan = self._eligible(self.routes[index]) if self._app_as_registered else None
             self._plans[index] = (self._batch, plan)
         if plan is None:
             HTTPCycle(req, shared).begin()
@@ -133,23 +136,17 @@ class NativeApp:
         cycle.base = self.bases[index]
         cycle.begin()
 
-    def _eligible(self, route: Any, index: int) -> Any:
+    def _eligible(self, route: Any) -> Any:
         """The route's plan when the native path may call it, else None. What decides it can
-        change after startup (dependency_overrides recompile the plan, a route's app may be
-        replaced): the answer is kept with the objects it was computed for."""
+        change after startup: dependency_overrides recompile the plan, a route's app may be
+        replaced."""
         plan = route._current_plan()
-        key = (route.app, route._fast_handle, plan)
-        known = self._verdicts[index]
-        if known is None or known[0] != key:
-            from fasterapi._routing_base import Route  # noqa: PLC0415 - only with the framework
-
-            verdict = (
-                type(route).handle is Route.handle
-                and route.app is route._fast_app
-                and route._fast_handle is not None
-                and not route._is_form
-                and not route.is_sse_stream
-                and not plan.needs_stack
-            )
-            known = self._verdicts[index] = (key, verdict)
-        return plan if known[1] else None
+        eligible = (
+            type(route).handle is self._route_handle
+            and route.app is route._fast_app
+            and route._fast_handle is not None
+            and not route._is_form
+            and not route.is_sse_stream
+            and not plan.needs_stack
+        )
+        return plan if eligible else None
