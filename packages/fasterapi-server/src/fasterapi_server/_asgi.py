@@ -261,10 +261,7 @@ class HTTPCycle:
                 raise
             return
         if task is None:
-            if self.ended:  # (the commonest end: _after's, in short)
-                self.finish()
-            else:
-                self._after(None)
+            self._after(None)
         elif task.done():  # failed in its first step
             self._task_done(task)
         else:
