@@ -9,10 +9,10 @@ from typing import Any
 # in every server process the tests start (and against their start-up deadline).
 import fasterapi_server._engine  # noqa: F401
 import pytest
-from helpers import ServerProcess
+from helpers import IO_IDS, IO_THREADS, ServerProcess
 
 
-@pytest.fixture(scope="module", params=[1, 0], ids=["io-thread", "inline-io"])
+@pytest.fixture(scope="module", params=IO_THREADS, ids=IO_IDS)
 def io_threads(request: pytest.FixtureRequest) -> int:
     """The servers' tests run twice: with an I/O thread, and with the I/O on the Python thread
     (threads=0). A test that chooses its own threads runs once."""

@@ -33,6 +33,9 @@ LOOPS = [
         "uvloop", marks=pytest.mark.skipif(importlib.util.find_spec("uvloop") is None, reason="no uvloop")
     ),
 ]
+# The I/O modes of the servers' tests: an I/O thread, and the I/O on the Python thread (threads=0).
+IO_THREADS = [1, 0]
+IO_IDS = ["io-thread", "inline-io"]
 TIMEOUT = 10.0  # seconds any single wait in a test may take
 # A server's start-up may include the editable install rebuilding the extension after an edit.
 STARTUP_TIMEOUT = 90.0

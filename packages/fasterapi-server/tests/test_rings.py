@@ -18,7 +18,7 @@ import time
 
 import pytest
 from fasterapi_server._engine import Engine, Request
-from helpers import TIMEOUT
+from helpers import IO_IDS, IO_THREADS, TIMEOUT
 
 
 def run_child(code: str) -> str:
@@ -80,7 +80,7 @@ def run_clients(n: int, threads: int, code: str) -> str:
     return run_child(f"N = {n}\nTHREADS = {threads}\n" + CLIENTS + textwrap.dedent(code))
 
 
-@pytest.mark.parametrize("threads", [1, 0], ids=["io-thread", "inline-io"])
+@pytest.mark.parametrize("threads", IO_THREADS, ids=IO_IDS)
 def test_full_rings_both_ways_do_not_deadlock(threads: int) -> None:
     # 16 requests wait while the Python thread answers each with 66 commands (start, 64 chunks,
     # end) through a command ring of 2: it waits on the I/O thread, which has more requests for a
@@ -111,7 +111,7 @@ def test_full_rings_both_ways_do_not_deadlock(threads: int) -> None:
     assert out.split() == ["True", "16"]
 
 
-@pytest.mark.parametrize("threads", [1, 0], ids=["io-thread", "inline-io"])
+@pytest.mark.parametrize("threads", IO_THREADS, ids=IO_IDS)
 def test_an_io_thread_stops_reading_a_whole_ring_ahead_of_the_python_thread(threads: int) -> None:
     # 40 requests arrive while nobody polls: with a ring of 2, the I/O thread reads until it holds
     # 2 more (a whole ring's worth) and then leaves the rest in the sockets; as the Python thread

@@ -31,7 +31,7 @@ from fasterapi_server._workers import (
     import_from_string,
     load_app,
 )
-from helpers import poll_until
+from helpers import IO_IDS, IO_THREADS, poll_until
 
 APPS = Path(__file__).parent / "apps"
 TIMEOUT = 20.0  # seconds any single wait may take: worker startups on two shared cores
@@ -258,7 +258,7 @@ def test_one_process_with_a_bad_import_string(supervised: Callable[..., Supervis
 # ---- workers
 
 
-@pytest.mark.parametrize("threads", [1, 0], ids=["io-thread", "inline-io"])
+@pytest.mark.parametrize("threads", IO_THREADS, ids=IO_IDS)
 def test_workers_share_the_port_and_a_killed_one_is_replaced(
     supervised: Callable[..., Supervised], threads: int
 ) -> None:
