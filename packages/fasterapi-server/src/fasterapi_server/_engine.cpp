@@ -371,10 +371,10 @@ class Request {
 // loop's own method for the length of the constructor: the constructor's one call_soon (the first
 // step) runs the step at once instead of scheduling it. A Task that finished with a result in that
 // step is not added to asyncio's set of all tasks, which the constructor does right after: a
-// finished task is never in all_tasks() anyway (3.12's eager tasks skip the set the same way), and the set's add
-// and its weak reference's callback are Python code that would cost more than the rest of the
-// Task. The hooks are C functions, so no Python code (and no other thread) runs between the step
-// and the add it stands for.
+// finished task is never in all_tasks() anyway (3.12's eager tasks skip the set the same way),
+// and the set's add and its weak reference's callback are Python code that would cost more than
+// the rest of the Task. The hooks are C functions, so no Python code (and no other thread) runs
+// between the step and the add it stands for.
 class EagerStart {
  public:
   EagerStart(nb::handle loop, nb::handle task_type, nb::str name) {
@@ -434,7 +434,8 @@ class EagerStart {
   static int succeeded(PyObject* task) {
     PyObject* state = PyObject_GetAttr(task, g.s_state);
     if (!state) return -1;
-    const int finished = state == g.s_finished || (PyUnicode_Check(state) && PyUnicode_Compare(state, g.s_finished) == 0);
+    const int finished =
+        state == g.s_finished || (PyUnicode_Check(state) && PyUnicode_Compare(state, g.s_finished) == 0);
     Py_DECREF(state);
     if (!finished) return 0;
     PyObject* exc = PyObject_GetAttr(task, g.s_exception);
