@@ -260,3 +260,71 @@ def test_hooks_never_outlive_a_start(event_loop_kind: str) -> None:
         assert ran == [1]
 
     on_loop(check, event_loop_kind)
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="EagerStart is the 3.11 path")
+def test_a_task_is_used_again_only_when_nothing_refers_to_it(event_loop_kind: str) -> None:
+    # EagerStart keeps a finished Task that nothing else holds and initializes it again for the
+    # next coroutine. One that anything refers to (a reference, a weak reference, an attribute)
+    # is left alone, done with its result; what a kept one held (the context's values) goes at
+    # once; and each start has the Task's guarantees: its own name, context, current_task().
+    import contextvars  # noqa: PLC0415
+    import weakref  # noqa: PLC0415
+
+    class Big:
+        pass
+
+    async def check(loop: asyncio.AbstractEventLoop) -> None:
+        start = EagerStart(loop, asyncio.Task, "req").start
+        var: contextvars.ContextVar[Any] = contextvars.ContextVar("var", default=None)
+        seen: list[int] = []
+        held: list[asyncio.Task[Any]] = []
+        weak: list[weakref.ref[Any]] = []
+
+        async def step(how: str = "") -> str:
+            task = asyncio.current_task()
+            assert task is not None
+            assert task.get_name() == "req"
+            assert not task.done()
+            assert var.get() is None  # a fresh context: nothing of the previous start
+            assert not hasattr(task, "note")  # nor an attribute of a Task before
+            seen.append(id(task))
+            big = Big()
+            var.set(big)
+            weak.append(weakref.ref(big))
+            if how == "hold":
+                held.append(task)
+            elif how == "weak":
+                weak.append(weakref.ref(task))
+            elif how == "attr":
+                task.note = 1  # type: ignore[attr-defined]
+            return how
+
+        def run(how: str = "") -> Any:
+            return start(step(how))
+
+        assert await run_from_callback(loop, run) is None
+        assert weak.pop()() is None  # the context's values went with the request
+        # A Task made meanwhile takes the memory a deallocated Task would have left: the next
+        # start has the same Task only because it was kept.
+        other = loop.create_task(asyncio.sleep(0))
+        assert await run_from_callback(loop, run) is None
+        assert seen[0] == seen[1]  # the same Task, initialized again
+        await other
+        assert await run_from_callback(loop, lambda: run("hold")) is None
+        assert seen[2] == seen[1]
+        assert await run_from_callback(loop, run) is None
+        assert seen[3] != seen[2]  # the held one was not taken again
+        task = held[0]
+        assert task.done() and task.result() == "hold" and task.get_name() == "req"
+        assert task.get_coro().cr_frame is None  # (the coroutine that ran in it, finished)
+
+        weak.clear()
+        assert await run_from_callback(loop, lambda: run("weak")) is None
+        task_ref = weak[1]
+        assert task_ref() is None  # a weakly referenced Task is let go, not kept
+        assert await run_from_callback(loop, lambda: run("attr")) is None
+        assert await run_from_callback(loop, run) is None
+        assert var.get() is None  # nothing leaked into the loop's context either
+
+    on_loop(check, event_loop_kind)
