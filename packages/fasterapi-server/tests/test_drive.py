@@ -268,8 +268,8 @@ def test_a_task_is_used_again_only_when_nothing_refers_to_it(event_loop_kind: st
     # next coroutine. One that anything refers to (a reference, a weak reference, an attribute)
     # is left alone, done with its result; what a kept one held (the context's values) goes at
     # once; and each start has the Task's guarantees: its own name, context, current_task().
-    import contextvars  # noqa: PLC0415
-    import weakref  # noqa: PLC0415
+    import contextvars
+    import weakref
 
     class Big:
         pass
@@ -316,7 +316,9 @@ def test_a_task_is_used_again_only_when_nothing_refers_to_it(event_loop_kind: st
         assert await run_from_callback(loop, run) is None
         assert seen[3] != seen[2]  # the held one was not taken again
         task = held[0]
-        assert task.done() and task.result() == "hold" and task.get_name() == "req"
+        assert task.done()
+        assert task.result() == "hold"
+        assert task.get_name() == "req"
         assert task.get_coro().cr_frame is None  # (the coroutine that ran in it, finished)
 
         weak.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -33,6 +34,41 @@ def test_lifespan_state_reaches_requests(start_server, tmp_path) -> None:
     assert json.loads(get(srv.port, "/scope").body)["state"] == {"token": "from-lifespan"}
     assert srv.terminate() == 0
     assert log.read_text() == "startup\nshutdown\n"
+
+
+@pytest.mark.parametrize("freeze", [True, False], ids=["gc-freeze", "no-gc-freeze"])
+def test_the_heap_is_frozen_while_serving(start_server, tmp_path, freeze: bool) -> None:
+    # Config.gc_freeze: what exists before serving is out of the cyclic collector's sight while
+    # the server runs, and handed back once it has stopped; off, nothing is frozen.
+    log = tmp_path / "gc.log"
+    srv = start_server({"gc_freeze": freeze}, env={"FA_TEST_GC_LOG": str(log)})
+    frozen = int(get(srv.port, "/gc").body)
+    if freeze:
+        assert frozen > 1000  # the app, asyncio, the server's modules...
+    else:
+        assert frozen == 0
+    assert srv.terminate() == 0
+    assert log.read_text() == "0"
+
+
+def test_freezing_counts_servers_and_leaves_a_freeze_of_someone_else() -> None:
+    from fasterapi_server import _serve
+
+    assert gc.get_freeze_count() == 0
+    assert _serve._freeze_heap()
+    assert _serve._freeze_heap()  # a second server of the process
+    frozen = gc.get_freeze_count()
+    assert frozen > 0
+    _serve._unfreeze_heap()
+    assert gc.get_freeze_count() == frozen  # the other one still serves
+    _serve._unfreeze_heap()
+    assert gc.get_freeze_count() == 0
+    gc.freeze()  # the app's own (before forking, say)
+    try:
+        assert not _serve._freeze_heap()  # left as it is, and not undone at the end
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_startup_failure_exits_non_zero(tmp_path) -> None:

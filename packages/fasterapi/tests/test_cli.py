@@ -166,10 +166,44 @@ def test_usage() -> None:
         "--host", "--port", "--workers", "--threads", "--reload", "--reload-dir", "--ssl-certfile",
         "--ssl-keyfile", "--log-level", "--access-log", "--no-access-log", "--max-requests",
         "--max-requests-jitter", "--root-path", "--lifespan", "--loop", "--timeout-graceful-shutdown",
-        "--app-dir", "--factory", "--version",
+        "--app-dir", "--factory", "--version", "--max-body-size", "--max-connections", "--max-pipelined",
+        "--max-request-line", "--max-header-bytes", "--max-headers", "--timeout-keep-alive",
+        "--timeout-header", "--timeout-body", "--timeout-write", "--server-header", "--reuse-port",
+        "--no-reuse-port", "--executor", "--executor-threads", "--native", "--no-native", "--gc-freeze",
+        "--no-gc-freeze",
     ):  # fmt: skip
         assert re.search(rf"\s{option}[\s,=]", done.stdout), option  # the whole option, not a prefix
     assert cli().returncode == 2  # no command
+
+
+def test_every_server_option_has_a_flag() -> None:
+    # Each field of fasterapi_server.Config is set by a flag of `fasterapi run` (the docs say so),
+    # and the values reach the Config as given; flags not given leave the Config's defaults.
+    import dataclasses
+
+    from fasterapi.cli import PROCESS_OPTIONS, parser
+    from fasterapi_server import Config
+
+    given = [
+        "--host", "0.0.0.0", "--port", "8123", "--threads", "3", "--reuse-port", "--lifespan", "off",
+        "--loop", "asyncio", "--root-path", "/api", "--server-header", "", "--access-log",
+        "--log-level", "debug", "--ssl-certfile", "c.pem", "--ssl-keyfile", "k.pem",
+        "--max-body-size", "1000", "--max-connections", "7", "--max-pipelined", "2",
+        "--max-request-line", "300", "--max-header-bytes", "4000", "--max-headers", "9",
+        "--timeout-header", "1.5", "--timeout-keep-alive", "2.5", "--timeout-body", "3.5",
+        "--timeout-write", "4.5", "--timeout-graceful-shutdown", "5.5", "--executor", "anyio",
+        "--executor-threads", "6", "--max-requests", "11", "--no-native", "--no-gc-freeze",
+    ]  # fmt: skip
+    args = vars(parser().parse_args(["run", "m:app", *given]))
+    options = {k: v for k, v in args.items() if k not in (*PROCESS_OPTIONS, "command", "app")}
+    config = Config.from_kwargs(**options)
+    defaults = Config()
+    names = {f.name for f in dataclasses.fields(Config)}
+    assert {name for name in names if getattr(config, name) != getattr(defaults, name)} == names
+    assert (config.server_header, config.keep_alive_timeout, config.header_timeout) == ("", 2.5, 1.5)
+    assert (config.executor, config.native, config.gc_freeze) == ("anyio", False, False)
+    untouched = vars(parser().parse_args(["run", "m:app"]))
+    assert set(untouched) - {*PROCESS_OPTIONS, "command", "app", "max_requests"} == set()
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])

@@ -69,6 +69,10 @@ class Config:
     max_requests: int | None = None
     # The native path for fasterapi apps (no ASGI messages); off serves every app through ASGI.
     native: bool = True
+    # Before serving: gc.collect(), then gc.freeze(), so that the cyclic collector's full
+    # collections no longer walk the objects that exist by then (the app, its modules and
+    # schemas: long-lived, and most of the heap); gc.unfreeze() once the server has stopped.
+    gc_freeze: bool = True
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:

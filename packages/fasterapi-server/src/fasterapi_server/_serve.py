@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import contextvars
 import functools
+import gc
 import importlib
 import logging
 import signal
@@ -73,11 +74,14 @@ class Server:
         if config.access_log:
             access = shared.access = AccessLog()
             access.start(loop)
+        frozen = config.gc_freeze and _freeze_heap()
         lifespan = Lifespan(self.app, config.lifespan, shared.state)
         try:
             await lifespan.startup()
         except LifespanFailed as exc:
             logger.error("Application startup failed: %s", exc)
+            if frozen:
+                _unfreeze_heap()
             engine.stop()
             raise SystemExit(EXIT_STARTUP_FAILED) from None
         restore_executor = self._use_executor(engine, loop)
@@ -102,6 +106,8 @@ class Server:
             restore_executor()
             if access is not None:
                 access.stop()
+            if frozen:
+                _unfreeze_heap()
 
     async def _shutdown(self, loop: asyncio.AbstractEventLoop, lifespan: Lifespan) -> None:
         engine = self.engine
@@ -236,6 +242,36 @@ class Server:
             ):
                 logger.info("Served %d requests (max_requests): shutting down", self.served)
                 self._stop.set()
+
+
+# Servers of this process that froze the heap and have not stopped (servers may run side by side).
+_freezers = 0
+
+
+def _freeze_heap() -> bool:
+    """Config.gc_freeze: what exists before serving (the app and its imports: most of the heap,
+    and long-lived) leaves the cyclic collector's sight. Its full collections walk every object
+    it tracks; with the app's heap in sight, each takes milliseconds to tens of milliseconds,
+    and they come often where requests wait (their objects outlive the youngest generation): the
+    p99 latency of such requests was several of them. Garbage is collected first, so that none is
+    kept. False when the heap was frozen already by someone else, who then keeps it that way."""
+    global _freezers  # noqa: PLW0603
+    if _freezers == 0 and gc.get_freeze_count():
+        return False
+    if _freezers == 0:
+        gc.collect()
+        gc.freeze()
+    _freezers += 1
+    return True
+
+
+def _unfreeze_heap() -> None:
+    """The last server to stop hands the frozen objects back to the collector (its final
+    collection at exit included)."""
+    global _freezers  # noqa: PLW0603
+    _freezers -= 1
+    if _freezers == 0:
+        gc.unfreeze()
 
 
 def _anyio_worker(loop: asyncio.AbstractEventLoop) -> Callable[..., Any]:

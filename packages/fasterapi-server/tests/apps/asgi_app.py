@@ -11,6 +11,7 @@ FA_TEST_FAIL_STARTUP=1 fails the startup; FA_TEST_LIFESPAN_LOG names a file wher
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import os
@@ -138,6 +139,8 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         }
         state["marked"] = True
         await respond(send, 200, json.dumps(info).encode(), [(b"content-type", b"application/json")])
+    elif path == "/gc":  # the objects kept out of the collector's sight (Config.gc_freeze)
+        await respond(send, 200, b"%d" % gc.get_freeze_count())
     elif path == "/echo":
         body = await read_body(receive)
         await respond(send, 200, body)
@@ -253,6 +256,9 @@ def main() -> None:
         print(port, flush=True)
 
     serve(app, host="127.0.0.1", ready=ready, **options)
+    if os.environ.get("FA_TEST_GC_LOG"):  # after serving: what is still frozen
+        with open(os.environ["FA_TEST_GC_LOG"], "w", encoding="utf-8") as f:
+            f.write(str(gc.get_freeze_count()))
 
 
 if __name__ == "__main__":

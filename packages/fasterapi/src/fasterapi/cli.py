@@ -126,6 +126,47 @@ def parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="on shutdown, how long requests in flight may take to finish (default: 30)",
     )
+    # Limits, timeouts and the rest of fasterapi_server.Config: one flag per field.
+    limits = (
+        ("--max-body-size", "BYTES", "a larger request body is answered 413 (default: 1 GiB)"),
+        ("--max-connections", "N", "per worker; accepting pauses at the limit (default: 10000)"),
+        ("--max-pipelined", "N", "requests read ahead of their responses (default: 32)"),
+        ("--max-request-line", "BYTES", "a longer request line is answered 414 (default: 8190)"),
+        ("--max-header-bytes", "BYTES", "larger header fields are answered 431 (default: 65536)"),
+        ("--max-headers", "N", "more header fields are answered 431 (default: 100)"),
+    )
+    for flag, unit, text in limits:
+        add(flag, type=int, default=hide, metavar=unit, help=text)
+    timeouts = (
+        ("--timeout-keep-alive", "keep_alive_timeout", "close an idle connection (default: 5)"),
+        ("--timeout-header", "header_timeout", "408 for a head not ended in time (default: 10)"),
+        ("--timeout-body", "body_timeout", "close a connection whose request body stalls (default: 30)"),
+        ("--timeout-write", "write_timeout", "close a connection whose client takes no bytes (default: 60)"),
+    )
+    for flag, dest, text in timeouts:
+        add(flag, dest=dest, type=float, default=hide, metavar="SECONDS", help=text)
+    add("--server-header", default=hide, metavar="VALUE", help="the Server header; empty: none")
+    yes_no = argparse.BooleanOptionalAction
+    add(
+        "--reuse-port",
+        action=yes_no,
+        default=hide,
+        help="a listening socket per I/O thread, SO_REUSEPORT (default: on with --workers, else off)",
+    )
+    add(
+        "--executor",
+        choices=("native", "anyio"),
+        default=hide,
+        help="where sync endpoints and dependencies run: the engine's threads or anyio's (default: native)",
+    )
+    add("--executor-threads", type=int, default=hide, metavar="N", help="the executor's size")
+    add("--native", action=yes_no, default=hide, help="fasterapi apps' routes without ASGI (default: on)")
+    add(
+        "--gc-freeze",
+        action=yes_no,
+        default=hide,
+        help="keep what exists before serving out of the garbage collector's sight (default: on)",
+    )
     add("--app-dir", default=".", metavar="DIR", help="import the app from this directory (default: .)")
     add("--factory", action="store_true", help="APP names a callable that returns the app")
     return top
