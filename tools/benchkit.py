@@ -267,26 +267,45 @@ class Launched:
         self.signal(signal.SIGCONT)
         time.sleep(0.2)  # granian, just continued, may miss a signal or a connection sent at once
 
-    def cpu_seconds(self) -> float:
-        """CPU time used so far by the server's processes and threads (children included)."""
-        ticks, todo = 0, [self.proc.pid]
+    def pids(self) -> list[int]:
+        """The process we started and its descendants (a supervisor's workers...), as they are now."""
+        out, todo = [], [self.proc.pid]
         while todo:
             pid = todo.pop()
+            out.append(pid)
+            with contextlib.suppress(OSError, ValueError):
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    todo += [int(c) for c in (task / "children").read_text().split()]
+        return out
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server's processes and threads (children included)."""
+        ticks = 0
+        for pid in self.pids():
             with contextlib.suppress(OSError, ValueError, IndexError):
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 ticks += int(fields[11]) + int(fields[12])  # utime, stime
-                for task in Path(f"/proc/{pid}/task").iterdir():
-                    todo += [int(c) for c in (task / "children").read_text().split()]
         return ticks / os.sysconf("SC_CLK_TCK")
 
-    def stop(self) -> None:
+    def rss_kib(self) -> int:
+        """The resident memory of the server's processes, summed."""
+        total = 0
+        for pid in self.pids():
+            with contextlib.suppress(OSError, ValueError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        return total
+
+    def stop(self, grace: float = 10) -> None:
         """SIGCONT, SIGTERM to the process we started, then SIGKILL to its session if it has not gone
-        within 10 s; and SIGKILL to a worker its parent left behind."""
+        within `grace` seconds; and SIGKILL to a worker its parent left behind. proc.returncode is
+        then how it ended."""
         self.resume()
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(10)
+                self.proc.wait(grace)
             except subprocess.TimeoutExpired:
                 self.signal(signal.SIGKILL)
                 self.proc.wait(10)

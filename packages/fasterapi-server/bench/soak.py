@@ -8,20 +8,18 @@ POST whose body fails validation, a 404, a 422, the HTML page) in rounds of 20 s
 server's resident memory (all of its processes) every round. It fails (exit 1) on any socket
 error or unexpected status reported by wrk, or when the memory of the last third of the run
 exceeds that of the first third by more than 10% and 16 MiB (a leak grows with the requests; a
-warming cache does not keep growing). Bounded: the server is stopped by PID at the end, whatever
+warming cache does not keep growing), or when the server does not exit 0 on SIGTERM at the end.
+Bounded: the server and its workers (a session of their own) are stopped at the end, whatever
 happens.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
-import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "tools"))  # benchkit: what every benchmark shares
-from benchkit import run_wrk  # noqa: E402
+from benchkit import Launched, launch, run_wrk  # noqa: E402
 
 ROUND_SECONDS = 20
 
@@ -61,36 +59,16 @@ ENDPOINTS = [
 ]
 
 
-def rss_kib(pids: list[int]) -> int:
-    total = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total
-
-
-def family(root: int) -> list[int]:
-    """The server process and its children (the workers)."""
-    pids = [root]
-    out = subprocess.run(
-        ["ps", "-o", "pid=", "--ppid", str(root)], capture_output=True, text=True, check=False
-    )
-    pids += [int(p) for p in out.stdout.split()]
-    return pids
-
-
-def wait_listening(port: int, deadline: float) -> None:
+def wait_listening(server: Launched, deadline: float) -> None:
     while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise SystemExit(f"the server {server.why_dead()}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            with socket.create_connection(("127.0.0.1", server.port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.1)
-    raise SystemExit(f"the server did not listen on {port} in time")
+    raise SystemExit(f"the server did not listen on {server.port} in time")
 
 
 def main() -> int:
@@ -105,19 +83,20 @@ def main() -> int:
         print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
         return 2
     fasterapi = shutil.which("fasterapi") or "fasterapi"
-    server = subprocess.Popen(
-        [fasterapi, "run", "app:app", "--app-dir", str(ROOT / "examples"), "--port", str(args.port),
-         "--workers", str(args.workers), "--log-level", "warning",
-         *(["--threads", str(args.threads)] if args.threads is not None else [])],
-        start_new_session=True,
-    )  # fmt: skip
     failures: list[str] = []
     samples: list[int] = []
     total_requests = 0
-    try:
-        wait_listening(args.port, time.monotonic() + 60)
-        end = time.monotonic() + args.minutes * 60
-        with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "server.log"
+        cmd = [
+            fasterapi, "run", "app:app", "--app-dir", str(ROOT / "examples"), "--port", str(args.port),
+            "--workers", str(args.workers), "--log-level", "warning",
+            *(["--threads", str(args.threads)] if args.threads is not None else []),
+        ]  # fmt: skip
+        server = Launched(args.port, launch(cmd, log, ROOT), log)
+        try:
+            wait_listening(server, time.monotonic() + 60)
+            end = time.monotonic() + args.minutes * 60
             scripts = []
             for i, (method, path, body, expected) in enumerate(ENDPOINTS):
                 script = Path(tmp) / f"e{i}.lua"
@@ -149,9 +128,9 @@ def main() -> int:
                         problems.append(f"{unexpected.group(1)} unexpected statuses")
                     if got.non_2xx and method == "GET" and path in ("/", "/items/1", "/page"):
                         problems.append(f"{got.non_2xx} non-2xx responses")
-                if server.poll() is not None:
-                    problems.append(f"the server exited with {server.returncode}")
-                rss = rss_kib(family(server.pid))
+                if server.proc.poll() is not None:
+                    problems.append(f"the server {server.why_dead()}")
+                rss = server.rss_kib()
                 samples.append(rss)
                 rps = "-" if isinstance(got, str) else f"{got.rps:.2f}"  # as wrk prints it
                 print(
@@ -160,16 +139,13 @@ def main() -> int:
                     flush=True,
                 )
                 failures += [f"{method} {path}: {p}" for p in problems]
-                if server.poll() is not None:
+                if server.proc.poll() is not None:
                     break
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
+        finally:
+            server.stop(grace=40)  # SIGTERM: a graceful shutdown, well within that
+        exit_code = server.proc.returncode
+        if exit_code != 0:
+            failures.append(f"the server {server.why_dead()} after SIGTERM")
     if len(samples) >= 3:
         third = max(1, len(samples) // 3)
         first = statistics.median(samples[:third])
@@ -177,9 +153,7 @@ def main() -> int:
         print(f"memory: first third {first / 1024:.1f} MiB, last third {last / 1024:.1f} MiB")
         if last > first * 1.10 and last - first > 16 * 1024:
             failures.append(f"memory grew from {first / 1024:.1f} to {last / 1024:.1f} MiB")
-    print(f"{total_requests:,} requests in {len(samples)} rounds; server exit code {server.returncode}")
-    if server.returncode not in (0, None):
-        failures.append(f"the server exited with {server.returncode} after SIGTERM")
+    print(f"{total_requests:,} requests in {len(samples)} rounds; server exit code {exit_code}")
     for failure in failures:
         print("FAIL:", failure)
     return 1 if failures else 0

@@ -52,21 +52,25 @@ def test_the_heap_is_frozen_while_serving(start_server, tmp_path, freeze: bool) 
 
 
 def test_freezing_counts_servers_and_leaves_a_freeze_of_someone_else() -> None:
-    from fasterapi_server import _serve
+    from fasterapi_server._serve import _frozen_heap
 
     assert gc.get_freeze_count() == 0
-    assert _serve._freeze_heap()
-    assert _serve._freeze_heap()  # a second server of the process
-    frozen = gc.get_freeze_count()
-    assert frozen > 0
-    _serve._unfreeze_heap()
-    assert gc.get_freeze_count() == frozen  # the other one still serves
-    _serve._unfreeze_heap()
+    with _frozen_heap():
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with _frozen_heap():  # a second server of the process
+            pass
+        assert gc.get_freeze_count() == frozen  # the first one still serves
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(SystemExit), _frozen_heap():  # a server that fails to start (or any way out)
+        raise SystemExit(3)
     assert gc.get_freeze_count() == 0
     gc.freeze()  # the app's own (before forking, say)
     try:
-        assert not _serve._freeze_heap()  # left as it is, and not undone at the end
-        assert gc.get_freeze_count() > 0
+        frozen = gc.get_freeze_count()
+        with _frozen_heap():
+            assert gc.get_freeze_count() == frozen  # left as it is...
+        assert gc.get_freeze_count() == frozen  # ... and not undone at the end
     finally:
         gc.unfreeze()
 

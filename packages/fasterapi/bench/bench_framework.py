@@ -44,7 +44,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +52,11 @@ HERE = Path(__file__).resolve().parent
 APPS_DIR = HERE / "apps"
 sys.path.insert(0, str(HERE.parents[2] / "tools"))  # benchkit: what every benchmark shares
 from benchkit import (  # noqa: E402
+    Launched,
     WrkRun,
     check_apps_match,
     free_port,
+    launch,
     pick_cpus,
     pkg_version,
     print_table,
@@ -233,15 +235,8 @@ def run_direct(app_name: str, cpu: int | None, runs: int, min_run_ms: int) -> di
 
 
 @dataclass
-class Server:
-    app: str
-    port: int
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-    def why_dead(self) -> str:
-        tail = self.log.read_text(errors="replace").strip().splitlines()[-3:]
-        return f"uvicorn exited with {self.proc.returncode}: " + " | ".join(tail)[:600]
+class Server(Launched):
+    app: str = field(kw_only=True)
 
 
 def start_server(app: str, cpu: int | None, http: str, tmp: Path) -> Server:
@@ -254,9 +249,7 @@ def start_server(app: str, cpu: int | None, http: str, tmp: Path) -> Server:
     ]  # fmt: skip
     if cpu is not None:
         cmd = ["taskset", "-c", str(cpu), *cmd]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-    return Server(app, port, proc, log)
+    return Server(port, launch(cmd, log, APPS_DIR), log, app=app)
 
 
 def wait_ready(server: Server, timeout: float = 30) -> str | None:
@@ -301,14 +294,8 @@ def servers_up(apps: list[str], cpu: int | None, http: str, tmp: Path) -> Iterat
     try:
         yield started
     finally:
-        for s in started.values():
-            if s.proc.poll() is None:
-                s.proc.terminate()
-                try:
-                    s.proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    s.proc.kill()
-                    s.proc.wait()
+        for server in started.values():
+            server.stop()
 
 
 def over_http(

@@ -380,7 +380,7 @@ class Request {
 // reference, no attribute) is cleared, which lets go of its coroutine, context and result as its
 // deallocation would, and kept: the next start() initializes it again (Task.__init__ resets every
 // field; asyncio's C Task only) instead of allocating one. Nobody can tell, since no one holds the
-// old Task and a cleared Task holds nothing; it saves about a fifth of the Task's cost.
+// old Task and a cleared Task holds nothing (a start went from ~620 to ~525 ns in a microbenchmark).
 class EagerStart {
  public:
   EagerStart(nb::handle loop, nb::handle task_type, nb::str name) {

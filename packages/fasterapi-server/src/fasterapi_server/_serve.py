@@ -20,7 +20,7 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from fasterapi_server._access import AccessLog
@@ -52,6 +52,10 @@ class Server:
             self._stop.set()
 
     async def serve(self, ready: Callable[[int], None] | None = None) -> None:
+        with _frozen_heap() if self.config.gc_freeze else contextlib.nullcontext():
+            await self._serve(ready)
+
+    async def _serve(self, ready: Callable[[int], None] | None) -> None:
         config = self.config
         loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
@@ -74,14 +78,11 @@ class Server:
         if config.access_log:
             access = shared.access = AccessLog()
             access.start(loop)
-        frozen = config.gc_freeze and _freeze_heap()
         lifespan = Lifespan(self.app, config.lifespan, shared.state)
         try:
             await lifespan.startup()
         except LifespanFailed as exc:
             logger.error("Application startup failed: %s", exc)
-            if frozen:
-                _unfreeze_heap()
             engine.stop()
             raise SystemExit(EXIT_STARTUP_FAILED) from None
         restore_executor = self._use_executor(engine, loop)
@@ -106,8 +107,6 @@ class Server:
             restore_executor()
             if access is not None:
                 access.stop()
-            if frozen:
-                _unfreeze_heap()
 
     async def _shutdown(self, loop: asyncio.AbstractEventLoop, lifespan: Lifespan) -> None:
         engine = self.engine
@@ -244,34 +243,34 @@ class Server:
                 self._stop.set()
 
 
-# Servers of this process that froze the heap and have not stopped (servers may run side by side).
+# Servers of this process inside _frozen_heap() (servers may run side by side), and whether the
+# first of them froze the heap.
 _freezers = 0
+_we_froze = False
 
 
-def _freeze_heap() -> bool:
+@contextlib.contextmanager
+def _frozen_heap() -> Iterator[None]:
     """Config.gc_freeze: what exists before serving (the app and its imports: most of the heap,
-    and long-lived) leaves the cyclic collector's sight. Its full collections walk every object
-    it tracks; with the app's heap in sight, each takes milliseconds to tens of milliseconds,
-    and they come often where requests wait (their objects outlive the youngest generation): the
-    p99 latency of such requests was several of them. Garbage is collected first, so that none is
-    kept. False when the heap was frozen already by someone else, who then keeps it that way."""
-    global _freezers  # noqa: PLW0603
-    if _freezers == 0 and gc.get_freeze_count():
-        return False
+    and long-lived) is out of the cyclic collector's sight until the last server of the process
+    stops. A full collection walks every object the collector tracks: with the app's heap in
+    sight each takes milliseconds to tens of milliseconds, and they come often where requests
+    wait (their objects outlive the youngest generation), which is what their p99 latency was
+    made of. Garbage is collected first, so that none is kept. A heap someone else froze already
+    is left as it is."""
+    global _freezers, _we_froze  # noqa: PLW0603
     if _freezers == 0:
-        gc.collect()
-        gc.freeze()
+        _we_froze = not gc.get_freeze_count()
+        if _we_froze:
+            gc.collect()
+            gc.freeze()
     _freezers += 1
-    return True
-
-
-def _unfreeze_heap() -> None:
-    """The last server to stop hands the frozen objects back to the collector (its final
-    collection at exit included)."""
-    global _freezers  # noqa: PLW0603
-    _freezers -= 1
-    if _freezers == 0:
-        gc.unfreeze()
+    try:
+        yield
+    finally:
+        _freezers -= 1
+        if _freezers == 0 and _we_froze:
+            gc.unfreeze()  # (the final collection at exit included)
 
 
 def _anyio_worker(loop: asyncio.AbstractEventLoop) -> Callable[..., Any]:
