@@ -567,6 +567,18 @@ inline void append_hex(std::string& out, std::uint64_t n) {
   out.append(buf, end);
 }
 
+// send(2) and sendmsg(2) (and recv(2)) rather than writev(2) and read(2): the socket calls skip the
+// file layer. Measured on loopback, keep-alive GETs of a small body, one CPU: ~0.4 us less kernel
+// time per request, ~3% more requests/s. MSG_NOSIGNAL: a failed write is only an error (the
+// connection closes on the first one anyway).
+inline ssize_t send_pieces(int fd, iovec* iov, int n) noexcept {
+  if (n == 1) return ::send(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
+  msghdr m{};
+  m.msg_iov = iov;
+  m.msg_iovlen = static_cast<std::size_t>(n);
+  return ::sendmsg(fd, &m, MSG_NOSIGNAL);
+}
+
 inline bool body_forbidden(int status) noexcept { return status < 200 || status == 204 || status == 304; }
 
 }  // namespace detail
@@ -833,7 +845,7 @@ inline void IoThread::on_readable(Connection& c, std::uint32_t slot) {
     std::size_t want = detail::kReadChunk;
     if (round == 4 && (want = c.tls.pending()) == 0) break;
     char* at = c.in.reserve(want);
-    const ssize_t n = c.tls.ssl ? c.tls.read(at, want) : ::read(c.fd, at, want);
+    const ssize_t n = c.tls.ssl ? c.tls.read(at, want) : ::recv(c.fd, at, want, 0);
     if (n > 0) {
       c.in.commit(static_cast<std::size_t>(n));
       const double now = monotonic_now();
@@ -1469,7 +1481,7 @@ inline void IoThread::flush(Connection& c, std::uint32_t slot) {
       iov[n].iov_len = it->data.size() - offset;
       offset = 0;
     }
-    const ssize_t w = c.tls.ssl ? c.tls.writev(iov, n) : ::writev(c.fd, iov, n);
+    const ssize_t w = c.tls.ssl ? c.tls.writev(iov, n) : detail::send_pieces(c.fd, iov, n);
     if (w < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
