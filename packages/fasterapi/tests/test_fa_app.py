@@ -582,6 +582,87 @@ def test_response_model_filtering() -> None:
         client.get("/invalid")
 
 
+def test_plain_response_models_write_plain_data_without_the_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`-> dict[str, Any]`, `-> list`, `-> Any`: plain data is written by the native writer, with
+    the bytes pydantic's serializer gives; anything else (a date, a tiny float, a value of the wrong
+    outer type, a model with options) takes the validator and the serializer, as before."""
+    import datetime
+
+    from fasterapi import responses
+    from pydantic import Field, TypeAdapter
+
+    values: dict[str, Any] = {
+        "plain": {"a": [1, "é\n", True, None, 2.5e16, -0.0], "_sa": {"b": ()}},
+        "tiny": {"f": 1e-5},
+        "date": {"d": datetime.date(2024, 1, 2)},
+        "int_keys": {1: "one"},
+        "none": None,
+    }
+    app = FastAPI()
+
+    @app.get("/dict")
+    async def as_dict(v: str) -> dict[str, Any]:
+        return values[v]  # type: ignore[no-any-return]
+
+    @app.get("/bare_dict")
+    async def bare_dict(v: str) -> dict:  # type: ignore[type-arg]
+        return values[v]  # type: ignore[no-any-return]
+
+    @app.get("/list")
+    async def as_list() -> list[Any]:
+        return (1, "x")  # type: ignore[return-value]
+
+    @app.get("/any")
+    async def as_any(v: str) -> Any:
+        return values[v]
+
+    @app.get("/constrained")
+    async def constrained() -> Annotated[dict[str, Any], Field(max_length=1)]:
+        return {"a": 1, "b": 2}
+
+    @app.get("/exclude_none", response_model=dict[str, Any], response_model_exclude_none=True)
+    async def exclude_none() -> Any:
+        return {"a": None}
+
+    written: list[Any] = []
+    real = responses._load_native_dumps() and responses._native_dumps_plain
+    assert real is not None
+
+    def counting(value: Any, **kw: Any) -> bytes | None:
+        written.append(value)
+        return real(value, **kw)
+
+    monkeypatch.setattr(responses, "_native_dumps_plain", counting)
+    client = TestClient(app, raise_server_exceptions=False)
+
+    def check(url: str, annotation: Any, value: Any, tried: bool) -> None:
+        """`url` answers pydantic's bytes for `value`; the native writer was tried or not."""
+        written.clear()
+        r = client.get(url)
+        assert r.status_code == 200, r.text
+        assert r.headers["content-type"] == "application/json"
+        assert r.content == TypeAdapter(annotation).dump_json(value)
+        assert bool(written) == tried, url
+
+    check("/dict?v=plain", dict[str, Any], values["plain"], True)
+    check("/dict?v=tiny", dict[str, Any], values["tiny"], True)  # (the writer gives up: the core writes)
+    assert client.get("/dict?v=tiny").content == b'{"f":0.00001}'
+    check("/dict?v=date", dict[str, Any], values["date"], True)
+    check("/bare_dict?v=int_keys", dict, values["int_keys"], True)
+    check("/list", list[Any], [1, "x"], True)
+    check("/any?v=plain", Any, values["plain"], True)
+    check("/any?v=none", Any, None, True)
+    # Wrong outer type: not written, and the validator refuses it as before.
+    written.clear()
+    assert client.get("/dict?v=none").status_code == 500
+    assert not written
+    # Constraints and options keep the core.
+    written.clear()
+    assert client.get("/constrained").status_code == 500
+    assert client.get("/exclude_none").json() == {"a": None}
+    assert not written
+
+
 # --------------------------------------------------------------------------- streaming
 
 

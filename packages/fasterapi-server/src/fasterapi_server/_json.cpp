@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -312,8 +313,11 @@ class Encoder {
 
   // Plain: exactly dict (str keys), list, tuple, str, int, finite float, bool and None, or give up
   // (write() false): see dumps_plain().
-  struct Plain {};
-  Encoder(fj::Writer& w, Plain) : w_(w), default_(nullptr), sort_keys_(false), stdlib_(true), plain_(true) {}
+  struct Plain {
+    bool pydantic;
+  };
+  Encoder(fj::Writer& w, Plain p)
+      : w_(w), default_(nullptr), sort_keys_(false), stdlib_(true), plain_(true), pydantic_(p.pydantic) {}
 
   bool write(PyObject* o) {
     PyTypeObject* t = Py_TYPE(o);
@@ -417,6 +421,9 @@ class Encoder {
 
   bool write_float(PyObject* o) {
     const double v = PyFloat_AS_DOUBLE(o);
+    // pydantic-core writes some floats below 1e-4 otherwise than repr() does (found: "0.00001" and
+    // "1e-9" for "1e-05" and "1e-09"): every nonzero float below 1e-4 gives up, whatever the edges.
+    if (pydantic_ && v != 0.0 && std::fabs(v) < 1e-4) return false;
     if (w_.put_double(v)) return true;
     if (plain_) return false;  // (giving up: no error)
     PyErr_Format(g.encode_error, "Out of range float values are not JSON compliant: %R", o);
@@ -427,8 +434,8 @@ class Encoder {
   // in quotes. No other type (the stdlib's rule; default() is not applied to keys).
   bool write_key(PyObject* k) {
     if (plain_) {
-      // jsonable_encoder leaves out keys beginning "_sa" (SQLAlchemy's state).
-      if (Py_TYPE(k) != &PyUnicode_Type || (PyUnicode_GET_LENGTH(k) >= 3 && PyUnicode_READ_CHAR(k, 0) == '_' &&
+      // jsonable_encoder leaves out keys beginning "_sa" (SQLAlchemy's state); pydantic does not.
+      if (Py_TYPE(k) != &PyUnicode_Type || (!pydantic_ && PyUnicode_GET_LENGTH(k) >= 3 && PyUnicode_READ_CHAR(k, 0) == '_' &&
                                             PyUnicode_READ_CHAR(k, 1) == 's' && PyUnicode_READ_CHAR(k, 2) == 'a')) {
         return false;
       }
@@ -772,6 +779,7 @@ class Encoder {
   bool sort_keys_;
   bool stdlib_;  // only the stdlib's types: the others go to default()
   bool plain_ = false;
+  bool pydantic_ = false;  // plain, as pydantic-core writes it (dumps_plain(pydantic=True))
   std::size_t depth_ = 0;
   std::array<PyObject*, fj::kMaxDepth> stack_;  // left uninitialized: only [0, depth_) is ever read
 };
@@ -823,9 +831,11 @@ nb::bytes dumps(nb::handle obj, nb::handle default_fn, bool sort_keys, bool stdl
 // What dumps(jsonable_encoder(obj), stdlib=True) gives when obj is made of dict (str keys not
 // beginning "_sa"), list, tuple, str, int, finite float, bool and None only (the exact types, no
 // subclass), in one pass instead of two; None for anything else, errors included (the caller
-// then takes the long way, which gives the same bytes or the same error).
-nb::object dumps_plain(nb::handle obj) {
-  PyObject* out = write_document(obj, Encoder::Plain{});
+// then takes the long way, which gives the same bytes or the same error). pydantic: what
+// pydantic-core's to_json writes for the value under an `Any` schema instead (the same bytes for
+// these types, but for the keys beginning "_sa" it keeps and the tiny floats it writes otherwise).
+nb::object dumps_plain(nb::handle obj, bool pydantic) {
+  PyObject* out = write_document(obj, Encoder::Plain{pydantic});
   if (!out) {
     PyErr_Clear();
     return nb::none();
@@ -882,10 +892,11 @@ NB_MODULE(_json, m) {
         nb::sig("def dumps(obj: typing.Any, /, *, default: typing.Callable[[typing.Any], typing.Any] | None = None, "
                 "sort_keys: bool = False, stdlib: bool = False) -> bytes"),
         "Serialize obj to compact JSON, UTF-8 encoded.");
-  m.def("dumps_plain", &fs::dumps_plain, nb::arg().none(),
-        nb::sig("def dumps_plain(obj: typing.Any, /) -> bytes | None"),
+  m.def("dumps_plain", &fs::dumps_plain, nb::arg().none(), nb::kw_only(), nb::arg("pydantic") = false,
+        nb::sig("def dumps_plain(obj: typing.Any, /, *, pydantic: bool = False) -> bytes | None"),
         "dumps(obj, stdlib=True) for a value of plain JSON types only (exact dict with str keys, list, tuple, "
-        "str, int, finite float, bool, None), else None.");
+        "str, int, finite float, bool, None), else None. pydantic=True: what pydantic-core's to_json writes for it "
+        "under an Any schema instead, else None.");
   m.def("_register", &fs::register_python_side, nb::arg("decode_error"), nb::arg("exact_loads"),
         nb::arg("encode_error"), "Called once by fasterapi_server.json with its error types and helpers.");
 }

@@ -13,8 +13,8 @@ def dumps(
 ) -> bytes:
     """Serialize obj to compact JSON, UTF-8 encoded."""
 
-def dumps_plain(obj: Any, /) -> bytes | None:
-    """dumps(obj, stdlib=True) for a value of plain JSON types only (exact dict with str keys, list, tuple, str, int, finite float, bool, None), else None."""
+def dumps_plain(obj: Any, /, *, pydantic: bool = False) -> bytes | None:
+    """dumps(obj, stdlib=True) for a value of plain JSON types only (exact dict with str keys, list, tuple, str, int, finite float, bool, None), else None. pydantic=True: what pydantic-core's to_json writes for it under an Any schema instead, else None."""
 
 def _register(decode_error: Callable[[str, Any], BaseException], exact_loads: Callable[[Any], Any],
               encode_error: type[BaseException]) -> None:

@@ -256,6 +256,37 @@ def _build_adapter(field_info: FieldInfo, config: ConfigDict | None) -> TypeAdap
         return TypeAdapter(annotated, config=config)
 
 
+# The core schemas under which validating plain JSON data (exact dict with str keys, list, tuple,
+# str, int, float, bool, None) of the right outer type gives it back as it is, and serializing
+# writes it as the native writer does: `Any`, `dict[str, Any]`, `dict`, `list[Any]`, `list`; with
+# the outer types each takes as it is. Anything more (a constraint, a custom serializer, another
+# type) shows in the schema, and is not one of them.
+_PLAIN_JSON_SCHEMAS: list[tuple[dict[str, Any], tuple[type, ...]]] = [
+    ({"type": "any"}, ()),
+    ({"type": "dict", "keys_schema": {"type": "str"}, "values_schema": {"type": "any"}}, (dict,)),
+    ({"type": "dict", "keys_schema": {"type": "any"}, "values_schema": {"type": "any"}}, (dict,)),
+    ({"type": "list", "items_schema": {"type": "any"}}, (list, tuple)),
+]
+
+
+def plain_json_types(field: ModelField) -> tuple[type, ...] | None:
+    """When `field` takes plain JSON data as it is, both ways (see _PLAIN_JSON_SCHEMAS), the outer
+    types it takes so (empty: any); else None. A response of such data is then written without
+    the validator and the serializer."""
+    if field.config:
+        return None
+    try:
+        schema: dict[str, Any] = dict(field._type_adapter.core_schema)
+    except Exception:  # a schema not built yet (forward references): the usual path
+        return None
+    if schema.get("metadata") == {}:  # (what a field's Annotated leaves when it adds nothing)
+        del schema["metadata"]
+    for plain, outer in _PLAIN_JSON_SCHEMAS:
+        if schema == plain:
+            return outer
+    return None
+
+
 class ModelField:
     """One declared value (parameter, body, response) with its pydantic validator/serializer."""
 

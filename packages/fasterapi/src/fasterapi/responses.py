@@ -289,7 +289,7 @@ class JSONResponse(Response):
 _JSON_DUMPS = json.dumps
 _JSON_RENDER = JSONResponse.render
 _native_dumps: Callable[..., bytes] | None = None
-_native_dumps_plain: Callable[[Any], bytes | None] | None = None
+_native_dumps_plain: Callable[..., bytes | None] | None = None
 
 
 def _load_native_dumps() -> Callable[..., bytes]:
@@ -311,6 +311,17 @@ def plain_json_response(content: Any, status_code: int = 200) -> Response | None
     if _native_dumps_plain is None:
         _load_native_dumps()
     body = _native_dumps_plain(content)  # type: ignore[misc]
+    return None if body is None else json_bytes_response(body, status_code)
+
+
+def plain_model_json_response(content: Any, status_code: int = 200) -> Response | None:
+    """The response of a response model that takes plain JSON data as it is (`is_plain_json_field`:
+    `dict[str, Any]`, `list`, `Any`...), when `content` is such data: the bytes pydantic-core's
+    serializer writes, without validating and serializing through it; None for anything else,
+    which goes that way."""
+    if _native_dumps_plain is None:
+        _load_native_dumps()
+    body = _native_dumps_plain(content, pydantic=True)  # type: ignore[misc]
     return None if body is None else json_bytes_response(body, status_code)
 
 

@@ -29,7 +29,14 @@ from pydantic import ValidationError
 from typing_extensions import deprecated
 
 from fasterapi import params, sse
-from fasterapi._compat import IncEx, ModelField, json_body_validator, lenient_issubclass, prefix_errors
+from fasterapi._compat import (
+    IncEx,
+    ModelField,
+    json_body_validator,
+    lenient_issubclass,
+    plain_json_types,
+    prefix_errors,
+)
 from fasterapi._frontend import (
     FrontendRoute,
     FrontendStaticFiles,
@@ -89,6 +96,7 @@ from fasterapi.responses import (
     StreamingResponse,
     json_bytes_response,
     plain_json_response,
+    plain_model_json_response,
 )
 from fasterapi.sse import _PING_INTERVAL, KEEPALIVE_COMMENT
 from fasterapi.types import ASGIApp, DecoratedCallable, Lifespan, Receive, Scope, Send
@@ -619,6 +627,16 @@ class APIRoute(_BaseHTTPRoute):
             and use_dump_json
             and is_body_allowed_for_status_code(fast_status)
         )
+        # A response model that takes plain JSON data as it is (`-> dict[str, Any]`), with no option
+        # that could change what is written: plain data goes out without the core's two passes.
+        # (None: not such a model; empty: any outer type)
+        plain_types = (
+            plain_json_types(response_field)
+            if fast_dump
+            and response_field is not None
+            and not any(v for k, v in fast_dump_options.items() if k != "by_alias")
+            else None
+        )
         validate_response: Callable[..., Any] = (
             response_field._validate_python if response_field else _no_call
         )
@@ -788,6 +806,10 @@ class APIRoute(_BaseHTTPRoute):
                 if fast_dump and solved.response is None and solved.background_tasks is None:
                     # A response model serialized straight to JSON bytes, no sub-response, no
                     # background tasks: the response is built directly (the same one).
+                    if plain_types is not None and (not plain_types or type(raw) in plain_types):
+                        plain = plain_model_json_response(raw, fast_status)
+                        if plain is not None:
+                            return plain
                     try:
                         value = validate_response(raw, from_attributes=True)
                     except ValidationError as exc:
