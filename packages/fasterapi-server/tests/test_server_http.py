@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fasterapi_server._engine import Engine
 from helpers import (
     Reader,
     ServerProcess,
@@ -440,6 +441,106 @@ def test_scope_with_root_path(start_server: Any) -> None:
         "/api/scope/a%20b",
         "q=1",
     )
+
+
+def free_port_pair() -> tuple[int, int]:
+    """Two free local ports 256 apart (the server keeps client pairs in 256 slots by port)."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port + 256 < 65536:
+            with socket.socket() as other:
+                try:
+                    other.bind(("127.0.0.1", port + 256))
+                except OSError:
+                    continue
+            return port, port + 256
+    raise AssertionError("no two free ports")
+
+
+def test_scope_client_is_each_connections_own(server: ServerProcess) -> None:
+    # Three keep-alive connections whose client pairs fall in one slot of the server's cache of
+    # them: two ports 256 apart, and the first port again from another address. Their requests,
+    # interleaved, each see their own connection's address.
+    first, second = free_port_pair()
+    socks = []
+    for host, port in (("127.0.0.1", first), ("127.0.0.1", second), ("127.0.0.2", first)):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.settimeout(10)
+        sock.bind((host, port))
+        sock.connect(("127.0.0.1", server.port))
+        socks.append(sock)
+    try:
+        readers = [Reader(sock) for sock in socks]
+        for _ in range(3):
+            for sock, reader in zip(socks, readers, strict=True):
+                sock.sendall(request_bytes("GET", "/scope/x"))
+                info = json.loads(reader.read().body)
+                assert info["client"] == list(sock.getsockname())
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def inline_requests(engine: Engine, count: int) -> list[Any]:
+    """`count` requests (GET /<i> on connections of their own) from an engine with threads=0."""
+    port = engine.bind()
+    engine.start()
+    socks = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(count)]
+    for i, sock in enumerate(socks):
+        sock.sendall(request_bytes("GET", f"/{i}"))
+    items: list[Any] = []
+    deadline = time.monotonic() + 10
+    while len(items) < count and time.monotonic() < deadline:
+        items += engine.poll()
+        time.sleep(0.01)
+    assert len(items) == count
+    items.sort(key=lambda item: int(item.path[1:]))
+    return [(item, sock) for item, sock in zip(items, socks, strict=True)]
+
+
+def test_response_headers_in_any_shape() -> None:
+    # The app's headers: any iterable of pairs, each a tuple or a list, of bytes, str or buffers.
+    shapes: list[Any] = [
+        [(b"x-a", b"1"), (b"x-b", b"2")],
+        ((b"x-a", b"1"), (b"x-b", b"2")),
+        [[b"x-a", b"1"], [b"x-b", b"2"]],
+        ((b"x-a", b"1"), [b"x-b", b"2"]),
+        (pair for pair in [(b"x-a", b"1"), (b"x-b", b"2")]),
+        [("x-a", "1"), (bytearray(b"x-b"), memoryview(b"2"))],
+        {(b"x-a", b"1"): 0},  # (any iterable; a dict's keys, here)
+    ]
+    engine = Engine(host="127.0.0.1", port=0, threads=0)
+    try:
+        pairs = inline_requests(engine, len(shapes) + 1)
+        for (item, sock), headers in zip(pairs, shapes, strict=False):
+            item.respond(200, headers, b"ok")
+            engine.flush()
+            r = Reader(sock).read()
+            assert r.headers["x-a"] == "1", headers
+            assert r.headers.get("x-b", "2") == "2"
+            assert r.body == b"ok"
+        # Not pairs: refused, and the request can still be answered.
+        item, sock = pairs[-1]
+        for bad, error in [
+            ([(b"x-a", b"1", b"2")], "pair"),
+            ([b"x-a"], "pair"),
+            ([(b"x-a",)], "pair"),
+            (5, "not iterable"),
+            ([(5, b"1")], "expected bytes"),
+        ]:
+            with pytest.raises(TypeError, match=error):
+                item.respond(200, bad, b"never")
+        item.respond(200, [(b"x-a", b"last")], b"ok")
+        engine.flush()
+        r = Reader(sock).read()
+        assert (r.headers["x-a"], r.body) == ("last", b"ok")
+        for _, sock in pairs:
+            sock.close()
+    finally:
+        engine.stop()
 
 
 def test_header_injection_refused(server: ServerProcess) -> None:

@@ -12,6 +12,7 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,37 @@ struct Globals {
   PyObject *m_get, *m_head, *m_post, *m_put, *m_delete, *m_connect, *m_options, *m_trace, *m_patch;
 };
 Globals g;
+
+// The scope's client pairs, (host, port), kept by port: the requests of one connection share
+// their pair instead of making it each time (a tuple is immutable; an entry is used only when
+// both parts match, and a new peer with that port replaces it). Touched with the GIL only.
+struct ClientPairs {
+  static constexpr std::size_t kSize = 256;
+  struct Entry {
+    std::string host;
+    int port = -1;
+    PyObject* pair = nullptr;  // owned (never released: at most kSize small tuples)
+  };
+  std::array<Entry, kSize> entries;
+
+  PyObject* get(const std::string& host, int port) {  // a new reference, or nullptr with an error set
+    Entry& e = entries[static_cast<std::size_t>(port) % kSize];
+    if (e.pair == nullptr || e.port != port || e.host != host) {
+      PyObject* h = PyUnicode_FromStringAndSize(host.data(), static_cast<Py_ssize_t>(host.size()));
+      PyObject* p = h ? PyLong_FromLong(port) : nullptr;
+      PyObject* pair = p ? PyTuple_Pack(2, h, p) : nullptr;
+      Py_XDECREF(h);
+      Py_XDECREF(p);
+      if (!pair) return nullptr;
+      Py_XSETREF(e.pair, pair);
+      e.host = host;
+      e.port = port;
+    }
+    Py_INCREF(e.pair);
+    return e.pair;
+  }
+};
+ClientPairs client_pairs;
 
 PyObject* bytes_of(std::string_view s) { return PyBytes_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size())); }
 
@@ -321,11 +353,7 @@ class Request {
   bool keep_alive() const noexcept { return in_->keep_alive; }
   nb::str http_version() const { return nb::borrow<nb::str>(in_->version_minor == 0 ? g.v_http10 : g.v_http11); }
   nb::tuple client() const {
-    PyObject* host = PyUnicode_FromStringAndSize(in_->peer_host.data(), static_cast<Py_ssize_t>(in_->peer_host.size()));
-    PyObject* port = host ? PyLong_FromLong(in_->peer_port) : nullptr;
-    PyObject* pair = port ? PyTuple_Pack(2, host, port) : nullptr;
-    Py_XDECREF(host);
-    Py_XDECREF(port);
+    PyObject* pair = client_pairs.get(in_->peer_host, in_->peer_port);
     if (!pair) throw nb::python_error();
     return nb::steal<nb::tuple>(pair);
   }
@@ -705,7 +733,9 @@ nb::dict Request::path_params() const {
 // The ASGI http scope in one call: `base` (the keys every request of the server shares: type,
 // asgi, server, scheme (TLS is the server's, not the connection's), root_path) copied, the
 // request's own keys set, `state` copied, and the pathsend extension; with `path_params`, the
-// engine's route's parameters too. With a root_path, path and raw_path start with it.
+// engine's route's parameters too. With a root_path, path and raw_path start with it. `base` may
+// hold these keys already (None, as the server's bases do): they are replaced, and the copy, made
+// at its final size, does not grow.
 nb::dict Request::scope(nb::dict base, nb::dict state, nb::str root_path, bool with_params) const {
   PyObject* d = PyDict_Copy(base.ptr());
   if (!d) throw nb::python_error();
@@ -744,61 +774,87 @@ nb::dict Request::scope(nb::dict base, nb::dict state, nb::str root_path, bool w
   return out;
 }
 
+// One (name, value) header of the app's into `o`'s field lines, checked.
+void add_field(fs::Outbound& o, PyObject* name_obj, PyObject* value_obj) {
+  Bytes name(name_obj);
+  Bytes value(value_obj);
+  const auto n = name.view();
+  const auto v = value.view();
+  // Nothing from the app may end a field line or start another message (RFC 9112 2.2, 5).
+  if (!fh::detail::is_token(n)) throw nb::value_error(("invalid header name " + std::string(n)).c_str());
+  if (!fh::detail::is_field_value(v)) throw nb::value_error(("invalid value for header " + std::string(n)).c_str());
+  switch (n.size()) {
+    case 4:
+      o.has_date = o.has_date || fs::detail::iequals(n, "date");
+      break;
+    case 6:
+      o.has_server = o.has_server || fs::detail::iequals(n, "server");
+      break;
+    case 10:
+      if (fs::detail::iequals(n, "connection")) {
+        for (std::size_t k = 0; k + 5 <= v.size(); ++k) {
+          if (fs::detail::iequals(v.substr(k, 5), "close")) o.close = true;
+        }
+      }
+      break;
+    case 14:
+      if (fs::detail::iequals(n, "content-length")) {
+        // RFC 9110 8.6: one decimal number. A second, different one is as wrong as a bad one.
+        std::uint64_t length = 0;
+        const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), length);
+        if (v.empty() || ec != std::errc() || end != v.data() + v.size() ||
+            (o.has_length && length != o.declared_length)) {
+          throw nb::value_error(("invalid Content-Length " + std::string(v)).c_str());
+        }
+        o.has_length = true;
+        o.declared_length = length;
+      }
+      break;
+    case 17:
+      o.has_encoding = o.has_encoding || fs::detail::iequals(n, "transfer-encoding");
+      break;
+    default:
+      break;
+  }
+  o.fields.append(n);
+  o.fields.append(": ");
+  o.fields.append(v);
+  o.fields.append("\r\n");
+}
+
+// A header as the app gave it: a pair (tuple or list) of two.
+void add_header(fs::Outbound& o, PyObject* item) {
+  if (PyTuple_CheckExact(item) && PyTuple_GET_SIZE(item) == 2) {
+    add_field(o, PyTuple_GET_ITEM(item, 0), PyTuple_GET_ITEM(item, 1));
+    return;
+  }
+  if (!PyTuple_Check(item) && !PyList_Check(item)) throw nb::type_error("a header is a (name, value) pair");
+  if (PySequence_Size(item) != 2) throw nb::type_error("a header is a (name, value) pair");
+  nb::object name = nb::steal(PySequence_GetItem(item, 0));
+  nb::object value = nb::steal(PySequence_GetItem(item, 1));
+  if (!name.is_valid() || !value.is_valid()) throw nb::python_error();
+  add_field(o, name.ptr(), value.ptr());
+}
+
 void Request::fill_head(fs::Outbound& o, int status, nb::handle headers) const {
   if (status < 100 || status > 999) throw nb::value_error("the status must be a three-digit number");
   o.status = status;
-  nb::object iter = nb::steal(PyObject_GetIter(headers.ptr()));
+  o.fields.reserve(256);  // (most heads' fields fit: one allocation instead of a few)
+  PyObject* h = headers.ptr();
+  if (PyList_CheckExact(h) || PyTuple_CheckExact(h)) {
+    // A list or tuple (what the framework gives), read by index, each item held while read.
+    const bool list = PyList_CheckExact(h);
+    for (Py_ssize_t i = 0; i < (list ? PyList_GET_SIZE(h) : PyTuple_GET_SIZE(h)); ++i) {
+      nb::object item = nb::borrow(list ? PyList_GET_ITEM(h, i) : PyTuple_GET_ITEM(h, i));
+      add_header(o, item.ptr());
+    }
+    return;
+  }
+  nb::object iter = nb::steal(PyObject_GetIter(h));
   if (!iter.is_valid()) throw nb::python_error();
   while (PyObject* item = PyIter_Next(iter.ptr())) {
     nb::object pair = nb::steal(item);
-    if (!PyTuple_Check(item) && !PyList_Check(item)) throw nb::type_error("a header is a (name, value) pair");
-    if (PySequence_Size(item) != 2) throw nb::type_error("a header is a (name, value) pair");
-    nb::object name_obj = nb::steal(PySequence_GetItem(item, 0));
-    nb::object value_obj = nb::steal(PySequence_GetItem(item, 1));
-    Bytes name(name_obj);
-    Bytes value(value_obj);
-    const auto n = name.view();
-    const auto v = value.view();
-    // Nothing from the app may end a field line or start another message (RFC 9112 2.2, 5).
-    if (!fh::detail::is_token(n)) throw nb::value_error(("invalid header name " + std::string(n)).c_str());
-    if (!fh::detail::is_field_value(v)) throw nb::value_error(("invalid value for header " + std::string(n)).c_str());
-    switch (n.size()) {
-      case 4:
-        o.has_date = o.has_date || fs::detail::iequals(n, "date");
-        break;
-      case 6:
-        o.has_server = o.has_server || fs::detail::iequals(n, "server");
-        break;
-      case 10:
-        if (fs::detail::iequals(n, "connection")) {
-          for (std::size_t k = 0; k + 5 <= v.size(); ++k) {
-            if (fs::detail::iequals(v.substr(k, 5), "close")) o.close = true;
-          }
-        }
-        break;
-      case 14:
-        if (fs::detail::iequals(n, "content-length")) {
-          // RFC 9110 8.6: one decimal number. A second, different one is as wrong as a bad one.
-          std::uint64_t value = 0;
-          const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), value);
-          if (v.empty() || ec != std::errc() || end != v.data() + v.size() ||
-              (o.has_length && value != o.declared_length)) {
-            throw nb::value_error(("invalid Content-Length " + std::string(v)).c_str());
-          }
-          o.has_length = true;
-          o.declared_length = value;
-        }
-        break;
-      case 17:
-        o.has_encoding = o.has_encoding || fs::detail::iequals(n, "transfer-encoding");
-        break;
-      default:
-        break;
-    }
-    o.fields.append(n);
-    o.fields.append(": ");
-    o.fields.append(v);
-    o.fields.append("\r\n");
+    add_header(o, item);
   }
   if (PyErr_Occurred()) throw nb::python_error();
 }

@@ -58,7 +58,14 @@ class NativeApp:
         self._route_handle = route_handle  # the framework's Route.handle (a route with its own: ASGI)
         # Per route: the scope keys its requests share (the server's, and the route's own).
         self.bases = [
-            {**shared.base, "app": app, "router": app.router, "route": route, "endpoint": route.endpoint}
+            {
+                **shared.base,
+                "app": app,
+                "router": app.router,
+                "route": route,
+                "endpoint": route.endpoint,
+                "path_params": None,  # (Request.scope's, see REQUEST_KEYS)
+            }
             for route in routes
         ]
         self.serve = serve  # fasterapi.applications._serve: the app's default layers in one coroutine

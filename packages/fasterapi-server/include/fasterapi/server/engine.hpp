@@ -583,7 +583,10 @@ inline bool body_forbidden(int status) noexcept { return status < 200 || status 
 
 }  // namespace detail
 
-inline IoThread::IoThread(Engine& engine, std::uint32_t index) : engine_(engine), index_(index), commands_(engine.config().command_capacity) {
+// Inline (threads=0), commands run as they are given (Engine::submit): the ring is never used, and
+// is the smallest there is rather than 256 KiB.
+inline IoThread::IoThread(Engine& engine, std::uint32_t index)
+    : engine_(engine), index_(index), commands_(engine.inline_io() ? 2 : engine.config().command_capacity) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
   epoll_event ev{};
@@ -901,8 +904,14 @@ inline bool IoThread::flooded() const noexcept { return held_.size() >= engine_.
 
 // True when nothing is held any more.
 inline bool IoThread::pass_held() {
-  while (!held_.empty() && engine_.inbound_.try_push(held_.front())) held_.pop_front();
-  engine_.python_waker().notify();
+  bool passed = false;
+  while (!held_.empty() && engine_.inbound_.try_push(held_.front())) {
+    held_.pop_front();
+    passed = true;
+  }
+  // (nothing passed: the ring is still full, and the Python thread, which does not sleep on a
+  // ring that is not empty, has them to take first)
+  if (passed) engine_.python_waker().notify();
   return held_.empty();
 }
 
