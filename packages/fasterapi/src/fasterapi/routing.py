@@ -742,7 +742,12 @@ class APIRoute(_BaseHTTPRoute):
                 raise RequestValidationError(solved.errors, body=body, endpoint_ctx=endpoint_ctx(request))
             values = solved.values
             if plain_fast:
-                raw = await call(**values) if is_coroutine else await run_in_threadpool(call, **values)
+                # (`call()` when there is nothing to pass: 30 ns less than unpacking an empty dict)
+                raw = (
+                    await (call(**values) if values else call())
+                    if is_coroutine
+                    else await run_in_threadpool(call, **values)
+                )
                 if isinstance(raw, Response):
                     if raw.background is None:
                         raw.background = solved.background_tasks
@@ -798,7 +803,11 @@ class APIRoute(_BaseHTTPRoute):
                     gen = raw_async(gen)
                 response = actual_response_class(content=gen, **response_args(solved))
             else:
-                raw = await call(**values) if is_coroutine else await run_in_threadpool(call, **values)
+                raw = (
+                    await (call(**values) if values else call())
+                    if is_coroutine
+                    else await run_in_threadpool(call, **values)
+                )
                 if isinstance(raw, Response):
                     if raw.background is None:
                         raw.background = solved.background_tasks
