@@ -15,7 +15,7 @@ import logging
 import os
 import stat
 from collections import deque
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from types import CoroutineType
 from typing import Any
 
@@ -255,15 +255,17 @@ class HTTPCycle:
         """The application's part of the request (NativeCycle calls a route's handler instead)."""
         return self.shared.app(self.scope(), self.receive, self.send)
 
-    def begin(self) -> None:
+    def begin(self, coro: Coroutine[Any, Any, None] | None = None) -> None:
         """Runs the app's part of the request as a Task that starts eagerly (most finish there);
         one that waits is kept until it ends (shutdown cancels it). What follows the app (an
         answer if it gave none, the log of its exception, the cycle's end) runs when it ends,
-        without a coroutine of the server's around the app's."""
+        without a coroutine of the server's around the app's. `coro`: that part, made already
+        (the native path's); else call_app() makes it."""
         shared = self.shared
         try:
-            awaitable = self.call_app()
-            coro = awaitable if type(awaitable) is CoroutineType else _await(awaitable)
+            if coro is None:
+                awaitable = self.call_app()
+                coro = awaitable if type(awaitable) is CoroutineType else _await(awaitable)
             task = shared.drive(coro)
         except BaseException as exc:  # the app's call itself failed (the Task catches the rest)
             self._after(exc)
@@ -271,7 +273,10 @@ class HTTPCycle:
                 raise
             return
         if task is None:
-            self._after(None)
+            if self.ended:  # (the usual end: answered, nothing raised; one call less)
+                self.finish()
+            else:
+                self._after(None)
         elif task.done():  # failed in its first step
             self._task_done(task)
         else:

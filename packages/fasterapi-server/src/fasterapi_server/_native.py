@@ -14,7 +14,6 @@ a root_path. The app's behaviour stays the app's; only the dispatch is shorter.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import Any
 
 from fasterapi_server._asgi import HTTPCycle, ServerState
@@ -22,27 +21,22 @@ from fasterapi_server._engine import Engine, Request
 
 
 class NativeCycle(HTTPCycle):
-    __slots__ = ("base", "native", "plan", "route")
-    native: NativeApp
-    route: Any  # a fasterapi APIRoute
-    plan: Any  # its current SolvePlan
-    base: dict[str, Any]  # the scope keys of the route's requests
+    """A request of a route the engine routed: NativeApp.handle makes its coroutine, the route's
+    handler inside the app's default layers (`fasterapi.applications._serve`), whose plain
+    responses come to respond()."""
 
-    def call_app(self) -> Awaitable[None]:
-        """The route's handler inside the app's default layers, in one coroutine."""
-        native = self.native
-        shared = self.shared
-        scope = self.req.scope(self.base, shared.state, shared.root_path, True)
-        serving: Awaitable[None] = native.serve(
-            native.app._fast, self.route._fast_handle, self.plan, scope, self.receive, self.send, self.respond
-        )
-        return serving
+    __slots__ = ()
 
     def respond(self, status: int, headers: Any, body: bytes | memoryview) -> None:
         """A whole response at once, without ASGI messages (`_serve`'s `direct`)."""
         if self.started:
             raise RuntimeError("the response has already started")
-        self._respond_whole(status, headers, body)
+        # _respond_whole's, written out (one call less on every plain response)
+        self.req.respond(status, headers, body)
+        self.status = status
+        self.started = self.ended = True
+        if self.waiter is not None:
+            self._wake()
 
 
 class NativeApp:
@@ -137,11 +131,22 @@ class NativeApp:
             HTTPCycle(req, shared).begin()
             return
         cycle = NativeCycle(req, shared)
-        cycle.native = self
-        cycle.route = self.routes[index]
-        cycle.plan = plan
-        cycle.base = self.bases[index]
-        cycle.begin()
+        try:
+            scope = req.scope(self.bases[index], shared.state, shared.root_path, True)
+        except BaseException:
+            cycle.finish()  # (the dispatcher answers)
+            raise
+        cycle.begin(
+            self.serve(
+                self.app._fast,
+                self.routes[index]._fast_handle,
+                plan,
+                scope,
+                cycle.receive,
+                cycle.send,
+                cycle.respond,
+            )
+        )
 
     def _eligible(self, route: Any) -> Any:
         """The route's plan when the native path may call it, else None. What decides it can
