@@ -6,8 +6,8 @@
 // fasterapi-http1's parser and routes with fasterapi-router's tree; a request becomes an Inbound
 // record pushed on the one ring toward the Python thread, whose Waker is notified once per epoll
 // batch. Responses come back as Outbound commands, in any order; each connection writes them in
-// the order its requests arrived (pipelining), with writev, and keeps reading ahead by at most
-// `max_pipelined` requests.
+// the order its requests arrived (pipelining), with one gathered send (sendmsg), and keeps reading
+// ahead by at most `max_pipelined` requests.
 //
 //   connection phase   what it waits for                   timeout
 //   idle               the first byte of the next request  keep_alive (then closed quietly)
@@ -307,7 +307,7 @@ class IoThread {
   bool notify_python_ = false;
   // While a batch of commands runs, output is queued and its connections noted; each is written
   // once after the batch (a streamed response's head and chunks, or pipelined responses, in one
-  // writev or TLS record instead of one each).
+  // sendmsg or TLS record instead of one each).
   bool in_commands_ = false;
   std::vector<std::uint32_t> dirty_;
   std::thread thread_;
