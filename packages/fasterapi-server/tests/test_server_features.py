@@ -508,6 +508,29 @@ def test_native_path_registers_what_it_can_route_exactly() -> None:
         assert client.put("/echo").status_code == 405
 
 
+def test_native_path_answers_500_when_the_scope_cannot_be_made(caplog: pytest.LogCaptureFixture) -> None:
+    # An int path parameter of 5,000 digits: the engine's int converter hits Python's limit on
+    # int-from-str digits (ValueError) while the scope is made. Answered 500 and logged as the
+    # app's exception, and the connection and the server go on.
+    app = FastAPI()
+
+    @app.get("/n/{x:int}")
+    async def number(x: int) -> dict[str, int]:
+        return {"digits": len(str(x))}
+
+    with (
+        caplog.at_level(logging.ERROR, logger="fasterapi.server"),
+        running(app) as (server, port),
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client,
+    ):
+        assert _native_routes(server) == ["/n/{x:int}"]
+        assert client.get("/n/42").json() == {"digits": 2}
+        assert client.get("/n/" + "7" * 5000).status_code == 500
+        assert client.get("/n/43").json() == {"digits": 2}
+        assert not server._shared.streams
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == ["Exception in ASGI application"]
+
+
 def test_native_path_follows_changes_after_startup() -> None:
     app = FastAPI()
 

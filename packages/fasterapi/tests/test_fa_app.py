@@ -624,6 +624,10 @@ def test_plain_response_models_write_plain_data_without_the_core(monkeypatch: py
     async def exclude_none() -> Any:
         return {"a": None}
 
+    @app.get("/include_nothing", response_model=dict[str, Any], response_model_include=set())
+    async def include_nothing() -> Any:
+        return {"a": 1}
+
     written: list[Any] = []
     real = responses._load_native_dumps() and responses._native_dumps_plain
     assert real is not None
@@ -660,7 +664,34 @@ def test_plain_response_models_write_plain_data_without_the_core(monkeypatch: py
     written.clear()
     assert client.get("/constrained").status_code == 500
     assert client.get("/exclude_none").json() == {"a": None}
+    assert client.get("/include_nothing").content == b"{}"  # (an empty include: nothing, as pydantic)
     assert not written
+
+
+def test_plain_response_models_keep_the_core_where_the_native_writer_differs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The native writer is used only where it writes the bytes of this pydantic-core (checked
+    once, on floats: pydantic-core's earlier writer gave "1e16" for "1e+16")."""
+    from fasterapi import _compat
+    from fasterapi_server import json as server_json
+
+    assert _compat._native_writes_as_pydantic()  # (this pydantic-core, this server)
+    monkeypatch.setattr(server_json, "dumps_plain", lambda value, **kw: b"[1e16]")
+    _compat._native_writes_as_pydantic.cache_clear()
+    try:
+        app = FastAPI()
+
+        @app.get("/d")
+        async def d() -> dict[str, Any]:
+            return {"x": 1e16}
+
+        route = next(r for r in app.routes if getattr(r, "path", "") == "/d")
+        assert _compat.plain_json_types(route.response_field) is None
+        assert TestClient(app).get("/d").content == b'{"x":1e+16}'  # (the core's, this version)
+    finally:
+        monkeypatch.undo()
+        _compat._native_writes_as_pydantic.cache_clear()
 
 
 # --------------------------------------------------------------------------- streaming

@@ -61,15 +61,16 @@ struct ClientPairs {
   PyObject* get(const std::string& host, int port) {  // a new reference, or nullptr with an error set
     Entry& e = entries[static_cast<std::size_t>(port) % kSize];
     if (e.pair == nullptr || e.port != port || e.host != host) {
+      Py_CLEAR(e.pair);  // (the key first: an entry never holds a pair under another's key)
+      e.host = host;
+      e.port = port;
       PyObject* h = PyUnicode_FromStringAndSize(host.data(), static_cast<Py_ssize_t>(host.size()));
       PyObject* p = h ? PyLong_FromLong(port) : nullptr;
       PyObject* pair = p ? PyTuple_Pack(2, h, p) : nullptr;
       Py_XDECREF(h);
       Py_XDECREF(p);
       if (!pair) return nullptr;
-      Py_XSETREF(e.pair, pair);
-      e.host = host;
-      e.port = port;
+      e.pair = pair;
     }
     Py_INCREF(e.pair);
     return e.pair;

@@ -342,6 +342,9 @@ class Encoder {
   // default() result). Hitting the limit is either a cycle or a too-deep value; the stack of
   // objects being written tells which.
   bool enter(PyObject* o) {
+    // pydantic-core refuses values nested 256 deep (an error where we would write them): deeper
+    // than 200 is left to it.
+    if (pydantic_ && depth_ == kPydanticDepth) return false;
     if (depth_ == fj::kMaxDepth) {
       const bool cycle = std::find(stack_.begin(), stack_.end(), o) != stack_.end();
       if (cycle) {
@@ -780,6 +783,7 @@ class Encoder {
   bool stdlib_;  // only the stdlib's types: the others go to default()
   bool plain_ = false;
   bool pydantic_ = false;  // plain, as pydantic-core writes it (dumps_plain(pydantic=True))
+  static constexpr std::size_t kPydanticDepth = 200;
   std::size_t depth_ = 0;
   std::array<PyObject*, fj::kMaxDepth> stack_;  // left uninitialized: only [0, depth_) is ever read
 };

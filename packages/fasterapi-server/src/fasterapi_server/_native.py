@@ -132,21 +132,21 @@ class NativeApp:
             return
         cycle = NativeCycle(req, shared)
         try:
-            scope = req.scope(self.bases[index], shared.state, shared.root_path, True)
-        except BaseException:
-            cycle.finish()  # (the dispatcher answers)
-            raise
-        cycle.begin(
-            self.serve(
+            coro = self.serve(
                 self.app._fast,
                 self.routes[index]._fast_handle,
                 plan,
-                scope,
+                req.scope(self.bases[index], shared.state, shared.root_path, True),
                 cycle.receive,
                 cycle.send,
                 cycle.respond,
             )
-        )
+        except BaseException as exc:  # (the scope could not be made: as begin() does for the app's call)
+            cycle._after(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        cycle.begin(coro)
 
     def _eligible(self, route: Any) -> Any:
         """The route's plan when the native path may call it, else None. What decides it can

@@ -315,10 +315,10 @@ def plain_json_response(content: Any, status_code: int = 200) -> Response | None
 
 
 def plain_model_json_response(content: Any, status_code: int = 200) -> Response | None:
-    """The response of a response model that takes plain JSON data as it is (`is_plain_json_field`:
-    `dict[str, Any]`, `list`, `Any`...), when `content` is such data: the bytes pydantic-core's
-    serializer writes, without validating and serializing through it; None for anything else,
-    which goes that way."""
+    """The response of a response model that takes plain JSON data as it is (`dict[str, Any]`,
+    `list`, `Any`...: `fasterapi._compat.plain_json_types`), when `content` is such data: the bytes
+    pydantic-core's serializer writes, without validating and serializing through it; None for
+    anything else, which goes that way."""
     if _native_dumps_plain is None:
         _load_native_dumps()
     body = _native_dumps_plain(content, pydantic=True)  # type: ignore[misc]

@@ -634,7 +634,7 @@ class APIRoute(_BaseHTTPRoute):
             plain_json_types(response_field)
             if fast_dump
             and response_field is not None
-            and not any(v for k, v in fast_dump_options.items() if k != "by_alias")
+            and fast_dump_options.keys() <= {"by_alias"}  # (an empty include is an option too)
             else None
         )
         validate_response: Callable[..., Any] = (
