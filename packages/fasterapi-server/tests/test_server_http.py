@@ -503,24 +503,24 @@ def inline_requests(engine: Engine, count: int) -> list[Any]:
 
 def test_response_headers_in_any_shape() -> None:
     # The app's headers: any iterable of pairs, each a tuple or a list, of bytes, str or buffers.
-    shapes: list[Any] = [
-        [(b"x-a", b"1"), (b"x-b", b"2")],
-        ((b"x-a", b"1"), (b"x-b", b"2")),
-        [[b"x-a", b"1"], [b"x-b", b"2"]],
-        ((b"x-a", b"1"), [b"x-b", b"2"]),
-        (pair for pair in [(b"x-a", b"1"), (b"x-b", b"2")]),
-        [("x-a", "1"), (bytearray(b"x-b"), memoryview(b"2"))],
-        {(b"x-a", b"1"): 0},  # (any iterable; a dict's keys, here)
+    both = {"x-a": "1", "x-b": "2"}
+    shapes: list[tuple[Any, dict[str, str]]] = [
+        ([(b"x-a", b"1"), (b"x-b", b"2")], both),
+        (((b"x-a", b"1"), (b"x-b", b"2")), both),
+        ([[b"x-a", b"1"], [b"x-b", b"2"]], both),
+        (((b"x-a", b"1"), [b"x-b", b"2"]), both),
+        ((pair for pair in [(b"x-a", b"1"), (b"x-b", b"2")]), both),
+        ([("x-a", "1"), (bytearray(b"x-b"), memoryview(b"2"))], both),
+        ({(b"x-a", b"1"): 0}, {"x-a": "1"}),  # (any iterable; a dict's keys, here)
     ]
     engine = Engine(host="127.0.0.1", port=0, threads=0)
     try:
         pairs = inline_requests(engine, len(shapes) + 1)
-        for (item, sock), headers in zip(pairs, shapes, strict=False):
+        for (item, sock), (headers, expected) in zip(pairs, shapes, strict=False):
             item.respond(200, headers, b"ok")
             engine.flush()
             r = Reader(sock).read()
-            assert r.headers["x-a"] == "1", headers
-            assert r.headers.get("x-b", "2") == "2"
+            assert {k: v for k, v in r.headers.items() if k.startswith("x-")} == expected, headers
             assert r.body == b"ok"
         # Not pairs: refused, and the request can still be answered.
         item, sock = pairs[-1]

@@ -7,12 +7,12 @@
 #include <nanobind/stl/string_view.h>
 #include <nanobind/stl/vector.h>
 
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <optional>
-#include <array>
 #include <string>
 #include <string_view>
 #include <vector>

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import types
 import typing
@@ -270,29 +269,11 @@ _PLAIN_JSON_SCHEMAS: list[tuple[dict[str, Any], tuple[type, ...]]] = [
 ]
 
 
-# Floats whose text differs between serde_json's writers (pydantic-core before its 2026 writer
-# wrote "1e16" where repr() and later ones write "1e+16"), and ordinary ones.
-_FLOAT_PROBES = [1e16, 1.2345678901234568e16, 1e22, 1.7976931348623157e308, 1e15, 0.0001, 123456.789, 0.1]
-
-
-@functools.cache
-def _native_writes_as_pydantic() -> bool:
-    """Whether fasterapi-server's writer (dumps_plain(pydantic=True)) gives this pydantic-core's
-    bytes: checked once on floats, the one type whose text has differed between their versions."""
-    try:
-        from fasterapi_server.json import dumps_plain  # noqa: PLC0415 (the server is imported on use)
-
-        written = dumps_plain(_FLOAT_PROBES, pydantic=True)
-    except (ImportError, TypeError):  # no server, or one without that mode
-        return False
-    return written == TypeAdapter(list[Any]).dump_json(_FLOAT_PROBES)
-
-
 def plain_json_types(field: ModelField) -> tuple[type, ...] | None:
     """When `field` takes plain JSON data as it is, both ways (see _PLAIN_JSON_SCHEMAS), the outer
-    types it takes so (empty: any); else None. A response of such data is then written without
-    the validator and the serializer, when the native writer writes as this pydantic-core does."""
-    if field.config or not _native_writes_as_pydantic():
+    types it takes so (empty: any); else None. A response of such data can then be written without
+    the validator and the serializer (`fasterapi.responses.plain_model_json_response`)."""
+    if field.config:
         return None
     try:
         schema: dict[str, Any] = dict(field._type_adapter.core_schema)

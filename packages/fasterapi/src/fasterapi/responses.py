@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import http.cookies
 import json
@@ -314,11 +315,32 @@ def plain_json_response(content: Any, status_code: int = 200) -> Response | None
     return None if body is None else json_bytes_response(body, status_code)
 
 
+# Floats whose text has differed between pydantic-core's writers (before its 2026 one: "1e16" where
+# repr() and later ones write "1e+16"), and ordinary ones.
+_FLOAT_PROBES = [1e16, 1.2345678901234568e16, 1e22, 1.7976931348623157e308, 1e15, 0.0001, 123456.789, 0.1]
+
+
+@functools.cache
+def native_writes_as_pydantic() -> bool:
+    """Whether plain_model_json_response() gives this pydantic-core's bytes: checked once, on floats,
+    the one type whose text has differed between their versions (no server, or one without the
+    pydantic mode: no)."""
+    from pydantic import TypeAdapter  # noqa: PLC0415 (a route with a response model asks, once)
+
+    try:
+        if _native_dumps_plain is None:
+            _load_native_dumps()
+        written = _native_dumps_plain(_FLOAT_PROBES, pydantic=True)  # type: ignore[misc]
+    except (ImportError, TypeError):
+        return False
+    return bool(written == TypeAdapter(list[Any]).dump_json(_FLOAT_PROBES))
+
+
 def plain_model_json_response(content: Any, status_code: int = 200) -> Response | None:
     """The response of a response model that takes plain JSON data as it is (`dict[str, Any]`,
     `list`, `Any`...: `fasterapi._compat.plain_json_types`), when `content` is such data: the bytes
-    pydantic-core's serializer writes, without validating and serializing through it; None for
-    anything else, which goes that way."""
+    pydantic-core's serializer writes (where native_writes_as_pydantic()), without validating and
+    serializing through it; None for anything else, which goes that way."""
     if _native_dumps_plain is None:
         _load_native_dumps()
     body = _native_dumps_plain(content, pydantic=True)  # type: ignore[misc]

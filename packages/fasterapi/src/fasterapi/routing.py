@@ -95,6 +95,7 @@ from fasterapi.responses import (
     Response,
     StreamingResponse,
     json_bytes_response,
+    native_writes_as_pydantic,
     plain_json_response,
     plain_model_json_response,
 )
@@ -635,6 +636,7 @@ class APIRoute(_BaseHTTPRoute):
             if fast_dump
             and response_field is not None
             and fast_dump_options.keys() <= {"by_alias"}  # (an empty include is an option too)
+            and native_writes_as_pydantic()
             else None
         )
         validate_response: Callable[..., Any] = (
