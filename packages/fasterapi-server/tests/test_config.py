@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 import pytest
-from fasterapi_server import Config
+from fasterapi_server import Config, OptionError
 from fasterapi_server._config import default_threads
 
 
@@ -74,3 +74,17 @@ def test_unknown_options_are_named() -> None:
 def test_log_levels_are_uvicorns_names_in_any_case() -> None:
     for level in ("critical", "error", "warning", "info", "debug", "trace", "WARNING"):
         assert Config(log_level=level).log_level == level
+
+
+def test_trusted_proxies_are_normalized_networks_and_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
+    config = Config(forwarded_allow_ips=" 127.0.0.1, 10.0.0.5/8 ,, ::1, 2001:db8::/32, unknown, *")
+    assert config.trusted_proxies() == ["127.0.0.1/32", "10.0.0.0/8", "::1/128", "2001:db8::/32", "unknown", "*"]
+    assert Config(forwarded_allow_ips=["192.0.2.1"]).trusted_proxies() == ["192.0.2.1/32"]
+    assert Config().trusted_proxies() == ["127.0.0.1/32"]
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "192.0.2.0/24")
+    assert Config().trusted_proxies() == ["192.0.2.0/24"]
+    assert Config(forwarded_allow_ips="").trusted_proxies() == []
+    assert Config(proxy_headers=False).trusted_proxies() == []
+    with pytest.raises(OptionError, match="forwarded_allow_ips"):
+        Config(forwarded_allow_ips=[b"127.0.0.1"])  # type: ignore[list-item]

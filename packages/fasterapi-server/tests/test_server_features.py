@@ -9,6 +9,7 @@ import concurrent.futures
 import contextlib
 import contextvars
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -25,7 +26,7 @@ from typing import Any
 import anyio.from_thread
 import httpx
 import pytest
-from fasterapi_server import Server
+from fasterapi_server import OptionError, Server
 from fasterapi_server._serve import new_event_loop
 from helpers import LOOPS, Reader
 
@@ -770,3 +771,171 @@ def test_access_log_records(caplog: pytest.LogCaptureFixture) -> None:
         ("GET", "/items/abc", 422),
     ]
     assert records[0].getMessage().endswith('"GET /items/7?x=1 HTTP/1.1" 200')
+
+
+# ---- behind a reverse proxy: X-Forwarded-For and X-Forwarded-Proto
+
+
+async def _peer_app(scope: Any, receive: Any, send: Any) -> None:
+    """Any ASGI app (the generic path): what the scope says of the client and the scheme."""
+    if scope["type"] != "http":
+        return
+    body = f'{{"client": ["{scope["client"][0]}", {scope["client"][1]}], "scheme": "{scope["scheme"]}"}}'
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body.encode()})
+
+
+def _peer_fasterapi_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/peer")
+    async def peer(request: Request) -> dict[str, Any]:
+        assert request.client is not None
+        return {"client": [request.client.host, request.client.port], "scheme": request.url.scheme}
+
+    return app
+
+
+FORWARDED = [("x-forwarded-for", "203.0.113.7, 10.0.0.1"), ("x-forwarded-proto", "https")]
+
+
+@pytest.mark.parametrize(
+    ("allow", "headers", "client", "scheme"),
+    [
+        # The default trusts 127.0.0.1 (the test's client): the last entry not from a trusted proxy.
+        (None, FORWARDED, "10.0.0.1", "https"),
+        ("127.0.0.1, 10.0.0.0/8", FORWARDED, "203.0.113.7", "https"),
+        (["127.0.0.1", "10.0.0.0/8"], FORWARDED, "203.0.113.7", "https"),
+        # Every entry trusted: the leftmost (the client is a proxy of ours itself). "*": the leftmost.
+        ("127.0.0.1,10.0.0.0/8,203.0.113.0/24", FORWARDED, "203.0.113.7", "https"),
+        ("*", [("x-forwarded-for", "198.51.100.9, 203.0.113.7, 10.0.0.1")], "198.51.100.9", "http"),
+        # Two field lines are one list; IPv6 networks; names trusted as written.
+        ("127.0.0.1,10.0.0.0/8", [("x-forwarded-for", "203.0.113.7"), ("x-forwarded-for", "10.0.0.1")], "203.0.113.7", "http"),
+        ("127.0.0.1,2001:db8::/32", [("x-forwarded-for", "198.51.100.1,2001:db8::5")], "198.51.100.1", "http"),
+        ("127.0.0.1,unknown", [("x-forwarded-for", "198.51.100.1, unknown")], "198.51.100.1", "http"),
+        # The scheme: http or https, ws and wss standing for them, any case; anything else changes nothing.
+        (None, [("x-forwarded-proto", "WSS")], None, "https"),
+        (None, [("x-forwarded-proto", "https"), ("x-forwarded-proto", "http")], None, "http"),
+        (None, [("x-forwarded-proto", "ftp")], None, "http"),
+        (None, [("x-forwarded-proto", "https, http")], None, "http"),
+        (None, [("x-forwarded-for", " , ")], None, "http"),
+        # A peer that is not a trusted proxy: nothing it says about others is believed.
+        ("10.1.1.1", FORWARDED, None, "http"),
+        ("", FORWARDED, None, "http"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["native", "asgi"])
+def test_proxy_headers_of_trusted_peers(
+    kind: str, allow: Any, headers: list[tuple[str, str]], client: str | None, scheme: str
+) -> None:
+    app = _peer_fasterapi_app() if kind == "native" else _peer_app
+    with running(app, forwarded_allow_ips=allow) as (server, port):
+        assert (server._native is not None) == (kind == "native")
+        with contextlib.closing(socket.create_connection(("127.0.0.1", port), timeout=10)) as sock:
+            lines = "".join(f"{k}: {v}\r\n" for k, v in headers)
+            sock.sendall(f"GET /peer HTTP/1.1\r\nhost: test\r\n{lines}\r\n".encode())
+            response = Reader(sock).read()
+            own_port = sock.getsockname()[1]
+    assert response.status == 200
+    seen = json.loads(response.body)
+    assert seen == {"client": [client, 0] if client else ["127.0.0.1", own_port], "scheme": scheme}
+
+
+def test_proxy_headers_off_and_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    def seen(**options: Any) -> Any:
+        with running(_peer_app, **options) as (_, port), httpx.Client(timeout=10) as client:
+            response = client.get(f"http://127.0.0.1:{port}/peer", headers=dict(FORWARDED))
+            return response.json()["client"][0], response.json()["scheme"]
+
+    assert seen() == ("10.0.0.1", "https")
+    assert seen(proxy_headers=False) == ("127.0.0.1", "http")
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.1.1.1")  # (read when the server starts)
+    assert seen() == ("127.0.0.1", "http")
+    assert seen(forwarded_allow_ips="127.0.0.0/8") == ("10.0.0.1", "https")
+    with pytest.raises(OptionError):
+        Server(_peer_app, forwarded_allow_ips=["127.0.0.1", 7])
+
+
+def test_access_log_shows_the_forwarded_client(caplog: pytest.LogCaptureFixture) -> None:
+    access = logging.getLogger("fasterapi.access")
+    access.setLevel(logging.INFO)
+    try:
+        with caplog.at_level(logging.INFO, logger="fasterapi.access"):
+            with running(_peer_fasterapi_app(), access_log=True) as (_, port), httpx.Client(timeout=10) as client:
+                client.get(f"http://127.0.0.1:{port}/peer", headers=dict(FORWARDED))
+            records = [r for r in caplog.records if r.name == "fasterapi.access"]
+    finally:
+        access.setLevel(logging.NOTSET)
+    assert [r.client for r in records] == ["10.0.0.1:0"]  # type: ignore[attr-defined]
+
+
+NGINX_PROXY_CONF = """\
+worker_processes 1;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    upstream app {{ server 127.0.0.1:{upstream}; keepalive 4; }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://app;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto https;  # as where nginx ends TLS (docs/deployment.md)
+        }}
+    }}
+}}
+"""
+
+
+def test_behind_nginx_urls_and_client_are_the_proxys_clients(tmp_path: Path) -> None:
+    nginx = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
+    if nginx is None:
+        pytest.skip("no nginx (tools/apt-packages.txt lists it)")
+    app = _peer_fasterapi_app()
+
+    @app.get("/items/")
+    async def items() -> list[int]:
+        return [1, 2]
+
+    with running(app) as (_, upstream):
+        with socket.socket() as probe:  # a free port for nginx
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        conf = tmp_path / "nginx.conf"
+        conf.write_text(NGINX_PROXY_CONF.format(tmp=tmp_path, upstream=upstream, port=port))
+        proc = subprocess.Popen(
+            [nginx, "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    assert proc.poll() is None, (tmp_path / "error.log").read_text()
+                    assert time.monotonic() < deadline, "nginx did not start"
+                    time.sleep(0.05)
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+                # nginx's client (127.0.0.1, as X-Forwarded-For says), without a port; https as nginx says.
+                assert client.get("/peer").json() == {"client": ["127.0.0.1", 0], "scheme": "https"}
+                # What the app builds from the scope: the redirect to the slash goes to https.
+                moved = client.get("/items", headers={"host": "example.com"})
+                assert moved.status_code == 307
+                assert moved.headers["location"] == "https://example.com/items/"
+        finally:
+            proc.terminate()
+            proc.wait(10)

@@ -193,6 +193,7 @@ def test_every_server_option_has_a_flag() -> None:
         "--timeout-header", "1.5", "--timeout-keep-alive", "2.5", "--timeout-body", "3.5",
         "--timeout-write", "4.5", "--timeout-graceful-shutdown", "5.5", "--executor", "anyio",
         "--executor-threads", "6", "--max-requests", "11", "--no-native", "--no-gc-freeze",
+        "--no-proxy-headers", "--forwarded-allow-ips", "10.0.0.0/8,*",
     ]  # fmt: skip
     args = vars(parser().parse_args(["run", "m:app", *given]))
     options = {k: v for k, v in args.items() if k not in (*PROCESS_OPTIONS, "command", "app")}
@@ -202,6 +203,7 @@ def test_every_server_option_has_a_flag() -> None:
     assert {name for name in names if getattr(config, name) != getattr(defaults, name)} == names
     assert (config.server_header, config.keep_alive_timeout, config.header_timeout) == ("", 2.5, 1.5)
     assert (config.executor, config.native, config.gc_freeze) == ("anyio", False, False)
+    assert (config.proxy_headers, config.forwarded_allow_ips) == (False, "10.0.0.0/8,*")
     untouched = vars(parser().parse_args(["run", "m:app"]))
     assert set(untouched) - {*PROCESS_OPTIONS, "command", "app", "max_requests"} == set()
 

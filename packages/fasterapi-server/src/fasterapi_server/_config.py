@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
@@ -43,6 +45,11 @@ class Config:
     lifespan: Literal["auto", "on", "off"] = "auto"
     loop: Literal["auto", "asyncio", "uvloop"] = "auto"
     root_path: str = ""
+    # Behind a reverse proxy: the client's address and the scheme as the proxy's X-Forwarded-For
+    # and X-Forwarded-Proto tell, when the peer is one of forwarded_allow_ips (None: the
+    # FORWARDED_ALLOW_IPS environment variable, else 127.0.0.1), as uvicorn does.
+    proxy_headers: bool = True
+    forwarded_allow_ips: str | Sequence[str] | None = None
     server_header: str = "fasterapi"
     access_log: bool = False
     log_level: str = "info"
@@ -91,6 +98,7 @@ class Config:
                      "max_header_bytes", "max_headers"):  # fmt: skip
             if getattr(self, name) < 1:
                 raise OptionError(f"{name} must be at least 1, not {getattr(self, name)}")
+        self.trusted_proxies()  # (raises for an entry that is not a string)
         if self.executor not in ("native", "anyio"):
             raise OptionError(f"executor must be 'native' or 'anyio', not {self.executor!r}")
         if self.executor_threads is not None and self.executor_threads < 1:
@@ -106,6 +114,29 @@ class Config:
         ):
             if getattr(self, name) <= 0:
                 raise OptionError(f"{name} must be more than 0, not {getattr(self, name)}")
+
+    def trusted_proxies(self) -> list[str]:
+        """The engine's `forwarded_allow`: the peers whose X-Forwarded-* headers are believed, as
+        "*", networks ("127.0.0.1/32", "10.0.0.0/8", "::1/128") and other names (an
+        X-Forwarded-For entry such as "unknown", trusted as written). Empty without proxy_headers."""
+        if not self.proxy_headers:
+            return []
+        value = self.forwarded_allow_ips
+        if value is None:
+            value = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+        entries = value.split(",") if isinstance(value, str) else list(value)
+        trusted: list[str] = []
+        for entry in entries:
+            if not isinstance(entry, str):
+                raise OptionError(f"forwarded_allow_ips takes addresses, networks or names, not {entry!r}")
+            entry = entry.strip()
+            if not entry:
+                continue
+            try:  # an address is a network of one; host bits past a prefix are ignored
+                trusted.append(str(ipaddress.ip_network(entry, strict=False)))
+            except ValueError:
+                trusted.append(entry)  # "*", or a name
+        return trusted
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> Config:

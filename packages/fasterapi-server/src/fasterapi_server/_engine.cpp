@@ -39,8 +39,8 @@ struct Globals {
   PyObject *s_call_soon, *s_add, *s_loop, *s_name, *s_context, *s_self, *s_state, *s_exception, *s_finished;
   // Interned strings of the ASGI scope: its keys, and the values every request shares.
   PyObject *k_http_version, *k_client, *k_method, *k_path, *k_raw_path, *k_query_string,
-      *k_headers, *k_state, *k_extensions, *k_pathsend, *k_path_params;
-  PyObject *v_http10, *v_http11;
+      *k_headers, *k_state, *k_extensions, *k_pathsend, *k_path_params, *k_scheme;
+  PyObject *v_http10, *v_http11, *v_http, *v_https;
   // The methods of RFC 9110, interned: a request's is one of them nearly always.
   PyObject *m_get, *m_head, *m_post, *m_put, *m_delete, *m_connect, *m_options, *m_trace, *m_patch;
 };
@@ -354,9 +354,11 @@ class Request {
   bool keep_alive() const noexcept { return in_->keep_alive; }
   nb::str http_version() const { return nb::borrow<nb::str>(in_->version_minor == 0 ? g.v_http10 : g.v_http11); }
   nb::tuple client() const {
-    PyObject* pair = client_pairs.get(in_->peer_host, in_->peer_port);
-    if (!pair) throw nb::python_error();
-    return nb::steal<nb::tuple>(pair);
+    if (in_->proxy_trusted) {
+      const Forwarded f = forwarded();
+      if (!f.client.empty()) return nb::steal<nb::tuple>(forwarded_client(f.client));
+    }
+    return nb::steal<nb::tuple>(peer_pair());
   }
   int route() const noexcept { return in_->route; }
   bool tls() const noexcept { return in_->tls; }
@@ -381,6 +383,47 @@ class Request {
     return o;
   }
   void fill_head(fs::Outbound& o, int status, nb::handle headers) const;
+
+  // What a trusted proxy's X-Forwarded-For and X-Forwarded-Proto say (fs::TrustedProxies): the
+  // client's host (empty: the peer stands) and the scheme (empty: the connection's). Read only
+  // for a peer that is a trusted proxy.
+  struct Forwarded {
+    std::string client;
+    std::string_view scheme;
+  };
+  Forwarded forwarded() const {
+    Forwarded f;
+    std::string forwarded_for;
+    bool any_for = false;
+    for (std::size_t i = 0; i + 1 < in_->fields.size(); i += 2) {
+      const auto name = in_->view(in_->fields[i]);  // (lower-cased by the I/O thread)
+      if (name == "x-forwarded-for") {
+        if (any_for) forwarded_for += ',';  // field lines of one name are one list (RFC 9110 5.3)
+        forwarded_for.append(in_->view(in_->fields[i + 1]));
+        any_for = true;
+      } else if (name == "x-forwarded-proto") {
+        f.scheme = fs::forwarded_scheme(in_->view(in_->fields[i + 1]));  // the last line's
+      }
+    }
+    if (any_for) f.client = std::string(engine_->proxies().client_of(forwarded_for));
+    return f;
+  }
+  // (host, port) of the peer: a new reference.
+  PyObject* peer_pair() const {
+    PyObject* pair = client_pairs.get(in_->peer_host, in_->peer_port);
+    if (!pair) throw nb::python_error();
+    return pair;
+  }
+  // (host, 0): the port of a forwarded client is not known (uvicorn gives 0 too).
+  static PyObject* forwarded_client(const std::string& host) {
+    PyObject* h = PyUnicode_DecodeLatin1(host.data(), static_cast<Py_ssize_t>(host.size()), nullptr);
+    PyObject* p = h ? PyLong_FromLong(0) : nullptr;
+    PyObject* pair = p ? PyTuple_Pack(2, h, p) : nullptr;
+    Py_XDECREF(h);
+    Py_XDECREF(p);
+    if (!pair) throw nb::python_error();
+    return pair;
+  }
   void submit(std::unique_ptr<fs::Outbound> o);
 
   std::shared_ptr<fs::Engine> engine_;  // a request may outlive the server object
@@ -750,7 +793,13 @@ nb::dict Request::scope(nb::dict base, nb::dict state, nb::str root_path, bool w
   const auto target = in_->view(in_->target);
   const auto raw = raw_path_of(target);
   set(g.k_http_version, http_version().release().ptr());
-  set(g.k_client, client().release().ptr());
+  if (in_->proxy_trusted) {
+    const Forwarded f = forwarded();
+    set(g.k_client, f.client.empty() ? peer_pair() : forwarded_client(f.client));
+    if (!f.scheme.empty()) set(g.k_scheme, Py_NewRef(f.scheme == "https" ? g.v_https : g.v_http));
+  } else {
+    set(g.k_client, peer_pair());
+  }
   set(g.k_method, method().release().ptr());
   if (PyUnicode_GET_LENGTH(root_path.ptr()) == 0) {
     set(g.k_path, decode_path(raw).release().ptr());
@@ -992,6 +1041,7 @@ NB_MODULE(_engine, m) {
                             {&g.k_raw_path, "raw_path"}, {&g.k_query_string, "query_string"},
                             {&g.k_headers, "headers"}, {&g.k_state, "state"}, {&g.k_extensions, "extensions"},
                             {&g.k_pathsend, "http.response.pathsend"}, {&g.k_path_params, "path_params"},
+                            {&g.k_scheme, "scheme"}, {&g.v_http, "http"}, {&g.v_https, "https"},
                             {&g.v_http10, "1.0"}, {&g.v_http11, "1.1"}, {&g.s_call_soon, "call_soon"},
                             {&g.s_add, "add"}, {&g.s_loop, "loop"}, {&g.s_name, "name"},
                             {&g.s_context, "context"}, {&g.s_self, "__self__"}, {&g.s_state, "_state"},
@@ -1046,7 +1096,8 @@ NB_MODULE(_engine, m) {
              std::size_t max_request_line, std::size_t max_header_bytes, std::size_t max_headers,
              double header_timeout, double keep_alive_timeout, double body_timeout, double write_timeout,
              bool reuse_port, const std::string& ssl_certfile, const std::string& ssl_keyfile,
-             std::size_t inbound_capacity, std::size_t command_capacity) {
+             const std::vector<std::string>& forwarded_allow, std::size_t inbound_capacity,
+             std::size_t command_capacity) {
             fs::Config c;
             c.host = host;
             c.port = port;
@@ -1066,6 +1117,7 @@ NB_MODULE(_engine, m) {
             c.reuse_port = reuse_port;
             c.ssl_certfile = ssl_certfile;
             c.ssl_keyfile = ssl_keyfile;
+            c.forwarded_allow = forwarded_allow;
             c.inbound_capacity = inbound_capacity;
             c.command_capacity = command_capacity;
             new (self) PyEngine(std::move(c));
@@ -1076,7 +1128,7 @@ NB_MODULE(_engine, m) {
           nb::arg("max_header_bytes") = 65536, nb::arg("max_headers") = 100, nb::arg("header_timeout") = 10.0,
           nb::arg("keep_alive_timeout") = 5.0, nb::arg("body_timeout") = 30.0, nb::arg("write_timeout") = 60.0,
           nb::arg("reuse_port") = false, nb::arg("ssl_certfile") = "", nb::arg("ssl_keyfile") = "",
-          nb::arg("inbound_capacity") = 1u << 16, nb::arg("command_capacity") = 1u << 14)
+          nb::arg("forwarded_allow") = std::vector<std::string>{}, nb::arg("inbound_capacity") = 1u << 16, nb::arg("command_capacity") = 1u << 14)
       .def("add_route", &PyEngine::add_route, nb::arg("methods"), nb::arg("pattern"), nb::arg("id"))
       .def("bind", &PyEngine::bind)
       .def("start", &PyEngine::start)

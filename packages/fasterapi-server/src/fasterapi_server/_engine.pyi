@@ -80,6 +80,7 @@ class Engine:
         reuse_port: bool = False,
         ssl_certfile: str = "",
         ssl_keyfile: str = "",
+        forwarded_allow: Sequence[str] = ...,
         inbound_capacity: int = 65536,
         command_capacity: int = 16384,
     ) -> None: ...

@@ -191,6 +191,7 @@ class Server:
             reuse_port=config.reuse_port,
             ssl_certfile=config.ssl_certfile or "",
             ssl_keyfile=config.ssl_keyfile or "",
+            forwarded_allow=config.trusted_proxies(),
         )
 
     # ---- the records

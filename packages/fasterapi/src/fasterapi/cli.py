@@ -112,6 +112,20 @@ def parser() -> argparse.ArgumentParser:
         help="the ASGI root_path, for an app mounted below a proxy",
     )
     add(
+        "--proxy-headers",
+        action=argparse.BooleanOptionalAction,
+        default=hide,
+        help="take the client's address and the scheme from X-Forwarded-For and X-Forwarded-Proto "
+        "when the peer is in --forwarded-allow-ips (default: on)",
+    )
+    add(
+        "--forwarded-allow-ips",
+        default=hide,
+        metavar="IPS",
+        help="the proxies trusted with those headers: comma-separated addresses, networks, or * "
+        "(default: $FORWARDED_ALLOW_IPS or 127.0.0.1)",
+    )
+    add(
         "--lifespan",
         choices=("auto", "on", "off"),
         default=hide,

@@ -65,6 +65,7 @@
 #include "fasterapi/router/router.hpp"
 #include "fasterapi/server/http_date.hpp"
 #include "fasterapi/server/mpsc_ring.hpp"
+#include "fasterapi/server/proxy.hpp"
 #include "fasterapi/server/records.hpp"
 #include "fasterapi/server/tls.hpp"
 #include "fasterapi/server/waker.hpp"
@@ -106,6 +107,9 @@ struct Config {
   std::string ssl_certfile;  // both set: TLS on every connection
   std::string ssl_keyfile;
   std::string server_header = "fasterapi";
+  // The peers whose X-Forwarded-For and X-Forwarded-Proto are believed (TrustedProxies' entries);
+  // empty: nobody's.
+  std::vector<std::string> forwarded_allow;
   // The rings between the threads (powers of two). Neither side ever waits on a full ring in a
   // way that could wait on the other: an I/O thread keeps what the inbound ring cannot take yet
   // (in order) and passes it on later, and only the Python thread waits, for an I/O thread.
@@ -211,6 +215,7 @@ struct Connection {
   bool dirty = false;         // output queued by this batch of commands, written after it
   std::string peer_host;
   std::uint16_t peer_port = 0;
+  bool proxy_trusted = false;  // the peer is a trusted proxy (Config::forwarded_allow)
   TlsStream tls;
 };
 
@@ -318,7 +323,7 @@ class IoThread {
 class Engine {
  public:
   explicit Engine(Config config)
-      : config_(std::move(config)), inbound_(config_.inbound_capacity), router_(router::Options{router::ConflictPolicy::first_wins}) {
+      : config_(std::move(config)), proxies_(config_.forwarded_allow), inbound_(config_.inbound_capacity), router_(router::Options{router::ConflictPolicy::first_wins}) {
     if (config_.threads < 0) throw std::invalid_argument("threads must be at least 0");
     if (!config_.ssl_certfile.empty() || !config_.ssl_keyfile.empty()) {
       tls_ = std::make_unique<TlsContext>(config_.ssl_certfile, config_.ssl_keyfile);
@@ -329,6 +334,7 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   const Config& config() const noexcept { return config_; }
+  const TrustedProxies& proxies() const noexcept { return proxies_; }
   Stats& stats() noexcept { return stats_; }
   // threads == 0: no I/O thread. The Python thread does the I/O itself, between its other work
   // (run_io() when io_fileno() is readable), as one-thread servers do: for a process with one
@@ -511,6 +517,7 @@ class Engine {
   }
 
   Config config_;
+  TrustedProxies proxies_;
   Stats stats_;
   Waker python_waker_;
   MpscRing<Inbound> inbound_;
@@ -814,6 +821,7 @@ inline void IoThread::accept_all() {
       c.peer_port = ntohs(a->sin6_port);
     }
     c.peer_host = host;
+    c.proxy_trusted = !engine_.proxies().empty() && engine_.proxies().trusts(c.peer_host);
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
     ev.data.u64 = slot;
@@ -1067,6 +1075,7 @@ inline bool IoThread::on_head(Connection& c, std::uint32_t slot, const http1::He
   in->version_minor = static_cast<std::uint8_t>(head.version_minor);
   in->peer_host = c.peer_host;
   in->peer_port = c.peer_port;
+  in->proxy_trusted = c.proxy_trusted;
   in->tls = c.tls.ssl != nullptr;
 
   // Route in the I/O thread when the path is plain (no escapes: the app's router decodes those).

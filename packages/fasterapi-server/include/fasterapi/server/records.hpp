@@ -64,6 +64,7 @@ struct Inbound {
   std::uint8_t version_minor = 1;
   std::string peer_host;
   std::uint16_t peer_port = 0;
+  bool proxy_trusted = false;  // the peer may tell the client and scheme (X-Forwarded-*)
   bool tls = false;
   void (*call)(void*) = nullptr;  // call: the function and its argument
   void* arg = nullptr;
