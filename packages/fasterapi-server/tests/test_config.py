@@ -79,7 +79,9 @@ def test_log_levels_are_uvicorns_names_in_any_case() -> None:
 def test_trusted_proxies_are_normalized_networks_and_names(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
     config = Config(forwarded_allow_ips=" 127.0.0.1, 10.0.0.5/8 ,, ::1, 2001:db8::/32, unknown, *")
-    assert config.trusted_proxies() == ["127.0.0.1/32", "10.0.0.0/8", "::1/128", "2001:db8::/32", "unknown", "*"]
+    assert config.trusted_proxies() == [
+        "127.0.0.1/32", "10.0.0.0/8", "::1/128", "2001:db8::/32", "unknown", "*",
+    ]  # fmt: skip
     assert Config(forwarded_allow_ips=["192.0.2.1"]).trusted_proxies() == ["192.0.2.1/32"]
     assert Config().trusted_proxies() == ["127.0.0.1/32"]
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", "192.0.2.0/24")

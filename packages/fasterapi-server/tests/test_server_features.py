@@ -781,7 +781,8 @@ async def _peer_app(scope: Any, receive: Any, send: Any) -> None:
     if scope["type"] != "http":
         return
     body = f'{{"client": ["{scope["client"][0]}", {scope["client"][1]}], "scheme": "{scope["scheme"]}"}}'
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    headers = [(b"content-type", b"application/json")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body.encode()})
 
 
@@ -810,8 +811,18 @@ FORWARDED = [("x-forwarded-for", "203.0.113.7, 10.0.0.1"), ("x-forwarded-proto",
         ("127.0.0.1,10.0.0.0/8,203.0.113.0/24", FORWARDED, "203.0.113.7", "https"),
         ("*", [("x-forwarded-for", "198.51.100.9, 203.0.113.7, 10.0.0.1")], "198.51.100.9", "http"),
         # Two field lines are one list; IPv6 networks; names trusted as written.
-        ("127.0.0.1,10.0.0.0/8", [("x-forwarded-for", "203.0.113.7"), ("x-forwarded-for", "10.0.0.1")], "203.0.113.7", "http"),
-        ("127.0.0.1,2001:db8::/32", [("x-forwarded-for", "198.51.100.1,2001:db8::5")], "198.51.100.1", "http"),
+        (
+            "127.0.0.1,10.0.0.0/8",
+            [("x-forwarded-for", "203.0.113.7"), ("x-forwarded-for", "10.0.0.1")],
+            "203.0.113.7",
+            "http",
+        ),
+        (
+            "127.0.0.1,2001:db8::/32",
+            [("x-forwarded-for", "198.51.100.1,2001:db8::5")],
+            "198.51.100.1",
+            "http",
+        ),
         ("127.0.0.1,unknown", [("x-forwarded-for", "198.51.100.1, unknown")], "198.51.100.1", "http"),
         # The scheme: http or https, ws and wss standing for them, any case; anything else changes nothing.
         (None, [("x-forwarded-proto", "WSS")], None, "https"),
@@ -861,7 +872,8 @@ def test_access_log_shows_the_forwarded_client(caplog: pytest.LogCaptureFixture)
     access.setLevel(logging.INFO)
     try:
         with caplog.at_level(logging.INFO, logger="fasterapi.access"):
-            with running(_peer_fasterapi_app(), access_log=True) as (_, port), httpx.Client(timeout=10) as client:
+            app = _peer_fasterapi_app()
+            with running(app, access_log=True) as (_, port), httpx.Client(timeout=10) as client:
                 client.get(f"http://127.0.0.1:{port}/peer", headers=dict(FORWARDED))
             records = [r for r in caplog.records if r.name == "fasterapi.access"]
     finally:

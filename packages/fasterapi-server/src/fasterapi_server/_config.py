@@ -126,10 +126,10 @@ class Config:
             value = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
         entries = value.split(",") if isinstance(value, str) else list(value)
         trusted: list[str] = []
-        for entry in entries:
-            if not isinstance(entry, str):
-                raise OptionError(f"forwarded_allow_ips takes addresses, networks or names, not {entry!r}")
-            entry = entry.strip()
+        for given in entries:
+            if not isinstance(given, str):
+                raise OptionError(f"forwarded_allow_ips takes addresses, networks or names, not {given!r}")
+            entry = given.strip()
             if not entry:
                 continue
             try:  # an address is a network of one; host bits past a prefix are ignored
