@@ -330,3 +330,41 @@ def test_a_task_is_used_again_only_when_nothing_refers_to_it(event_loop_kind: st
         assert var.get() is None  # nothing leaked into the loop's context either
 
     on_loop(check, event_loop_kind)
+
+
+def test_the_loops_debug_flag_reads_as_the_loop_has_it(event_loop_kind: str) -> None:
+    # asyncio's loop answers get_debug() from a C callable on the instance once a Driver runs on
+    # it (each Task's constructor asks); uvloop's own is left as it is.
+    loop = new_event_loop(event_loop_kind)
+    try:
+        Driver(loop)
+        assert ("get_debug" in vars(loop)) == (event_loop_kind == "asyncio")
+        assert loop.get_debug() is False
+        loop.set_debug(True)
+        assert loop.get_debug() is True
+
+        async def noop() -> None:
+            pass
+
+        task = loop.create_task(noop())  # a Task made while debugging notes where it was made
+        assert task._source_traceback  # type: ignore[attr-defined]
+        loop.run_until_complete(task)
+        loop.set_debug(False)
+        assert loop.get_debug() is False
+        Driver(loop)  # a second driver on the same loop leaves the first one's answer
+    finally:
+        loop.close()
+
+
+def test_a_loop_with_its_own_get_debug_is_left_alone() -> None:
+    class Chatty(asyncio.SelectorEventLoop):
+        def get_debug(self) -> bool:
+            return True
+
+    loop = Chatty()
+    try:
+        Driver(loop)
+        assert "get_debug" not in vars(loop)
+        assert loop.get_debug() is True
+    finally:
+        loop.close()

@@ -244,6 +244,29 @@ def test_response_classes() -> None:
         assert first == length
         assert again == [length, json_type]
         assert (again[0] is first) == (size < 4096), size  # kept below the limit, made anew past it
+    # A str body's headers: a kept list per (status, size, media type, charset), copied for each
+    # response, so that one response's changes stay its own; each part of the key counts.
+    first_text = PlainTextResponse("same size")
+    first_text.headers["x-mine"] = "1"
+    assert PlainTextResponse("size same").raw_headers == [
+        (b"content-length", b"9"),
+        (b"content-type", b"text/plain; charset=utf-8"),
+    ]
+    assert PlainTextResponse("same size", status_code=204).raw_headers == [
+        (b"content-type", b"text/plain; charset=utf-8")
+    ]
+    assert HTMLResponse("same size").raw_headers[1] == (b"content-type", b"text/html; charset=utf-8")
+    assert PlainTextResponse("same size", media_type="text/csv").raw_headers[1] == (
+        b"content-type",
+        b"text/csv; charset=utf-8",
+    )
+
+    class Latin(PlainTextResponse):
+        charset = "latin-1"
+
+    latin_type = (b"content-type", b"text/plain; charset=latin-1")
+    assert Latin("é").raw_headers == [(b"content-length", b"1"), latin_type]
+    assert PlainTextResponse("é").raw_headers[0] == (b"content-length", b"2")
     redirect = RedirectResponse("/a b?x=ü")
     assert redirect.status_code == 307
     assert redirect.headers["location"] == "/a%20b?x=%C3%BC"

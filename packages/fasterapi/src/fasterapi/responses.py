@@ -84,6 +84,19 @@ def _default_headers(
     return raw
 
 
+# The default headers of the str bodies Response made, by (status, size, media type, charset), kept:
+# copying a kept list costs a third of building it (a small app answers few sizes and types).
+_KEPT_HEADER_LISTS = 4096
+_HEADER_LISTS: dict[tuple[int, int, str | None, str], tuple[tuple[bytes, bytes], ...]] = {}
+
+
+def _keep_default_headers(key: tuple[int, int, str | None, str], body: bytes) -> list[tuple[bytes, bytes]]:
+    raw = _default_headers(body, key[0], key[2], key[3])
+    if len(_HEADER_LISTS) < _KEPT_HEADER_LISTS:
+        _HEADER_LISTS[key] = tuple(raw)
+    return raw
+
+
 class Response:
     """A response with its whole body in memory, sent as one start and one body message."""
 
@@ -114,7 +127,9 @@ class Response:
             charset = self.charset
             encoded = content.encode(charset)
             self.body: bytes | memoryview = encoded
-            self.raw_headers = _default_headers(encoded, status_code, self.media_type, charset)
+            key = (status_code, len(encoded), self.media_type, charset)
+            kept = _HEADER_LISTS.get(key)
+            self.raw_headers = [*kept] if kept is not None else _keep_default_headers(key, encoded)
             return
         self.body = self.render(content)
         self.init_headers(headers)
