@@ -10,12 +10,13 @@ figure is the instructions the server process executed in user space (all its th
 by N.
 
 Requests/s on this machine move by up to 15% between runs (a shared, noisy VM). An instruction
-count does not: the same code counts the same within about 0.1%, so a change of 1% is seen in
-one run, where requests/s would need many. It is not a throughput: the kernel's work (the
-sockets, about half of a request's CPU time at full load) is not counted, nor are cache misses,
-and a server that gathers many requests per wake-up under load does less per request there than
-here, one at a time. It tells where user-space work went, and the ratio to an anchor measured
-the same way in the same run.
+count moves much less: repeated runs of the same code agree within about 1% (the server's
+periodic work, and whether the client's next request is there before the server waits again,
+move it), so a change of a few percent shows in one run, where requests/s would need many.
+It is not a throughput: the kernel's work (the sockets, about half of a request's CPU time at
+full load) is not counted, nor are cache misses, and a server that gathers many requests per
+wake-up under load does less per request there than here, one at a time. It tells where
+user-space work went, and the ratio to an anchor measured the same way in the same run.
 
 Needs valgrind (apt-get install valgrind). A server that does not start or answer is skipped
 with the reason.
