@@ -9,6 +9,8 @@ import concurrent.futures
 import contextlib
 import contextvars
 import hashlib
+import http.client
+import ipaddress
 import json
 import logging
 import os
@@ -951,3 +953,60 @@ def test_behind_nginx_urls_and_client_are_the_proxys_clients(tmp_path: Path) -> 
         finally:
             proc.terminate()
             proc.wait(10)
+
+
+def _client_of_reference(forwarded_for: str, networks: list[Any], names: set[str]) -> str | None:
+    """What X-Forwarded-For names as the client, the engine's rule in Python (ipaddress): from the
+    right, the first entry that is not a trusted proxy; all trusted, the leftmost; none, None."""
+
+    def trusted(host: str) -> bool:
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return host in names
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return any(address in network for network in networks)
+
+    hosts = [h.strip(" \t") for h in forwarded_for.split(",")]
+    hosts = [h for h in hosts if h]
+    if not hosts:
+        return None
+    return next((h for h in reversed(hosts) if not trusted(h)), hosts[0])
+
+
+_ENTRIES = [
+    "127.0.0.1", "10.0.0.1", "10.255.1.2", "11.0.0.1", "203.0.113.7", "198.51.100.1", "2001:db8::5",
+    "2001:db9::1", "::ffff:10.0.0.9", "::1", "unknown", "_hidden", "", " ", "\t", "300.1.1.1",
+    "::ffff:11.0.0.1",
+]  # fmt: skip
+
+
+def test_forwarded_for_agrees_with_a_reference(io_threads: int) -> None:
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+    allow = "127.0.0.1,10.0.0.0/8,2001:db8::/32,unknown"
+    networks = [ipaddress.ip_network(n) for n in ("127.0.0.1/32", "10.0.0.0/8", "2001:db8::/32")]
+    with running(_peer_app, forwarded_allow_ips=allow) as (_, port):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+
+        @hypothesis.settings(max_examples=150, deadline=None, database=None)
+        @hypothesis.given(
+            st.lists(st.lists(st.sampled_from(_ENTRIES), min_size=1, max_size=6), min_size=1, max_size=3)
+        )
+        def check(lines: list[list[str]]) -> None:
+            values = [",".join(line) for line in lines]
+            conn.putrequest("GET", "/peer")
+            for value in values:
+                conn.putheader("X-Forwarded-For", value)
+            conn.endheaders()
+            response = conn.getresponse()
+            seen = json.loads(response.read())["client"]
+            expected = _client_of_reference(",".join(values), networks, {"unknown"})
+            assert seen[0] == (expected if expected is not None else "127.0.0.1"), values
+            assert seen[1] == (0 if expected is not None else conn.sock.getsockname()[1])
+
+        try:
+            check()
+        finally:
+            conn.close()
