@@ -68,8 +68,8 @@ class Driver:
         self.drive: Callable[[Coroutine[Any, Any, Any]], asyncio.Task[Any] | None]
         # Every Task's constructor asks the loop's get_debug(), which for asyncio's loop is a
         # Python method that returns `self._debug`: the same answer from a C callable, on the
-        # instance, is one Python call less per request (~330 of ~52,000 instructions on
-        # /plaintext, counted with callgrind). uvloop's is C already; a loop with its own is left.
+        # instance, is one Python call less per request (timeit, one drive() of a coroutine that
+        # returns at once: 725 -> 668 ns). uvloop's is C already; a loop with its own is left.
         if (
             getattr(type(loop), "get_debug", None) is base_events.BaseEventLoop.get_debug
             and isinstance(getattr(loop, "__dict__", None), dict)
