@@ -1026,24 +1026,6 @@ void Request::abort() {
   if (!in_->stream->closed.load()) engine_->submit(outbound(fs::Outbound::Kind::abort).release());
 }
 
-// Two attributes read for every request (the dispatch reads `route`, the cycle `more_body`) as
-// plain getset descriptors, one C call each, instead of nanobind properties, whose getter goes
-// through nanobind's function dispatch. Added to the bound type after nanobind made it.
-PyObject* request_route(PyObject* self, void*) { return PyLong_FromLong(nb::inst_ptr<Request>(self)->route()); }
-PyObject* request_more_body(PyObject* self, void*) { return PyBool_FromLong(nb::inst_ptr<Request>(self)->more_body()); }
-PyGetSetDef request_getters[] = {
-    {"route", &request_route, nullptr, "the engine's route id, or -1: the app routes it", nullptr},
-    {"more_body", &request_more_body, nullptr, "the body goes on past what came with the head", nullptr},
-    {nullptr, nullptr, nullptr, nullptr, nullptr},
-};
-void add_fast_getters(nb::handle type) {
-  for (PyGetSetDef* def = request_getters; def->name != nullptr; ++def) {
-    nb::object descr = nb::steal(PyDescr_NewGetSet(reinterpret_cast<PyTypeObject*>(type.ptr()), def));
-    if (!descr.is_valid() || PyObject_SetAttrString(type.ptr(), def->name, descr.ptr()) < 0) throw nb::python_error();
-  }
-  PyType_Modified(reinterpret_cast<PyTypeObject*>(type.ptr()));
-}
-
 }  // namespace
 
 NB_MODULE(_engine, m) {
@@ -1078,9 +1060,11 @@ NB_MODULE(_engine, m) {
       .def_prop_ro("query_string", &Request::query_string)
       .def_prop_ro("headers", &Request::headers)
       .def_prop_ro("body", &Request::body)
+      .def_prop_ro("more_body", &Request::more_body)
       .def_prop_ro("keep_alive", &Request::keep_alive)
       .def_prop_ro("http_version", &Request::http_version)
       .def_prop_ro("client", &Request::client)
+      .def_prop_ro("route", &Request::route)
       .def_prop_ro("tls", &Request::tls)
       .def_prop_ro("path_params", &Request::path_params)
       .def("scope", &Request::scope, nb::arg("base"), nb::arg("state"), nb::arg("root_path"),
@@ -1094,7 +1078,6 @@ NB_MODULE(_engine, m) {
       .def("end", &Request::end)
       .def("consumed", &Request::consumed, nb::arg("n"))
       .def("abort", &Request::abort);
-  add_fast_getters(m.attr("Request"));
 
   nb::class_<PyFuture>(m, "Future", nb::type_slots(future_slots))
       .def("done", &PyFuture::done)
