@@ -272,6 +272,23 @@ def test_response_classes() -> None:
     assert redirect.headers["location"] == "/a%20b?x=%C3%BC"
 
 
+def test_header_lists_are_kept_up_to_their_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fasterapi import responses
+
+    kept: dict[Any, Any] = {}
+    monkeypatch.setattr(responses, "_HEADER_LISTS", kept)
+    monkeypatch.setattr(responses, "_KEPT_HEADER_LISTS", 3)
+    for text in ("a", "bb", "ccc"):  # up to the limit: kept
+        PlainTextResponse(text)
+    assert sorted(key[1] for key in kept) == [1, 2, 3]
+    past = PlainTextResponse("dddd")  # past it: made, right, and not kept
+    assert past.raw_headers == [(b"content-length", b"4"), (b"content-type", b"text/plain; charset=utf-8")]
+    assert len(kept) == 3
+    again = PlainTextResponse("bb")  # a kept list is copied, never handed out
+    assert again.raw_headers == [(b"content-length", b"2"), (b"content-type", b"text/plain; charset=utf-8")]
+    assert again.raw_headers is not PlainTextResponse("bb").raw_headers
+
+
 def test_a_request_stack_makes_its_list_on_the_first_push() -> None:
     order: list[str] = []
 

@@ -41,7 +41,6 @@ __all__ = [
 ]
 
 
-_CONTENT_TYPES: dict[tuple[str, str], tuple[bytes, bytes]] = {}
 # The content-length headers of the small bodies' sizes seen, kept (formatting one costs more than
 # the lookup).
 _KEPT_LENGTHS = 4096
@@ -56,43 +55,34 @@ def _content_length(size: int) -> tuple[bytes, bytes]:
 
 
 def _content_type_header(media_type: str, charset: str) -> tuple[bytes, bytes]:
-    """The content-type header of a media type (text/* gets the charset), kept for the next
-    response: the media types of an app are few."""
+    """The content-type header of a media type (text/* gets the charset)."""
     content_type = media_type
     if content_type.startswith("text/") and "charset=" not in content_type.lower():
         content_type += "; charset=" + charset
-    header = (b"content-type", content_type.encode("latin-1"))
-    if len(_CONTENT_TYPES) < 256:
-        _CONTENT_TYPES[media_type, charset] = header
-    return header
+    return (b"content-type", content_type.encode("latin-1"))
+
+
+# The header lists _default_headers made, by (status, body size, media type, charset): an app
+# answers few of them, and copying a kept one costs less than making it.
+_KEPT_HEADER_LISTS = 4096
+_HEADER_LISTS: dict[tuple[int, int | None, str | None, str], tuple[tuple[bytes, bytes], ...]] = {}
 
 
 def _default_headers(
     body: bytes | memoryview | None, status_code: int, content_type: str | None, charset: str
 ) -> list[tuple[bytes, bytes]]:
     """A response's headers when it was given none: content-length (when it may have a body),
-    then content-type."""
+    then content-type. A new list each time (the response may change it)."""
+    key = (status_code, None if body is None else len(body), content_type, charset)
+    kept = _HEADER_LISTS.get(key)
+    if kept is not None:
+        return [*kept]
     raw: list[tuple[bytes, bytes]] = []
     if body is not None and not (status_code < 200 or status_code in (204, 304)):
         size = len(body)
         raw.append(_CONTENT_LENGTHS.get(size) or _content_length(size))
     if content_type is not None:
-        header = _CONTENT_TYPES.get((content_type, charset))
-        if header is None:
-            header = _content_type_header(content_type, charset)
-        raw.append(header)
-    return raw
-
-
-# The default headers of the str bodies Response made, by (status, size, media type, charset), kept:
-# looked up and copied inline, they cost less than building them in a call (timeit, one
-# PlainTextResponse("Hello, World!"): 561 -> 475 ns). A small app answers few sizes and types.
-_KEPT_HEADER_LISTS = 4096
-_HEADER_LISTS: dict[tuple[int, int, str | None, str], tuple[tuple[bytes, bytes], ...]] = {}
-
-
-def _keep_default_headers(key: tuple[int, int, str | None, str], body: bytes) -> list[tuple[bytes, bytes]]:
-    raw = _default_headers(body, key[0], key[2], key[3])
+        raw.append(_content_type_header(content_type, charset))
     if len(_HEADER_LISTS) < _KEPT_HEADER_LISTS:
         _HEADER_LISTS[key] = tuple(raw)
     return raw
@@ -128,9 +118,7 @@ class Response:
             charset = self.charset
             encoded = content.encode(charset)
             self.body: bytes | memoryview = encoded
-            key = (status_code, len(encoded), self.media_type, charset)
-            kept = _HEADER_LISTS.get(key)
-            self.raw_headers = [*kept] if kept is not None else _keep_default_headers(key, encoded)
+            self.raw_headers = _default_headers(encoded, status_code, self.media_type, charset)
             return
         self.body = self.render(content)
         self.init_headers(headers)
