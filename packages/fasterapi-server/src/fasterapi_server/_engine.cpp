@@ -353,13 +353,7 @@ class Request {
   bool more_body() const noexcept { return in_->more_body; }
   bool keep_alive() const noexcept { return in_->keep_alive; }
   nb::str http_version() const { return nb::borrow<nb::str>(in_->version_minor == 0 ? g.v_http10 : g.v_http11); }
-  nb::tuple client() const {
-    if (in_->proxy_trusted) {
-      const Forwarded f = forwarded();
-      if (!f.client.empty()) return nb::steal<nb::tuple>(forwarded_client(f.client));
-    }
-    return nb::steal<nb::tuple>(peer_pair());
-  }
+  nb::tuple client() const { return nb::steal<nb::tuple>(client_pair(forwarded())); }
   int route() const noexcept { return in_->route; }
   bool tls() const noexcept { return in_->tls; }
   nb::dict path_params() const;
@@ -385,42 +379,48 @@ class Request {
   void fill_head(fs::Outbound& o, int status, nb::handle headers) const;
 
   // What a trusted proxy's X-Forwarded-For and X-Forwarded-Proto say (fs::TrustedProxies): the
-  // client's host (empty: the peer stands) and the scheme (empty: the connection's). Read only
-  // for a peer that is a trusted proxy.
+  // client's host (empty: the peer stands) and the scheme (empty: the connection's). Nothing for
+  // a peer that is not a trusted proxy.
   struct Forwarded {
     std::string client;
     std::string_view scheme;
   };
   Forwarded forwarded() const {
     Forwarded f;
-    std::string forwarded_for;
-    bool any_for = false;
+    if (!in_->proxy_trusted) return f;
+    std::string_view forwarded_for;  // the field's value: one line's, or `joined` for several
+    std::string joined;
+    int lines = 0;
     for (std::size_t i = 0; i + 1 < in_->fields.size(); i += 2) {
       const auto name = in_->view(in_->fields[i]);  // (lower-cased by the I/O thread)
+      const auto value = in_->view(in_->fields[i + 1]);
       if (name == "x-forwarded-for") {
-        if (any_for) forwarded_for += ',';  // field lines of one name are one list (RFC 9110 5.3)
-        forwarded_for.append(in_->view(in_->fields[i + 1]));
-        any_for = true;
+        if (++lines > 1) {  // field lines of one name are one list (RFC 9110 5.3)
+          if (lines == 2) joined.assign(forwarded_for);
+          joined += ',';
+          joined.append(value);
+        }
+        forwarded_for = lines > 1 ? std::string_view(joined) : value;
       } else if (name == "x-forwarded-proto") {
-        f.scheme = fs::forwarded_scheme(in_->view(in_->fields[i + 1]));  // the last line's
+        f.scheme = fs::forwarded_scheme(value);  // the last line's
       }
     }
-    if (any_for) f.client = std::string(engine_->proxies().client_of(forwarded_for));
+    if (lines) f.client = std::string(engine_->proxies().client_of(forwarded_for));
     return f;
   }
-  // (host, port) of the peer: a new reference.
-  PyObject* peer_pair() const {
-    PyObject* pair = client_pairs.get(in_->peer_host, in_->peer_port);
-    if (!pair) throw nb::python_error();
-    return pair;
-  }
-  // (host, 0): the port of a forwarded client is not known (uvicorn gives 0 too).
-  static PyObject* forwarded_client(const std::string& host) {
-    PyObject* h = PyUnicode_DecodeLatin1(host.data(), static_cast<Py_ssize_t>(host.size()), nullptr);
-    PyObject* p = h ? PyLong_FromLong(0) : nullptr;
-    PyObject* pair = p ? PyTuple_Pack(2, h, p) : nullptr;
-    Py_XDECREF(h);
-    Py_XDECREF(p);
+  // scope["client"]: (host, port) of the peer, or (host, 0) of a forwarded client, whose port is
+  // not known (uvicorn gives 0 too). A new reference.
+  PyObject* client_pair(const Forwarded& f) const {
+    PyObject* pair = nullptr;
+    if (f.client.empty()) {
+      pair = client_pairs.get(in_->peer_host, in_->peer_port);
+    } else {
+      PyObject* h = PyUnicode_DecodeLatin1(f.client.data(), static_cast<Py_ssize_t>(f.client.size()), nullptr);
+      PyObject* p = h ? PyLong_FromLong(0) : nullptr;
+      pair = p ? PyTuple_Pack(2, h, p) : nullptr;
+      Py_XDECREF(h);
+      Py_XDECREF(p);
+    }
     if (!pair) throw nb::python_error();
     return pair;
   }
@@ -793,13 +793,9 @@ nb::dict Request::scope(nb::dict base, nb::dict state, nb::str root_path, bool w
   const auto target = in_->view(in_->target);
   const auto raw = raw_path_of(target);
   set(g.k_http_version, http_version().release().ptr());
-  if (in_->proxy_trusted) {
-    const Forwarded f = forwarded();
-    set(g.k_client, f.client.empty() ? peer_pair() : forwarded_client(f.client));
-    if (!f.scheme.empty()) set(g.k_scheme, Py_NewRef(f.scheme == "https" ? g.v_https : g.v_http));
-  } else {
-    set(g.k_client, peer_pair());
-  }
+  const Forwarded forwarded_by = forwarded();
+  set(g.k_client, client_pair(forwarded_by));
+  if (!forwarded_by.scheme.empty()) set(g.k_scheme, Py_NewRef(forwarded_by.scheme == "https" ? g.v_https : g.v_http));
   set(g.k_method, method().release().ptr());
   if (PyUnicode_GET_LENGTH(root_path.ptr()) == 0) {
     set(g.k_path, decode_path(raw).release().ptr());
