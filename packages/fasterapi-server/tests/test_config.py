@@ -88,5 +88,6 @@ def test_trusted_proxies_are_normalized_networks_and_names(monkeypatch: pytest.M
     assert Config().trusted_proxies() == ["192.0.2.0/24"]
     assert Config(forwarded_allow_ips="").trusted_proxies() == []
     assert Config(proxy_headers=False).trusted_proxies() == []
-    with pytest.raises(OptionError, match="forwarded_allow_ips"):
-        Config(forwarded_allow_ips=[b"127.0.0.1"])  # type: ignore[list-item]
+    for wrong in ([b"127.0.0.1"], b"127.0.0.1", 127, [None]):
+        with pytest.raises(OptionError, match="forwarded_allow_ips"):
+            Config(forwarded_allow_ips=wrong)  # type: ignore[arg-type]

@@ -98,7 +98,7 @@ class Config:
                      "max_header_bytes", "max_headers"):  # fmt: skip
             if getattr(self, name) < 1:
                 raise OptionError(f"{name} must be at least 1, not {getattr(self, name)}")
-        self.trusted_proxies()  # (raises for an entry that is not a string)
+        self.trusted_proxies()  # (raises for a value it cannot take)
         if self.executor not in ("native", "anyio"):
             raise OptionError(f"executor must be 'native' or 'anyio', not {self.executor!r}")
         if self.executor_threads is not None and self.executor_threads < 1:
@@ -124,11 +124,16 @@ class Config:
         value = self.forwarded_allow_ips
         if value is None:
             value = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-        entries = value.split(",") if isinstance(value, str) else list(value)
+        entries = value.split(",") if isinstance(value, str) else value
+        if not isinstance(entries, (list, tuple, set, frozenset)) or not all(
+            isinstance(e, str) for e in entries
+        ):
+            raise OptionError(
+                f"forwarded_allow_ips takes a comma-separated string or a list of addresses, networks "
+                f"or names, not {value!r}"
+            )
         trusted: list[str] = []
         for given in entries:
-            if not isinstance(given, str):
-                raise OptionError(f"forwarded_allow_ips takes addresses, networks or names, not {given!r}")
             entry = given.strip()
             if not entry:
                 continue
