@@ -92,13 +92,14 @@ def count(
         first = ENDPOINTS[0]
         deadline = time.monotonic() + START_TIMEOUT
         while True:
+            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             try:
-                with_conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                if request(with_conn, first) == 200:
-                    with_conn.close()
+                if request(probe, first) == 200:
                     break
             except OSError:
                 pass
+            finally:
+                probe.close()
             if proc.poll() is not None:
                 return None, f"exited with {proc.returncode} (see {tmp / f'{kind}.log'})"
             if time.monotonic() > deadline:

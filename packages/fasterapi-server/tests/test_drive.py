@@ -351,7 +351,10 @@ def test_the_loops_debug_flag_reads_as_the_loop_has_it(event_loop_kind: str) -> 
         loop.run_until_complete(task)
         loop.set_debug(False)
         assert loop.get_debug() is False
-        Driver(loop)  # a second driver on the same loop leaves the first one's answer
+        first = vars(loop).get("get_debug")
+        Driver(loop)  # a second driver on the same loop leaves the first one's answer in place
+        assert vars(loop).get("get_debug") is first
+        assert loop.get_debug() is False
     finally:
         loop.close()
 
