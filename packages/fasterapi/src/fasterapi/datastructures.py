@@ -140,11 +140,12 @@ class URL:
 
     @property
     def components(self) -> SplitResult:
-        try:
-            return self._components
-        except AttributeError:
-            self._components: SplitResult = urlsplit(self._url)
-            return self._components
+        # (no AttributeError raised: see HTTPConnection)
+        kept: SplitResult | None = getattr(self, "_components", None)
+        if kept is not None:
+            return kept
+        self._components: SplitResult = urlsplit(self._url)
+        return self._components
 
     @property
     def scheme(self) -> str:

@@ -163,11 +163,12 @@ class Response:
 
     @property
     def headers(self) -> MutableHeaders:
-        try:
-            return self._headers
-        except AttributeError:
-            self._headers: MutableHeaders = MutableHeaders(raw=self.raw_headers)
-            return self._headers
+        # (no AttributeError raised: see HTTPConnection)
+        kept: MutableHeaders | None = getattr(self, "_headers", None)
+        if kept is not None:
+            return kept
+        self._headers: MutableHeaders = MutableHeaders(raw=self.raw_headers)
+        return self._headers
 
     def set_cookie(  # noqa: PLR0917
         self,
