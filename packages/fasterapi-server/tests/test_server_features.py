@@ -36,6 +36,7 @@ fasterapi = pytest.importorskip("fasterapi")
 from fasterapi import (  # noqa: E402
     Depends,
     FastAPI,
+    Header,
     Request,
     concurrency,
 )
@@ -532,6 +533,127 @@ def test_native_path_answers_500_when_the_scope_cannot_be_made(caplog: pytest.Lo
         assert client.get("/n/43").json() == {"digits": 2}
         assert not server._shared.streams
     assert [r.getMessage() for r in caplog.records if r.exc_info] == ["Exception in ASGI application"]
+
+
+def _scope_app() -> FastAPI:
+    """Routes that read the request in different orders: the scope first, the engine's parts
+    first, then the scope; each says what it saw, and whether the scope was made before."""
+    app = FastAPI()
+
+    def described(request: Request, made_before: bool) -> dict[str, Any]:
+        scope = request.scope
+        return {
+            "made_before": made_before,
+            "keys": list(scope),
+            "simple": {k: v for k, v in scope.items() if isinstance(v, (str, int, bool, type(None)))},
+            "bytes": {k: v.decode("latin-1") for k, v in scope.items() if isinstance(v, bytes)},
+            "headers": [[n.decode(), v.decode()] for n, v in scope["headers"]],
+            "path_params": scope["path_params"],
+            "state": scope["state"],
+            "extensions": sorted(scope["extensions"]),
+            "client": list(scope["client"]),
+            "server": list(scope["server"]),
+            "route": scope["route"].path,
+            "same_headers": scope["headers"] is request.headers._list,
+            "same_params": scope["path_params"] is request.path_params,
+        }
+
+    @app.get("/scope/{user_id}")
+    async def scope_first(user_id: int, request: Request) -> dict[str, Any]:
+        return described(request, "scope" in vars(request))
+
+    @app.get("/parts/{user_id}")
+    async def parts_first(
+        user_id: int, request: Request, q: str = "", x_tag: str = Header("")
+    ) -> dict[str, Any]:
+        seen = {
+            "method": request.method,
+            "q": q,
+            "tag": x_tag,
+            "query": dict(request.query_params),
+            "params": dict(request.path_params),
+            "host": request.headers["host"],
+        }
+        made_before = "scope" in vars(request)
+        return {**described(request, made_before), "seen": seen}
+
+    return app
+
+
+def _asgi_only(app: Any) -> Any:
+    """`app` behind a plain ASGI callable: the server takes its generic path (the app's own fast
+    path then makes the scope as any ASGI server's)."""
+
+    async def wrapper(scope: Any, receive: Any, send: Any) -> None:
+        await app(scope, receive, send)
+
+    return wrapper
+
+
+@pytest.mark.parametrize("path", ["/scope/7?q=a", "/parts/7?q=a%20b&q=c"])
+def test_native_path_makes_the_scope_on_first_use_as_the_asgi_path_would(path: str) -> None:
+    app = _scope_app()
+    seen = {}
+    for kind in ("native", "asgi"):
+        with (
+            running(app if kind == "native" else _asgi_only(app)) as (server, port),
+            httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client,
+        ):
+            assert (server._native is not None) == (kind == "native")
+            answer = client.get(path, headers={"host": "example.test", "x-tag": "t1"})
+            assert answer.status_code == 200, answer.text
+            seen[kind] = answer.json()
+            seen[kind]["client"][1] = 0  # (each its own connection)
+            seen[kind]["server"][1] = 0
+    native, asgi = seen["native"], seen["asgi"]
+    # The native request made no scope before the endpoint asked (its parameters came from the
+    # engine); the ASGI one was given its scope.
+    assert native.pop("made_before") is False
+    assert asgi.pop("made_before") is True
+    assert native == asgi
+    assert native["path_params"] == {"user_id": "7"}
+    assert native["same_headers"]
+    assert native["same_params"]
+    if path.startswith("/parts"):
+        assert native["seen"] == {
+            "method": "GET",
+            "q": "c",
+            "tag": "t1",
+            "query": {"q": "c"},
+            "params": {"user_id": "7"},
+            "host": "example.test",
+        }
+
+
+def test_native_path_closes_a_stack_pushed_on_through_the_scope() -> None:
+    """The request's exit stack is made with its scope; what is pushed on it there is closed
+    when the response is done, as AsyncExitStackMiddleware would."""
+    app = FastAPI()
+    closed: list[str] = []
+
+    @app.get("/push")
+    async def push(request: Request) -> dict[str, bool]:
+        stack = request.scope["fastapi_middleware_astack"]
+
+        async def close() -> None:
+            closed.append("closed")
+
+        stack.push_async_callback(close)
+        return {"pushed": True}
+
+    @app.get("/plain")
+    async def plain() -> dict[str, bool]:
+        return {"plain": True}
+
+    with (
+        running(app) as (server, port),
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client,
+    ):
+        assert _native_routes(server) == ["/push", "/plain"]
+        assert client.get("/push").json() == {"pushed": True}
+        assert closed == ["closed"]
+        assert client.get("/plain").json() == {"plain": True}
+        assert closed == ["closed"]
 
 
 def test_native_path_follows_changes_after_startup() -> None:

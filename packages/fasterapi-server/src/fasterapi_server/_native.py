@@ -38,7 +38,14 @@ class NativeApp:
     """The routes of one fasterapi app that the engine routes, and how to call them."""
 
     def __init__(  # noqa: PLR0917
-        self, app: Any, shared: ServerState, routes: list[Any], version: int, serve: Any, route_handle: Any
+        self,
+        app: Any,
+        shared: ServerState,
+        routes: list[Any],
+        version: int,
+        serve: Any,
+        route_handle: Any,
+        request_type: Any,
     ) -> None:
         self.app = app
         self.shared = shared
@@ -58,6 +65,7 @@ class NativeApp:
             for route in routes
         ]
         self.serve = serve  # fasterapi.applications._serve: the app's default layers in one coroutine
+        self.request_type = request_type  # the framework's Request for it, whose scope is made on use
         # What may change after startup is checked once per batch of requests (start_batch), and
         # once per route within it: the requests of one batch arrived together, and any order
         # among them is one their clients could have seen.
@@ -74,6 +82,8 @@ class NativeApp:
             from fasterapi._routing_base import Route  # noqa: PLC0415
             from fasterapi.applications import FastAPI, _serve  # noqa: PLC0415
             from fasterapi.routing import APIRoute  # noqa: PLC0415
+
+            from fasterapi_server._native_request import NativeRequest  # noqa: PLC0415
         except ImportError:
             return None
         if not isinstance(app, FastAPI) or app.root_path or shared.root_path:
@@ -101,7 +111,9 @@ class NativeApp:
                 routes.append(route)
         if not routes:
             return None
-        return cls(app, shared, routes, getattr(router.routes, "version", 0), _serve, Route.handle)
+        return cls(
+            app, shared, routes, getattr(router.routes, "version", 0), _serve, Route.handle, NativeRequest
+        )
 
     def start_batch(self) -> None:
         """Before the requests of one poll."""
@@ -126,22 +138,17 @@ class NativeApp:
             HTTPCycle(req, shared).begin()
             return
         cycle = NativeCycle(req, shared)
-        try:
-            coro = self.serve(
-                self.app._fast,
+        layers = self.app._fast
+        cycle.begin(
+            self.serve(
+                layers,
                 self.routes[index]._fast_handle,
                 plan,
-                req.scope(self.bases[index], shared.state, shared.root_path, True),
-                cycle.receive,
-                cycle.send,
+                self.request_type(req, cycle, self, index, layers),
+                None,
                 cycle.respond,
             )
-        except BaseException as exc:  # (the scope could not be made: as begin() does for the app's call)
-            cycle._after(exc)
-            if not isinstance(exc, Exception):
-                raise
-            return
-        cycle.begin(coro)
+        )
 
     def _eligible(self, route: Any) -> Any:
         """The route's plan when the native path may call it, else None. What decides it can

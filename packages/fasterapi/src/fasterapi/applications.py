@@ -93,27 +93,28 @@ async def _serve(  # noqa: PLR0917
     layers: _FastLayers,
     handle: Callable[[Request, SolvePlan], Coroutine[Any, Any, Response]],
     plan: SolvePlan,
-    scope: Scope,
-    receive: Receive,
-    send: Send,
+    request: Request,
+    exit_stack: RequestStack | None,
     direct: Callable[[int, list[tuple[bytes, bytes]], bytes | memoryview], None] | None = None,
 ) -> None:
     """ServerErrorMiddleware, ExceptionMiddleware, AsyncExitStackMiddleware and an APIRoute's
     app, in one coroutine: the same scope keys, the same handlers with the same arguments, and
     one "response started" flag standing for the three that the layers' send wrappers keep
-    (every message goes through all of them, so they agree). A server that can take a whole
-    response at once passes `direct(status, headers, body)`: a plain response then goes there
-    instead of through two ASGI messages (fasterapi-server's native path)."""
+    (every message goes through all of them, so they agree).
+
+    `request`'s scope holds the layers' keys (the exception handlers, `exit_stack` under
+    `layers.stack_name`): `_asgi_request` makes such a request of an ASGI call. A server may pass
+    a Request of its own whose scope is made on first use, with those keys, and `exit_stack`
+    None: its stack is then the request's `_exit_stack`, made with the scope (nothing can have
+    been pushed on a stack nobody could reach). A server that can take a whole response at once
+    passes `direct(status, headers, body)`: a plain response then goes there instead of through
+    two ASGI messages (fasterapi-server's native path)."""
     started = False  # a plain response went out here; messages sent through `tracking` note their own
     tracking: _Tracking | None = None  # made when a message may go through it (most requests: none)
     handlers = layers.handlers
     try:
-        scope[HANDLERS_SCOPE_KEY] = handlers
         try:
-            exit_stack = RequestStack()
-            scope[layers.stack_name] = exit_stack
             try:
-                request = Request(scope, receive, send)
                 try:
                     response = await handle(request, plan)
                     if type(response).__call__ is Response.__call__:
@@ -122,6 +123,7 @@ async def _serve(  # noqa: PLR0917
                             started = True  # (after: a response it refused leaves nothing sent)
                         else:
                             started = True
+                            send = request._send
                             await send(
                                 {
                                     "type": "http.response.start",
@@ -133,40 +135,68 @@ async def _serve(  # noqa: PLR0917
                         if response.background is not None:
                             await response.background()
                     else:
-                        tracking = _Tracking(send, False)
-                        await response(scope, receive, tracking)
+                        tracking = _Tracking(request._send, False)
+                        await response(request.scope, request._receive, tracking)
                 except Exception as exc:
                     if tracking is None:
-                        tracking = _Tracking(send, started)
+                        tracking = _Tracking(request._send, started)
                     await _handle_exception(
-                        exc, request, handlers[0], handlers[1], tracking.started, scope, receive, tracking
+                        exc,
+                        request,
+                        handlers[0],
+                        handlers[1],
+                        tracking.started,
+                        request.scope,
+                        request._receive,
+                        tracking,
                     )
             except BaseException as exc:
-                if exit_stack._exit_callbacks and await exit_stack.__aexit__(
-                    type(exc), exc, exc.__traceback__
+                if exit_stack is None:
+                    exit_stack = request._exit_stack  # type: ignore[attr-defined]
+                if (
+                    exit_stack is not None
+                    and exit_stack._exit_callbacks
+                    and await exit_stack.__aexit__(type(exc), exc, exc.__traceback__)
                 ):
                     return
                 raise
-            if exit_stack._exit_callbacks:
+            if exit_stack is None:
+                exit_stack = request._exit_stack  # type: ignore[attr-defined]
+            if exit_stack is not None and exit_stack._exit_callbacks:
                 await exit_stack.aclose()
         except Exception as exc:
             if tracking is None:
-                tracking = _Tracking(send, started)
+                tracking = _Tracking(request._send, started)
+            scope = request.scope
             await _handle_exception(
                 exc,
-                Request(scope, receive, tracking),
+                Request(scope, request._receive, tracking),
                 handlers[0],
                 handlers[1],
                 tracking.started,
                 scope,
-                receive,
+                request._receive,
                 tracking,
             )
     except Exception as exc:
         await layers.server_error.respond(
-            exc, scope, receive, send, started if tracking is None else tracking.started
+            exc,
+            request.scope,
+            request._receive,
+            request._send,
+            started if tracking is None else tracking.started,
         )
         raise exc
+
+
+def _asgi_request(
+    layers: _FastLayers, scope: Scope, receive: Receive, send: Send
+) -> tuple[Request, RequestStack]:
+    """The request of an ASGI call for `_serve`, with the layers' keys in its scope, and its stack."""
+    scope[HANDLERS_SCOPE_KEY] = layers.handlers
+    exit_stack = RequestStack()
+    scope[layers.stack_name] = exit_stack
+    return Request(scope, receive, send), exit_stack
 
 
 AppType = TypeVar("AppType", bound="FastAPI")
@@ -384,7 +414,8 @@ class FastAPI(ASGIApplicationBase):
                     if not plan.needs_stack:
                         scope["route"] = route
                         scope.update(child_scope)
-                        await _serve(fast, route._fast_handle, plan, scope, receive, send)
+                        request, exit_stack = _asgi_request(fast, scope, receive, send)
+                        await _serve(fast, route._fast_handle, plan, request, exit_stack)
                         return
         await stack(scope, receive, send)
 

@@ -336,17 +336,19 @@ _LONG_DIGITS = re.compile(rb"\d{309}")
 
 def _request_content_type(request: Request) -> str | None:
     """`request.headers.get("content-type")`, read from the scope without building the headers
-    of a plain Request whose scope holds a list (a Request subclass may redefine `headers`)."""
-    raw = request.scope["headers"]
-    if type(request) is not Request or type(raw) is not list:
-        found: str | None = request.headers.get("content-type")
-        return found
-    name: bytes
-    value: bytes
-    for name, value in raw:
-        if name == b"content-type":
-            return value.decode("latin-1")
-    return None
+    of a plain Request whose scope holds a list (a Request subclass may redefine `headers`, and
+    may make its scope only when asked)."""
+    if type(request) is Request:
+        raw = request.scope["headers"]
+        if type(raw) is list:
+            name: bytes
+            value: bytes
+            for name, value in raw:
+                if name == b"content-type":
+                    return value.decode("latin-1")
+            return None
+    found: str | None = request.headers.get("content-type")
+    return found
 
 
 def _json_content_type(content_type: str | None, strict: bool) -> bool:
@@ -735,7 +737,7 @@ class APIRoute(_BaseHTTPRoute):
             elif plan.empty:
                 solved = NOTHING_SOLVED
             elif plan.path_readers is not None:
-                solved = read_path_params(plan.path_readers, request.scope.get("path_params", {}))
+                solved = read_path_params(plan.path_readers, request.path_params)
             else:
                 solved = await run_plan(plan, request, body)
             if solved.errors:

@@ -1024,7 +1024,6 @@ async def run_plan(
     cache: dict[Any, Any] = {} if dependency_cache is None else dependency_cache
     if response is None and plan.needs_response:
         response = new_sub_response()
-    scope = connection.scope
     values: dict[str, Any] = {}
     for index, step in enumerate(steps):
         values = {}
@@ -1040,7 +1039,7 @@ async def run_plan(
             for group in step.groups:
                 where = group.source
                 if where == _FROM_PATH:
-                    source: Any = scope.get("path_params", {})
+                    source: Any = connection.path_params
                 elif where == _FROM_QUERY:
                     source = connection.query_params
                 elif where == _FROM_HEADER:
@@ -1084,7 +1083,7 @@ async def run_plan(
                 result = await run_in_threadpool(call, **values)
             else:
                 stack_key = "fastapi_function_astack" if step.function_scope else "fastapi_inner_astack"
-                stack = scope.get(stack_key)
+                stack = connection.scope.get(stack_key)
                 assert isinstance(stack, AsyncExitStack), f"{stack_key} not found in request scope"
                 if kind == _CALL_ASYNC_GEN:
                     cm: Any = asynccontextmanager(call)(**values)
