@@ -20,6 +20,7 @@ class _Conn:
         path_params: dict[str, Any] | None = None,
     ):
         self.scope: dict[str, Any] = {"path_params": path_params or {}}
+        self.path_params = self.scope["path_params"]
         self.query_params = QueryParams(query)
         self.headers = Headers(headers=headers or {})
         self.cookies: dict[str, str] = {}
