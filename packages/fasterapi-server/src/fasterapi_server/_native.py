@@ -145,7 +145,6 @@ class NativeApp:
                 self.routes[index]._fast_handle,
                 plan,
                 self.request_type(req, cycle, self, index, layers),
-                None,
                 cycle.respond,
             )
         )

@@ -89,12 +89,11 @@ class _Tracking:
         await self.send(message)
 
 
-async def _serve(  # noqa: PLR0917
+async def _serve(
     layers: _FastLayers,
     handle: Callable[[Request, SolvePlan], Coroutine[Any, Any, Response]],
     plan: SolvePlan,
     request: Request,
-    exit_stack: RequestStack | None,
     direct: Callable[[int, list[tuple[bytes, bytes]], bytes | memoryview], None] | None = None,
 ) -> None:
     """ServerErrorMiddleware, ExceptionMiddleware, AsyncExitStackMiddleware and an APIRoute's
@@ -102,10 +101,10 @@ async def _serve(  # noqa: PLR0917
     one "response started" flag standing for the three that the layers' send wrappers keep
     (every message goes through all of them, so they agree).
 
-    `request`'s scope holds the layers' keys (the exception handlers, `exit_stack` under
-    `layers.stack_name`): `_asgi_request` makes such a request of an ASGI call. A server may pass
-    a Request of its own whose scope is made on first use, with those keys, and `exit_stack`
-    None: its stack is then the request's `_exit_stack`, made with the scope (nothing can have
+    `request`'s scope holds the layers' keys (the exception handlers, and under
+    `layers.stack_name` the exit stack, which is also `request._exit_stack`): `_asgi_request`
+    makes such a request of an ASGI call. A server may pass a Request of its own whose scope is
+    made on first use, with those keys: its `_exit_stack` is None until then (nothing can have
     been pushed on a stack nobody could reach). A server that can take a whole response at once
     passes `direct(status, headers, body)`: a plain response then goes there instead of through
     two ASGI messages (fasterapi-server's native path)."""
@@ -151,8 +150,7 @@ async def _serve(  # noqa: PLR0917
                         tracking,
                     )
             except BaseException as exc:
-                if exit_stack is None:
-                    exit_stack = request._exit_stack  # type: ignore[attr-defined]
+                exit_stack = request._exit_stack
                 if (
                     exit_stack is not None
                     and exit_stack._exit_callbacks
@@ -160,8 +158,7 @@ async def _serve(  # noqa: PLR0917
                 ):
                     return
                 raise
-            if exit_stack is None:
-                exit_stack = request._exit_stack  # type: ignore[attr-defined]
+            exit_stack = request._exit_stack
             if exit_stack is not None and exit_stack._exit_callbacks:
                 await exit_stack.aclose()
         except Exception as exc:
@@ -189,14 +186,12 @@ async def _serve(  # noqa: PLR0917
         raise exc
 
 
-def _asgi_request(
-    layers: _FastLayers, scope: Scope, receive: Receive, send: Send
-) -> tuple[Request, RequestStack]:
-    """The request of an ASGI call for `_serve`, with the layers' keys in its scope, and its stack."""
+def _asgi_request(layers: _FastLayers, scope: Scope, receive: Receive, send: Send) -> Request:
+    """The request of an ASGI call for `_serve`, with the layers' keys in its scope."""
     scope[HANDLERS_SCOPE_KEY] = layers.handlers
-    exit_stack = RequestStack()
-    scope[layers.stack_name] = exit_stack
-    return Request(scope, receive, send), exit_stack
+    request = Request(scope, receive, send)
+    request._exit_stack = scope[layers.stack_name] = RequestStack()
+    return request
 
 
 AppType = TypeVar("AppType", bound="FastAPI")
@@ -414,8 +409,8 @@ class FastAPI(ASGIApplicationBase):
                     if not plan.needs_stack:
                         scope["route"] = route
                         scope.update(child_scope)
-                        request, exit_stack = _asgi_request(fast, scope, receive, send)
-                        await _serve(fast, route._fast_handle, plan, request, exit_stack)
+                        request = _asgi_request(fast, scope, receive, send)
+                        await _serve(fast, route._fast_handle, plan, request)
                         return
         await stack(scope, receive, send)
 

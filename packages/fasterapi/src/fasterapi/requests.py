@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncGenerator, Awaitable, Generator, Iterator, Mapping
 from contextlib import aclosing
 from http import cookies as http_cookies
-from typing import Any, Generic, NoReturn, Protocol, cast
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, Protocol, cast
 
 import anyio
 from pydantic_core import from_json as _from_json
@@ -15,6 +15,9 @@ from typing_extensions import TypeVar
 from .datastructures import URL, Address, FormData, Headers, QueryParams, State
 from .exceptions import HTTPException
 from .types import Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from .middleware.asyncexitstack import RequestStack
 
 StateT = TypeVar("StateT", bound="Mapping[str, Any] | State", default=State)
 
@@ -233,6 +236,9 @@ class Request(HTTPConnection[StateT]):
     _form: FormData | None = None
     _stream_consumed = False
     _is_disconnected = False
+    # The exit stack in the scope (under the default stack's name) that the app's one-coroutine
+    # path (`fasterapi.applications._serve`) closes after the response, when it made one.
+    _exit_stack: RequestStack | None = None
 
     def __init__(self, scope: Scope, receive: Receive = empty_receive, send: Send = empty_send) -> None:
         assert scope["type"] == "http"
