@@ -43,6 +43,7 @@ from fasterapi import (  # noqa: E402
 from fasterapi.concurrency import cheap  # noqa: E402
 from fasterapi.responses import FileResponse  # noqa: E402
 from fasterapi.routing import APIRoute  # noqa: E402
+from pydantic import BaseModel  # noqa: E402
 
 IO = {"threads": 1}  # running()'s default, from the io_threads fixture
 
@@ -623,6 +624,50 @@ def test_native_path_makes_the_scope_on_first_use_as_the_asgi_path_would(path: s
             "params": {"user_id": "7"},
             "host": "example.test",
         }
+
+
+class Item(BaseModel):
+    name: str
+    price: float
+
+
+def test_native_path_reads_a_json_body_and_its_content_type_as_the_asgi_path_does() -> None:
+    """A validated body on the native path: the content type comes from the engine's headers,
+    without the scope; the answers, errors included, are the ASGI path's."""
+    app = FastAPI()
+
+    @app.post("/items")
+    async def create(item: Item, request: Request) -> dict[str, Any]:
+        return {"item": item.model_dump(), "scope_made": "scope" in vars(request)}
+
+    cases = [
+        ({"content-type": "application/json"}, b'{"name": "w", "price": 2.5}'),
+        ({"content-type": "application/vnd.api+json; charset=utf-8"}, b'{"name": "w", "price": 3}'),
+        ({"content-type": "application/json"}, b'{"name": "w", "price": "cheap"}'),  # 422
+        ({"content-type": "application/json"}, b'{"name": "w", '),  # not JSON: 422
+        ({"content-type": "text/plain"}, b'{"name": "w", "price": 2.5}'),  # not read as JSON: 422
+        ({}, b'{"name": "w", "price": 2.5}'),  # no content type: not JSON (strict_content_type)
+    ]
+    seen: dict[str, list[tuple[int, Any]]] = {}
+    for kind in ("native", "asgi"):
+        with (
+            running(app if kind == "native" else _asgi_only(app)) as (server, port),
+            httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client,
+        ):
+            assert (server._native is not None) == (kind == "native")
+            seen[kind] = []
+            for headers, body in cases:
+                answer = client.post("/items", content=body, headers=headers)
+                seen[kind].append((answer.status_code, answer.json()))
+    assert [status for status, _ in seen["native"]] == [200, 200, 422, 422, 422, 422]
+    assert seen["native"][0][1] == {"item": {"name": "w", "price": 2.5}, "scope_made": False}
+    for (n_status, n_body), (a_status, a_body) in zip(seen["native"], seen["asgi"], strict=True):
+        assert n_status == a_status
+        if n_status == 200:
+            assert a_body["scope_made"] is True  # (given one)
+            n_body.pop("scope_made")
+            a_body.pop("scope_made")
+        assert n_body == a_body
 
 
 def test_native_path_closes_a_stack_pushed_on_through_the_scope() -> None:
