@@ -40,8 +40,9 @@ from fasterapi import (  # noqa: E402
     Request,
     concurrency,
 )
+from fasterapi.background import BackgroundTask  # noqa: E402
 from fasterapi.concurrency import cheap  # noqa: E402
-from fasterapi.responses import FileResponse  # noqa: E402
+from fasterapi.responses import FileResponse, PlainTextResponse, StreamingResponse  # noqa: E402
 from fasterapi.routing import APIRoute  # noqa: E402
 from pydantic import BaseModel  # noqa: E402
 
@@ -699,6 +700,84 @@ def test_native_path_closes_a_stack_pushed_on_through_the_scope() -> None:
         assert closed == ["closed"]
         assert client.get("/plain").json() == {"plain": True}
         assert closed == ["closed"]
+
+
+def _cycle_app() -> FastAPI:
+    """Endpoints whose requests need the server's cycle on the native path, made at different
+    moments: before the response (a body read through `receive`, a response sent as messages, a
+    Task that waits) and after it (a background task that waits, then fails)."""
+    app = FastAPI()
+
+    @app.post("/body-then-receive")
+    async def body_then_receive(request: Request) -> dict[str, Any]:
+        body = await request.body()  # (the native path's, without the cycle)
+        try:
+            message = await asyncio.wait_for(request.receive(), 0.2)
+        except TimeoutError:
+            return {"body": body.decode(), "then": "waited"}  # nothing more comes: the body was read
+        return {"body": body.decode(), "then": message["type"]}
+
+    @app.get("/waits")
+    async def waits() -> PlainTextResponse:
+        await asyncio.sleep(0.01)
+        return PlainTextResponse("after waiting")
+
+    @app.get("/streamed")
+    async def streamed() -> StreamingResponse:
+        async def parts() -> Any:
+            yield b"one,"
+            yield b"two"
+
+        return StreamingResponse(parts(), media_type="text/plain")
+
+    @app.get("/fails-after")
+    async def fails_after() -> PlainTextResponse:
+        async def fail() -> None:
+            await asyncio.sleep(0.01)
+            raise RuntimeError("the background task failed")
+
+        return PlainTextResponse("answered", background=BackgroundTask(fail))
+
+    return app
+
+
+def test_native_path_makes_the_cycle_when_needed_as_the_asgi_path_would(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A native request makes the server's cycle only when something needs it; whenever that is,
+    the answers (and what follows on the connection) are the ASGI path's."""
+    app = _cycle_app()
+    seen: dict[str, list[Any]] = {}
+    for kind in ("native", "asgi"):
+        caplog.clear()
+        with (
+            caplog.at_level(logging.ERROR, logger="fasterapi"),
+            running(app if kind == "native" else _asgi_only(app)) as (server, port),
+            httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client,
+        ):
+            assert len(_native_routes(server)) == (4 if kind == "native" else 0)
+            answers = [
+                client.post("/body-then-receive", content=b"payload"),
+                client.get("/waits"),
+                client.get("/streamed"),
+                client.get("/fails-after"),
+                client.get("/waits"),  # (the connection goes on after the failure)
+            ]
+            seen[kind] = [(a.status_code, a.headers.get("content-length"), a.text) for a in answers]
+            deadline = time.monotonic() + 5  # (the background task fails after its answer went out)
+            while not any(r.exc_info for r in caplog.records) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            failures = [r for r in caplog.records if r.exc_info]
+            seen[kind].append([str(r.exc_info[1]) for r in failures if r.exc_info])
+    assert seen["native"] == seen["asgi"]
+    assert seen["native"][:5] == [
+        (200, "34", '{"body":"payload","then":"waited"}'),
+        (200, "13", "after waiting"),
+        (200, None, "one,two"),
+        (200, "8", "answered"),
+        (200, "13", "after waiting"),
+    ]
+    assert "the background task failed" in seen["native"][5]
 
 
 def test_native_path_follows_changes_after_startup() -> None:

@@ -15,7 +15,7 @@ import logging
 import os
 import stat
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from types import CoroutineType
 from typing import Any
 
@@ -251,27 +251,26 @@ class HTTPCycle:
         if self.waiter is not None:  # (most responses have nobody waiting)
             self._wake()
 
-    def call_app(self) -> Awaitable[None]:
-        """The application's part of the request (NativeCycle calls a route's handler instead)."""
-        return self.shared.app(self.scope(), self.receive, self.send)
-
-    def begin(self, coro: Coroutine[Any, Any, None] | None = None) -> None:
+    def begin(self) -> None:
         """Runs the app's part of the request as a Task that starts eagerly (most finish there);
         one that waits is kept until it ends (shutdown cancels it). What follows the app (an
         answer if it gave none, the log of its exception, the cycle's end) runs when it ends,
-        without a coroutine of the server's around the app's. `coro`: that part, made already
-        (the native path's); else call_app() makes it."""
+        without a coroutine of the server's around the app's."""
         shared = self.shared
         try:
-            if coro is None:
-                awaitable = self.call_app()
-                coro = awaitable if type(awaitable) is CoroutineType else _await(awaitable)
+            awaitable = shared.app(self.scope(), self.receive, self.send)
+            coro = awaitable if type(awaitable) is CoroutineType else _await(awaitable)
             task = shared.drive(coro)
         except BaseException as exc:  # the app's call itself failed (the Task catches the rest)
             self._after(exc)
             if not isinstance(exc, Exception):
                 raise
             return
+        self.settle(task)
+
+    def settle(self, task: asyncio.Task[None] | None) -> None:
+        """After the first step of the app's Task (`drive`'s answer: None when it finished with a
+        result): the end of the request, or its Task kept until it ends."""
         if task is None:
             if self.ended:  # (the usual end: answered, nothing raised; one call less)
                 self.finish()
@@ -280,7 +279,7 @@ class HTTPCycle:
         elif task.done():  # failed in its first step
             self._task_done(task)
         else:
-            shared.tasks.add(task)
+            self.shared.tasks.add(task)
             task.add_done_callback(self._task_done)
 
     def _task_done(self, task: asyncio.Task[None]) -> None:

@@ -21,9 +21,9 @@ from fasterapi_server._engine import Engine, Request
 
 
 class NativeCycle(HTTPCycle):
-    """A request of a route the engine routed: NativeApp.handle makes its coroutine, the route's
-    handler inside the app's default layers (`fasterapi.applications._serve`), whose plain
-    responses come to respond()."""
+    """The cycle of a request of the native path, made when it is needed (NativeRequest._need_cycle):
+    for the ASGI messages of a response that is not a plain one, a body read through `receive`,
+    a body streamed in records, a Task that waits, the end of a request that failed."""
 
     __slots__ = ()
 
@@ -137,17 +137,29 @@ class NativeApp:
         if plan is None:
             HTTPCycle(req, shared).begin()
             return
-        cycle = NativeCycle(req, shared)
+        # Most requests need no cycle: their handler answers with a plain response, handed to the
+        # engine whole (NativeRequest._respond), and finishes in its first step. The request makes
+        # its cycle for anything else (NativeRequest._need_cycle).
         layers = self.app._fast
-        cycle.begin(
-            self.serve(
-                layers,
-                self.routes[index]._fast_handle,
-                plan,
-                self.request_type(req, cycle, self, index, layers),
-                cycle.respond,
+        request = self.request_type(req, self, index, layers)
+        if req.more_body:
+            request._need_cycle()  # (its body's records go to the cycle)
+        try:
+            task = shared.drive(
+                self.serve(layers, self.routes[index]._fast_handle, plan, request, request._respond)
             )
-        )
+        except BaseException as exc:  # the call itself failed (the Task catches the rest)
+            request._need_cycle()._after(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        if task is None and request._cycle is None:
+            status = request._status
+            if status is not None:  # answered, nothing raised: the usual end
+                if shared.access is not None:
+                    shared.access.pending.append((req, status))
+                return
+        request._need_cycle().settle(task)
 
     def _eligible(self, route: Any) -> Any:
         """The route's plan when the native path may call it, else None. What decides it can

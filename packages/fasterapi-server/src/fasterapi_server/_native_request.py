@@ -24,9 +24,10 @@ from fasterapi.middleware.exceptions import HANDLERS_SCOPE_KEY
 from fasterapi.requests import Request
 
 from fasterapi_server._engine import Request as EngineRequest
+from fasterapi_server._native import NativeCycle
 
 if TYPE_CHECKING:
-    from fasterapi_server._native import NativeApp, NativeCycle
+    from fasterapi_server._native import NativeApp
 
 
 def _make_scope(request: NativeRequest) -> dict[str, Any]:
@@ -64,26 +65,74 @@ class _ScopeOnFirstUse:
         return scope
 
 
+class _CycleMethod:
+    """`NativeRequest._receive` and `._send`: the methods of the request's cycle, which their first
+    read makes (NativeRequest._need_cycle sets both on the instance, found before the class after
+    that: this descriptor has no __set__)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.method = name.removeprefix("_")  # the cycle's
+
+    def __get__(self, request: NativeRequest | None, owner: type | None = None) -> Any:
+        if request is None:
+            return self
+        # (not the instance's __dict__: reading it makes the dict that the instance's attributes
+        # are kept without, and every later read of one slower)
+        return getattr(request._need_cycle(), self.method)
+
+
 class NativeRequest(Request):
-    """A Request of the native path, whose scope is made on first use."""
+    """A Request of the native path, whose scope is made on first use, and its server's cycle too
+    (most requests need neither)."""
 
     # (`_exit_stack`, Request's, is set when the scope is made, and so tells that it was)
     _params: dict[str, Any] | None = None  # the engine's path parameters, once handed out
 
     scope = _ScopeOnFirstUse()
+    _receive = _CycleMethod()
+    _send = _CycleMethod()
 
-    def __init__(
-        self, req: EngineRequest, cycle: NativeCycle, native: NativeApp, index: int, layers: Any
-    ) -> None:
+    def __init__(self, req: EngineRequest, native: NativeApp, index: int, layers: Any) -> None:
         # (not Request.__init__: it would need the scope)
         self._req = req
         self._native = native
         self._index = index
         self._layers = layers
-        # (made here: one made on first use through a descriptor cost more than these two
-        # whenever it was used)
-        self._receive = cycle.receive
-        self._send = cycle.send
+        self._cycle: NativeCycle | None = None  # the server's cycle, once made
+        self._status: int | None = None  # the status of a response handed over by _respond
+
+    def _need_cycle(self) -> NativeCycle:
+        """The request's cycle (the ASGI messages, the body's records, the end of a request that
+        did not simply answer), made on first use: as the request stands then, answered or not."""
+        cycle = self._cycle
+        if cycle is None:
+            cycle = self._cycle = NativeCycle(self._req, self._native.shared)
+            cycle.body_done = self._stream_consumed  # (read by body(), without the cycle)
+            status = self._status
+            if status is not None:
+                cycle.status = status
+                cycle.started = cycle.ended = True
+        return cycle
+
+    async def body(self) -> bytes:
+        kept = getattr(self, "_body", None)
+        if kept is None and self._cycle is None and not self._req.more_body:
+            # The whole body came with the head, and nothing read any of it (that takes the cycle):
+            # the engine's bytes, as `receive` would have given them in one message.
+            self._stream_consumed = True
+            kept = self._body = self._req.body
+        return kept if kept is not None else await super().body()
+
+    def _respond(self, status: int, headers: Any, body: bytes | memoryview) -> None:
+        """A plain response, whole (`_serve`'s `direct`): to the engine, through the cycle if there
+        is one (it may have started a response already; one that waits for the response's end
+        is woken)."""
+        cycle = self._cycle
+        if cycle is None:
+            self._req.respond(status, headers, body)
+        else:
+            cycle.respond(status, headers, body)
+        self._status = status
 
     @property
     def headers(self) -> Headers:
