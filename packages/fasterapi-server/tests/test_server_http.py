@@ -543,6 +543,58 @@ def test_response_headers_in_any_shape() -> None:
         engine.stop()
 
 
+def test_kept_header_pairs_are_checked_once_and_still_count() -> None:
+    # A tuple of two bytes objects is checked once and known by its identity after (the
+    # framework's responses share theirs): what it says still counts each time, a bad one is
+    # refused each time, and many pairs (more than the engine keeps) are all written as given.
+    length = (b"content-length", b"2")
+    close = (b"connection", b"close")
+    date = (b"date", b"Thu, 01 Jan 1970 00:00:00 GMT")
+    bad = (b"x-bad", b"a\r\nx-injected: 1")
+    many = [(b"x-%d" % i, b"%d" % i) for i in range(200)]
+    engine = Engine(host="127.0.0.1", port=0, threads=0)
+    try:
+        pairs = inline_requests(engine, 8)
+        seen = []
+        for k, (item, sock) in enumerate(pairs):
+            if k in (0, 1):
+                item.respond(200, [length, date], b"ok")
+            elif k in (2, 3):
+                with pytest.raises(ValueError, match="invalid value for header x-bad"):
+                    item.respond(200, [bad], b"never")
+                with pytest.raises(ValueError, match="Content-Length is 2"):
+                    item.respond(200, [length], b"three")
+                item.respond(200, [close], b"closing")
+            elif k in (4, 5):
+                item.respond(200, many, b"many")
+            else:
+                item.respond(200, [], b"plain")
+            engine.flush()
+            r = Reader(sock).read()
+            seen.append(r)
+            if k in (2, 3):
+                assert r.headers.get("connection") == "close"
+                assert sock.recv(1) == b""  # closed after it
+        for r in seen[:2]:
+            assert (r.body, r.headers["content-length"], r.headers["date"]) == (b"ok", "2", date[1].decode())
+            assert [name for name, _ in r.raw_headers].count(b"date") == 1
+        for r in seen[2:4]:
+            assert r.body == b"closing"
+            assert "x-bad" not in r.headers
+            assert "x-injected" not in r.headers
+        for r in seen[4:6]:
+            assert r.body == b"many"
+            assert [(n, v) for n, v in r.raw_headers if n.startswith(b"x-")] == many
+        for r in seen[6:]:
+            assert r.body == b"plain"
+            assert r.headers["date"] != date[1].decode()
+            assert "connection" not in r.headers
+        for _, sock in pairs:
+            sock.close()
+    finally:
+        engine.stop()
+
+
 def test_header_injection_refused(server: ServerProcess) -> None:
     for path in ("/inject", "/inject-name"):
         with connect(server.port) as sock:

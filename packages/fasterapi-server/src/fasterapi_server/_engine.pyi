@@ -55,6 +55,9 @@ class Future:
     def result(self) -> Any: ...
     def __await__(self) -> Generator[Any, None, Any]: ...
 
+def item_reader(d: dict[Any, Any], key: Any) -> Callable[[], Any]:
+    """A callable of no arguments that returns `d[key]` (native)."""
+
 class EagerStart:
     """Starts asyncio Tasks on `loop` with their first step run at once (Python 3.11)."""
     def __init__(self, loop: Any, task_type: type[Any], name: str) -> None: ...

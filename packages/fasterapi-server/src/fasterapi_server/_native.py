@@ -140,14 +140,17 @@ class NativeApp:
         # Most requests need no cycle: their handler answers with a plain response, handed to the
         # engine whole (NativeRequest._respond), and finishes in its first step. The request makes
         # its cycle for anything else (NativeRequest._need_cycle).
+        # (The callables held in attributes are read into locals first: Python 3.11 does not
+        # specialize `obj.attr(...)` for an instance's own attribute, and looks it up in full.)
         layers = self.app._fast
-        request = self.request_type(req, self, index, layers)
+        new_request = self.request_type
+        request = new_request(req, self, index, layers)
         if req.more_body:
             request._need_cycle()  # (its body's records go to the cycle)
+        drive = shared.drive
+        serve = self.serve
         try:
-            task = shared.drive(
-                self.serve(layers, self.routes[index]._fast_handle, plan, request, request._respond)
-            )
+            task = drive(serve(layers, self.routes[index]._fast_handle, plan, request, request._respond))
         except BaseException as exc:  # the call itself failed (the Task catches the rest)
             request._need_cycle()._after(exc)
             if not isinstance(exc, Exception):

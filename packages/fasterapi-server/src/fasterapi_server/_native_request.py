@@ -100,6 +100,10 @@ class NativeRequest(Request):
         self._layers = layers
         self._cycle: NativeCycle | None = None  # the server's cycle, once made
         self._status: int | None = None  # the status of a response handed over by _respond
+        # (The class's defaults, on the instance: Python 3.11 reads a class attribute through an
+        # instance in full each time, an instance's own through a specialized instruction.)
+        self._exit_stack = None
+        self._params = None
 
     def _need_cycle(self) -> NativeCycle:
         """The request's cycle (the ASGI messages, the body's records, the end of a request that

@@ -153,7 +153,7 @@ class ReadBuffer {
     } else {
       std::size_t cap = cap_ ? cap_ : 16384;
       while (cap - live < want) cap *= 2;
-      auto bigger = std::make_unique<char[]>(cap);
+      auto bigger = std::make_unique_for_overwrite<char[]>(cap);  // (not zeroed: 64 KiB a connection)
       if (live) std::memcpy(bigger.get(), data_.get() + start_, live);
       data_ = std::move(bigger);
       cap_ = cap;
@@ -281,6 +281,7 @@ class IoThread {
   void release_output(const std::shared_ptr<Stream>& s, std::int64_t n);
   void command(Outbound* o);
   void queue_response(Connection& c, std::uint32_t slot, Outbound& o);
+  void append_status(std::string& out, int status, bool http10, bool date, bool server, std::time_t now);
   void append_head(std::string& out, const Outbound& o, const Stream& s, bool& close, bool& chunked);
   void emit(Connection& c, std::uint32_t slot, std::uint32_t seq, OutPiece piece, bool last, bool close);
   void finish_response(Connection& c, std::uint32_t slot, bool close);
@@ -308,6 +309,14 @@ class IoThread {
   std::vector<Connection> conns_;
   std::vector<std::uint32_t> free_;
   HttpDate date_;
+  // The status line, Date and Server of the last head without the app's own Date or Server.
+  struct StatusLines {
+    std::time_t second = -1;
+    int status = 0;
+    bool http10 = false;
+    std::string text;
+  };
+  StatusLines status_lines_;
   router::Match match_;
   bool notify_python_ = false;
   // While a batch of commands runs, output is queued and its connections noted; each is written
@@ -1235,22 +1244,42 @@ inline void IoThread::command(Outbound* o) {
   queue_response(*c, s.slot, *o);
 }
 
-inline void IoThread::append_head(std::string& out, const Outbound& o, const Stream& s, bool& close, bool& chunked) {
-  const std::string_view reason = http1::default_reason(o.status);
-  out.append(s.http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
-  detail::append_number(out, static_cast<std::uint64_t>(o.status));
+// The status line, then the Date and Server fields unless the app gave its own.
+inline void IoThread::append_status(std::string& out, int status, bool http10, bool date, bool server,
+                                    std::time_t now) {
+  const std::string_view reason = http1::default_reason(status);
+  out.append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  detail::append_number(out, static_cast<std::uint64_t>(status));
   out.push_back(' ');
   out.append(reason.empty() ? std::string_view("Unknown") : reason);
   out.append("\r\n");
-  if (!o.has_date) {
+  if (date) {
     out.append("date: ");
-    out.append(date_.at(std::time(nullptr)));
+    out.append(date_.at(now));
     out.append("\r\n");
   }
-  if (!o.has_server && !engine_.config_.server_header.empty()) {
+  if (server && !engine_.config_.server_header.empty()) {
     out.append("server: ");
     out.append(engine_.config_.server_header);
     out.append("\r\n");
+  }
+}
+
+inline void IoThread::append_head(std::string& out, const Outbound& o, const Stream& s, bool& close, bool& chunked) {
+  const std::time_t now = std::time(nullptr);
+  if (!o.has_date && !o.has_server) {
+    // The usual head starts as the last one did within the same second: kept, appended whole.
+    StatusLines& kept = status_lines_;
+    if (kept.second != now || kept.status != o.status || kept.http10 != s.http10) {
+      kept.text.clear();
+      append_status(kept.text, o.status, s.http10, true, true, now);
+      kept.second = now;
+      kept.status = o.status;
+      kept.http10 = s.http10;
+    }
+    out.append(kept.text);
+  } else {
+    append_status(out, o.status, s.http10, !o.has_date, !o.has_server, now);
   }
   out.append(o.fields);
   close = close || o.close || !s.keep_alive || engine_.draining();
