@@ -493,6 +493,7 @@ class EagerStart {
   nb::object start(nb::handle coro) {
     PyObject* loop_dict = loop_dict_.ptr();
     if (PyDict_SetItem(loop_dict, g.s_call_soon, step_now_.ptr()) < 0) throw nb::python_error();
+    call_soon_hooked_ = true;
     finished_ = -1;
     PyObject* task = nullptr;
     if (spare_.is_valid()) {
@@ -505,12 +506,15 @@ class EagerStart {
       task = PyObject_Vectorcall(task_type_.ptr(), args, 1, kwnames_.ptr());
     }
     // The hooks are still there if the constructor failed before using them (or, were the Task
-    // type not asyncio's own, never used them at all).
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb);
-    remove(loop_dict, g.s_call_soon);
-    if (all_dict_.is_valid()) remove(all_dict_.ptr(), g.s_add);
-    PyErr_Restore(type, value, tb);
+    // type not asyncio's own, never used them at all). Each notes when it removed itself.
+    if (call_soon_hooked_ || add_hooked_) {
+      PyObject *type, *value, *tb;
+      PyErr_Fetch(&type, &value, &tb);
+      if (call_soon_hooked_) remove(loop_dict, g.s_call_soon);
+      if (add_hooked_) remove(all_dict_.ptr(), g.s_add);
+      call_soon_hooked_ = add_hooked_ = false;
+      PyErr_Restore(type, value, tb);
+    }
     if (!task) throw nb::python_error();
     nb::object t = nb::steal(task);
     if (finished_ < 0) finished_ = succeeded(t.ptr());  // (the step did not run here)
@@ -560,6 +564,7 @@ class EagerStart {
   static PyObject* step_now(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
     EagerStart* es = of(self);
     if (PyDict_DelItem(es->loop_dict_.ptr(), g.s_call_soon) < 0) return nullptr;
+    es->call_soon_hooked_ = false;
     if (nargs < 1) {
       PyErr_SetString(PyExc_TypeError, "call_soon() needs a callback");
       return nullptr;
@@ -584,16 +589,18 @@ class EagerStart {
     Py_XDECREF(task);
     if (es->finished_ < 0) {
       PyErr_Clear();  // not a Task's step: start() asks the Task, and it is added as usual
-    } else if (es->finished_ && es->all_dict_.is_valid() &&
-               PyDict_SetItem(es->all_dict_.ptr(), g.s_add, es->skip_add_.ptr()) < 0) {
-      return nullptr;
+    } else if (es->finished_ && es->all_dict_.is_valid()) {
+      if (PyDict_SetItem(es->all_dict_.ptr(), g.s_add, es->skip_add_.ptr()) < 0) return nullptr;
+      es->add_hooked_ = true;
     }
     Py_RETURN_NONE;
   }
 
   // _all_tasks.add(task) right after a step that finished the task: removes itself, adds nothing.
   static PyObject* skip_add(PyObject* self, PyObject*) {
-    if (PyDict_DelItem(of(self)->all_dict_.ptr(), g.s_add) < 0) return nullptr;
+    EagerStart* es = of(self);
+    if (PyDict_DelItem(es->all_dict_.ptr(), g.s_add) < 0) return nullptr;
+    es->add_hooked_ = false;
     Py_RETURN_NONE;
   }
 
@@ -606,6 +613,8 @@ class EagerStart {
   nb::object spare_;  // a finished, cleared Task, or nothing
   bool reuse_ = false;
   int finished_ = -1;  // what the step of the Task being constructed left: a result (1) or not (0)
+  bool call_soon_hooked_ = false;  // step_now is the loop's call_soon
+  bool add_hooked_ = false;        // skip_add is the add of asyncio's set of all tasks
 };
 
 // item_reader(d, key): a callable of no arguments that returns d[key] (KeyError when it is
