@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import email.utils
 import json
 import shutil
 import socket
@@ -564,6 +565,8 @@ def test_kept_header_pairs_are_checked_once_and_still_count() -> None:
                     item.respond(200, [bad], b"never")
                 with pytest.raises(ValueError, match="Content-Length is 2"):
                     item.respond(200, [length], b"three")
+                with pytest.raises(ValueError, match="invalid Content-Length 3"):  # (a second, different)
+                    item.respond(200, [length, (b"content-length", b"3")], b"two")
                 item.respond(200, [close], b"closing")
             elif k in (4, 5):
                 item.respond(200, many, b"many")
@@ -590,6 +593,46 @@ def test_kept_header_pairs_are_checked_once_and_still_count() -> None:
             assert r.headers["date"] != date[1].decode()
             assert "connection" not in r.headers
         for _, sock in pairs:
+            sock.close()
+    finally:
+        engine.stop()
+
+
+def test_status_line_and_date_follow_each_response() -> None:
+    # The status line, Date and Server of a head are kept for the rest of the second: a response
+    # of another status or HTTP version, or in a later second, gets its own.
+    engine = Engine(host="127.0.0.1", port=0, threads=0)
+    try:
+        port = engine.bind()
+        engine.start()
+        versions = ["1.1", "1.1", "1.0", "1.1", "1.1"]
+        socks = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in versions]
+        heads = []
+        for i, (version, sock) in enumerate(zip(versions, socks, strict=True)):
+            if i == len(versions) - 1:
+                time.sleep(1.1)  # (a later second)
+            sock.sendall(f"GET /{i} HTTP/{version}\r\nHost: x\r\n\r\n".encode())
+            items: list[Any] = []
+            deadline = time.monotonic() + 10
+            while not items and time.monotonic() < deadline:
+                items = engine.poll()
+                time.sleep(0.01)
+            status = 404 if i == 1 else 200
+            items[0].respond(status, [], b"ok")
+            engine.flush()
+            heads.append(Reader(sock).read())
+        assert [(r.status, r.http_version) for r in heads] == [
+            (200, "1.1"),
+            (404, "1.1"),
+            (200, "1.0"),
+            (200, "1.1"),
+            (200, "1.1"),
+        ]
+        for r in heads:
+            assert r.headers["server"] == "fasterapi"
+            assert email.utils.parsedate_to_datetime(r.headers["date"]).tzinfo is not None
+        assert heads[-1].headers["date"] != heads[0].headers["date"]
+        for sock in socks:
             sock.close()
     finally:
         engine.stop()

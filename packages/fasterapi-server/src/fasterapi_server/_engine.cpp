@@ -917,16 +917,21 @@ void apply_note(fs::Outbound& o, const FieldNote& f) {
   o.has_encoding = o.has_encoding || f.encoding;
 }
 
+// "name: value\r\n"
+void append_field_line(std::string& out, std::string_view n, std::string_view v) {
+  out.append(n);
+  out.append(": ");
+  out.append(v);
+  out.append("\r\n");
+}
+
 void add_field(fs::Outbound& o, PyObject* name_obj, PyObject* value_obj) {
   Bytes name(name_obj);
   Bytes value(value_obj);
   const auto n = name.view();
   const auto v = value.view();
   apply_note(o, note_field(n, v));
-  o.fields.append(n);
-  o.fields.append(": ");
-  o.fields.append(v);
-  o.fields.append("\r\n");
+  append_field_line(o.fields, n, v);
 }
 
 // The header pairs the app gives again and again, checked once: the framework's responses share
@@ -956,10 +961,8 @@ struct CheckedPairs {
       Py_INCREF(pair);
       Py_XSETREF(e.pair, pair);
       e.note = f;
-      e.line.assign(n);
-      e.line += ": ";
-      e.line += v;
-      e.line += "\r\n";
+      e.line.clear();
+      append_field_line(e.line, n, v);
     }
     return e;
   }
