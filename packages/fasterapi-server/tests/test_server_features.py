@@ -808,6 +808,48 @@ def test_native_path_follows_changes_after_startup() -> None:
         assert client.get("/token").json() == {"token": "real"}
 
 
+def test_a_native_dispatch_that_fails_is_answered_500_and_the_batch_goes_on(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from fasterapi_server._native import NativeApp
+
+    app = FastAPI()
+
+    @app.get("/ok/{n}")
+    async def ok(n: int) -> dict[str, int]:
+        return {"n": n}
+
+    @app.get("/broken")
+    async def broken() -> dict[str, bool]:
+        return {"reached": True}
+
+    original = NativeApp.plan_for
+
+    def plan_for(self: NativeApp, index: int) -> Any:
+        if self.routes[index].path == "/broken":
+            raise RuntimeError("a bug of the server's")
+        return original(self, index)
+
+    monkeypatch.setattr(NativeApp, "plan_for", plan_for)
+    caplog.set_level(logging.ERROR, logger="fasterapi.server")
+    with running(app) as (server, port), socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        assert _native_routes(server) == ["/ok/{n}", "/broken"]
+        # One batch (pipelined): the failed dispatch between two that go, in order, one connection.
+        sock.sendall(
+            b"".join(b"GET %s HTTP/1.1\r\nhost: a\r\n\r\n" % p for p in (b"/ok/1", b"/broken", b"/ok/2"))
+        )
+        reader = Reader(sock)
+        answers = [reader.read("GET") for _ in range(3)]
+        assert [a.status for a in answers] == [200, 500, 200]
+        assert [a.body for a in answers] == [b'{"n":1}', b"Internal Server Error", b'{"n":2}']
+        sock.sendall(b"GET /ok/3 HTTP/1.1\r\nhost: a\r\n\r\n")  # the connection goes on
+        assert reader.read("GET").body == b'{"n":3}'
+    failed = [r for r in caplog.records if r.getMessage() == "Exception while dispatching a request"]
+    assert failed
+    assert failed[0].exc_info is not None
+    assert str(failed[0].exc_info[1]) == "a bug of the server's"
+
+
 def test_a_route_class_given_its_own_handle_after_startup_is_served_through_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -278,15 +278,55 @@ def test_header_lists_are_kept_up_to_their_limit(monkeypatch: pytest.MonkeyPatch
     kept: dict[Any, Any] = {}
     monkeypatch.setattr(responses, "_HEADER_LISTS", kept)
     monkeypatch.setattr(responses, "_KEPT_HEADER_LISTS", 3)
-    for text in ("a", "bb", "ccc"):  # up to the limit: kept
-        PlainTextResponse(text)
+    for text in ("a", "bb", "ccc"):  # up to the limit: kept (a 201: not the shortest way of a 200)
+        PlainTextResponse(text, status_code=201)
     assert sorted(key[1] for key in kept) == [1, 2, 3]
-    past = PlainTextResponse("dddd")  # past it: made, right, and not kept
+    past = PlainTextResponse("dddd", status_code=201)  # past it: made, right, and not kept
     assert past.raw_headers == [(b"content-length", b"4"), (b"content-type", b"text/plain; charset=utf-8")]
     assert len(kept) == 3
-    again = PlainTextResponse("bb")  # a kept list is copied, never handed out
+    again = PlainTextResponse("bb", status_code=201)  # a kept list is copied, never handed out
     assert again.raw_headers == [(b"content-length", b"2"), (b"content-type", b"text/plain; charset=utf-8")]
-    assert again.raw_headers is not PlainTextResponse("bb").raw_headers
+    assert again.raw_headers is not PlainTextResponse("bb", status_code=201).raw_headers
+
+
+def test_a_200_in_utf8_takes_a_kept_content_type_up_to_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fasterapi import responses
+
+    kept: dict[Any, Any] = {}
+    monkeypatch.setattr(responses, "_UTF8_TYPES", kept)
+    monkeypatch.setattr(responses, "_HEADER_LISTS", {})
+    monkeypatch.setattr(responses, "_KEPT_HEADER_LISTS", 2)
+    for media_type in ("text/a", "application/b"):  # up to the limit: kept
+        Response("x", media_type=media_type)
+    assert kept == {
+        "text/a": (b"content-type", b"text/a; charset=utf-8"),
+        "application/b": (b"content-type", b"application/b"),
+    }
+    past = Response("xy", media_type="text/c")  # past it: made, right, and not kept
+    assert past.raw_headers == [(b"content-length", b"2"), (b"content-type", b"text/c; charset=utf-8")]
+    assert "text/c" not in kept
+    # The kept ones, as the generic way writes them; a new list each time.
+    first, second = Response("héllo", media_type="text/a"), Response("héllo", media_type="text/a")
+    assert first.raw_headers == [(b"content-length", b"6"), (b"content-type", b"text/a; charset=utf-8")]
+    assert first.raw_headers is not second.raw_headers
+    assert first.raw_headers[1] is kept["text/a"]
+    # Not a 200, another charset, no media type, a status without a body: the generic way.
+    assert Response("x", status_code=404, media_type="text/a").raw_headers == [
+        (b"content-length", b"1"),
+        (b"content-type", b"text/a; charset=utf-8"),
+    ]
+
+    class Latin1(Response):
+        charset = "latin-1"
+
+    assert Latin1("é", media_type="text/a").raw_headers == [
+        (b"content-length", b"1"),
+        (b"content-type", b"text/a; charset=latin-1"),
+    ]
+    assert Response("x").raw_headers == [(b"content-length", b"1")]
+    assert Response("x", status_code=204, media_type="text/a").raw_headers == [
+        (b"content-type", b"text/a; charset=utf-8")
+    ]
 
 
 def test_a_request_stack_makes_its_list_on_the_first_push() -> None:

@@ -10,6 +10,7 @@ bytes not yet written pass the engine's high-water mark. The lifespan protocol r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import os
@@ -81,6 +82,15 @@ class ServerState:
         self.tasks: set[asyncio.Task[Any]] = set()  # requests that suspended, until they finish
         self.shutting_down = False
         self.access: Any = None  # the AccessLog, when there is one
+
+
+def dispatch_failed(req: Request, exc: BaseException) -> None:
+    """A request whose dispatch to the app failed (a bug of the server's, not the app's): logged,
+    answered 500 if it can still be; the other requests go on."""
+    logger.error("Exception while dispatching a request", exc_info=exc)
+    if not req.closed:
+        with contextlib.suppress(ValueError):  # (a response already given)
+            req.respond(500, TEXT_HEADERS, SERVER_ERROR_BODY)
 
 
 async def _await(awaitable: Awaitable[None]) -> None:

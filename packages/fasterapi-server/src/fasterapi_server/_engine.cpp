@@ -37,6 +37,8 @@ struct Globals {
   PyObject *s_set_result = nullptr, *s_set_exception = nullptr;
   // EagerStart's: the names it looks up and the keywords it passes.
   PyObject *s_call_soon, *s_add, *s_loop, *s_name, *s_context, *s_self, *s_state, *s_exception, *s_finished;
+  // NativeDispatch's: the attributes of a request of the native path it reads.
+  PyObject *s_cycle, *s_status, *s_respond;
   // Interned strings of the ASGI scope: its keys, and the values every request shares.
   PyObject *k_http_version, *k_client, *k_method, *k_path, *k_raw_path, *k_query_string,
       *k_headers, *k_state, *k_extensions, *k_pathsend, *k_path_params, *k_scheme;
@@ -639,6 +641,179 @@ nb::object item_reader(nb::dict d, nb::object key) {
   return nb::steal(f);
 }
 
+// ---- The native path's requests, started from poll() (fasterapi_server._native tells the path)
+//
+// A request the I/O thread routed to a route of the app's goes from poll() straight to its start,
+// without a record in poll()'s list and Python's loop over them: the route's plan (asked of the
+// app once a route a batch: it may change between batches), the framework's Request of the native
+// path, the coroutine of the app's layers around the route's handler, and its Task, started
+// eagerly. Python is called back for what is not the usual end (native.finish) and for the rest:
+// a route the path does not take now (native.fallback), a failure of the dispatch itself
+// (native.dispatch_failed), the access log. What each step does is NativeApp's (Python) to say;
+// this is its loop, written out.
+class NativeDispatch {
+ public:
+  NativeDispatch(nb::object native, nb::object request_type, nb::object serve, nb::object drive,
+                 std::size_t routes, bool log_access)
+      : native_(std::move(native)),
+        request_type_(std::move(request_type)),
+        serve_(std::move(serve)),
+        drive_(std::move(drive)),
+        plans_(routes),
+        log_access_(log_access) {
+    plan_for_ = native_.attr("plan_for");
+    fallback_ = native_.attr("fallback");
+    finish_ = native_.attr("finish");
+    start_failed_ = native_.attr("start_failed");
+    dispatch_failed_ = native_.attr("dispatch_failed");
+    logged_ = native_.attr("logged");
+    // Driver.drive of asyncio's loop on 3.11 is an EagerStart's start: called without Python's call.
+    nb::object owner = nb::getattr(drive_, "__self__", nb::none());
+    if (nb::isinstance<EagerStart>(owner)) {
+      eager_owner_ = owner;
+      eager_ = nb::inst_ptr<EagerStart>(owner);
+    }
+  }
+
+  // Before a poll: the layers the app's requests go through in this batch, or None when the app
+  // is not as it was registered (its requests then go to native.fallback).
+  void new_batch(nb::object layers) {
+    ++batch_;
+    layers_ = std::move(layers);
+  }
+  // The requests dispatched since the last call.
+  std::size_t take_served() noexcept { return std::exchange(served_, 0); }
+
+  // One request. False when an exception must leave poll() (one that is not an Exception, from
+  // the app's first step, or a failure of Python's callbacks themselves): it is kept for
+  // raise_pending(), and poll() stops there.
+  bool dispatch(nb::handle req, std::int32_t route) {
+    ++served_;
+    try {
+      return start(req, route);
+    } catch (nb::python_error& e) {
+      try {
+        dispatch_failed_(req, e.value());  // logged, answered 500
+        return true;
+      } catch (nb::python_error& again) {
+        pending_ = nb::borrow(again.value());
+        return false;
+      }
+    }
+  }
+
+  // Raises what dispatch() kept, if anything.
+  void raise_pending() {
+    if (!pending_.is_valid()) return;
+    nb::object exc = std::move(pending_);
+    PyObject* type = reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr()));
+    Py_INCREF(type);
+    PyObject* tb = PyException_GetTraceback(exc.ptr());  // (a new reference, or null)
+    PyErr_Restore(type, exc.release().ptr(), tb);
+    throw nb::python_error();
+  }
+
+  static int traverse(PyObject* self, visitproc visit, void* arg) {
+    if (!nb::inst_ready(self)) return 0;
+    NativeDispatch& d = *nb::inst_ptr<NativeDispatch>(self);
+    for (nb::object* o : d.held()) Py_VISIT(o->ptr());
+    for (auto& plan : d.plans_) Py_VISIT(plan.second.ptr());
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+  }
+  static int clear(PyObject* self) {
+    if (!nb::inst_ready(self)) return 0;
+    NativeDispatch& d = *nb::inst_ptr<NativeDispatch>(self);
+    d.eager_ = nullptr;
+    for (nb::object* o : d.held()) *o = nb::object();
+    for (auto& plan : d.plans_) plan.second = nb::object();
+    return 0;
+  }
+
+ private:
+  std::array<nb::object*, 13> held() {
+    return {&native_, &request_type_, &serve_, &drive_, &plan_for_, &fallback_, &finish_, &start_failed_,
+            &dispatch_failed_, &logged_, &eager_owner_, &layers_, &pending_};
+  }
+
+  // False when it kept an exception that must leave poll().
+  bool start(nb::handle req, std::int32_t route) {
+    if (static_cast<std::size_t>(route) >= plans_.size() || !layers_.is_valid() || layers_.is_none()) {
+      fallback_(req);
+      return true;
+    }
+    auto& [batch, known] = plans_[static_cast<std::size_t>(route)];
+    if (batch != batch_ || !known.is_valid()) {
+      known = plan_for_(route);  // (plan, handler) or None
+      batch = batch_;
+    }
+    if (known.is_none()) {
+      fallback_(req);
+      return true;
+    }
+    PyObject* index = PyLong_FromLong(route);
+    if (!index) throw nb::python_error();
+    PyObject* args[4] = {req.ptr(), native_.ptr(), index, layers_.ptr()};
+    PyObject* made = PyObject_Vectorcall(request_type_.ptr(), args, 4, nullptr);
+    Py_DECREF(index);
+    if (!made) throw nb::python_error();
+    nb::object request = nb::steal(made);
+    if (nb::inst_ptr<Request>(req)->more_body()) request.attr("_need_cycle")();  // (its body's records go to the cycle)
+    PyObject* respond = PyObject_GetAttr(request.ptr(), g.s_respond);
+    if (!respond) throw nb::python_error();
+    nb::object respond_ = nb::steal(respond);
+    PyObject* call[5] = {layers_.ptr(), PyTuple_GET_ITEM(known.ptr(), 1), PyTuple_GET_ITEM(known.ptr(), 0),
+                         request.ptr(), respond};
+    PyObject* coro = PyObject_Vectorcall(serve_.ptr(), call, 5, nullptr);
+    if (!coro) throw nb::python_error();
+    nb::object coro_ = nb::steal(coro);
+    nb::object task;
+    try {
+      task = eager_ != nullptr ? eager_->start(coro_) : drive_(coro_);
+    } catch (nb::python_error& e) {  // the call itself failed (the Task catches the rest)
+      nb::object exc = nb::borrow(e.value());
+      start_failed_(request, exc);  // the request's end, as its cycle makes it
+      if (PyErr_GivenExceptionMatches(exc.ptr(), PyExc_Exception)) return true;
+      pending_ = std::move(exc);  // (not an Exception: it leaves poll(), as it would leave the loop)
+      return false;
+    }
+    if (task.is_none()) {
+      PyObject* cycle = PyObject_GetAttr(request.ptr(), g.s_cycle);
+      if (!cycle) throw nb::python_error();
+      const bool without = cycle == Py_None;
+      Py_DECREF(cycle);
+      if (without) {
+        PyObject* status = PyObject_GetAttr(request.ptr(), g.s_status);
+        if (!status) throw nb::python_error();
+        nb::object status_ = nb::steal(status);
+        if (status != Py_None) {  // answered, nothing raised: the usual end
+          if (log_access_) logged_(req, status_);
+          return true;
+        }
+      }
+    }
+    finish_(request, task);
+    return true;
+  }
+
+  nb::object native_, request_type_, serve_, drive_;
+  nb::object plan_for_, fallback_, finish_, start_failed_, dispatch_failed_, logged_;
+  nb::object eager_owner_;  // drive_'s EagerStart, held
+  EagerStart* eager_ = nullptr;
+  nb::object layers_;   // this batch's, or None
+  nb::object pending_;  // an exception that must leave poll()
+  std::vector<std::pair<std::uint64_t, nb::object>> plans_;  // per route: (batch, (plan, handler) or None)
+  std::uint64_t batch_ = 0;
+  std::size_t served_ = 0;
+  bool log_access_ = false;
+};
+
+PyType_Slot dispatch_slots[] = {
+    {Py_tp_traverse, reinterpret_cast<void*>(&NativeDispatch::traverse)},
+    {Py_tp_clear, reinterpret_cast<void*>(&NativeDispatch::clear)},
+    {0, nullptr},
+};
+
 class PyEngine {
  public:
   explicit PyEngine(fs::Config config) : engine_(std::make_shared<fs::Engine>(std::move(config))) {}
@@ -718,7 +893,11 @@ class PyEngine {
   int io_fileno() const noexcept { return engine_->io_fileno(); }
   void flush() { engine_->end_batch(); }
 
-  nb::list poll() {
+  // The records the I/O threads handed over since the last poll. With a dispatch, the requests
+  // routed to the app's routes are started here instead (NativeDispatch): not in the list. An
+  // exception the dispatch must let out ends the poll early (the records not taken stay on the
+  // ring): raise_pending() raises it, after the list is handled.
+  nb::list poll(NativeDispatch* dispatch) {
     auto& ring = engine_->inbound();
     auto& waker = engine_->python_waker();
     waker.clear();
@@ -732,8 +911,14 @@ class PyEngine {
         ++taken;
         switch (in->kind) {
           case fs::Inbound::Kind::request: {
-            Request r(engine_, std::move(in));
-            out.append(nb::cast(std::move(r)));
+            const std::int32_t route = in->route;
+            nb::object r = nb::cast(Request(engine_, std::move(in)));
+            if (dispatch == nullptr || route < 0) {
+              out.append(r);
+            } else if (!dispatch->dispatch(r, route)) {
+              waker.signal();  // the rest, on the next poll
+              return out;
+            }
             break;
           }
           case fs::Inbound::Kind::body:
@@ -937,33 +1122,51 @@ void add_field(fs::Outbound& o, PyObject* name_obj, PyObject* value_obj) {
 // The header pairs the app gives again and again, checked once: the framework's responses share
 // theirs (kept tuples, the same objects for every response of a kind), so a pair is known by its
 // address. Only a tuple of two bytes objects is kept (it cannot change), and it is held, so that
-// its address stays its own. Direct-mapped: a pair takes the slot of an older one. With the GIL
-// only. (Two headers checked each time: about 1,300 instructions a response; known: about 150.)
+// its address stays its own. Two ways a set, the set chosen by a hash of the address (the
+// allocator puts objects of a size at strides of a power of two: the address bits alone put two
+// pairs of one response in one slot, where each pushed the other out every time); a pair takes
+// the place of the one of its set used less recently. With the GIL only. (Two headers checked
+// each time: about 1,300 instructions a response; known: about 150.)
 struct CheckedPairs {
-  static constexpr std::size_t kSize = 64;
+  static constexpr std::size_t kSets = 64;
   struct Entry {
     PyObject* pair = nullptr;  // owned
     FieldNote note;
     std::string line;
   };
-  Entry entries[kSize];
+  Entry entries[kSets][2];
+  std::uint8_t older[kSets] = {};  // per set: the way to replace next
+
+  static std::size_t set_of(PyObject* pair) noexcept {
+    // Fibonacci hashing: the top bits of the address times 2^64 / phi.
+    return static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(pair) * 0x9E3779B97F4A7C15ull) >> 58);
+  }
 
   // The entry of a pair of two bytes objects, checked now if it was not known (an invalid one
   // raises and is not kept).
   const Entry& get(PyObject* pair) {
-    Entry& e = entries[(reinterpret_cast<std::uintptr_t>(pair) >> 4) % kSize];
-    if (e.pair != pair) {
-      PyObject* name = PyTuple_GET_ITEM(pair, 0);
-      PyObject* value = PyTuple_GET_ITEM(pair, 1);
-      const std::string_view n{PyBytes_AS_STRING(name), static_cast<std::size_t>(PyBytes_GET_SIZE(name))};
-      const std::string_view v{PyBytes_AS_STRING(value), static_cast<std::size_t>(PyBytes_GET_SIZE(value))};
-      const FieldNote f = note_field(n, v);  // (may raise: the entry is left as it was)
-      Py_INCREF(pair);
-      Py_XSETREF(e.pair, pair);
-      e.note = f;
-      e.line.clear();
-      append_field_line(e.line, n, v);
+    static_assert(kSets == 64, "set_of gives 6 bits");
+    const std::size_t s = set_of(pair);
+    Entry* ways = entries[s];
+    for (std::uint8_t w = 0; w < 2; ++w) {
+      if (ways[w].pair == pair) {
+        older[s] = static_cast<std::uint8_t>(w ^ 1);
+        return ways[w];
+      }
     }
+    const std::uint8_t w = older[s];
+    Entry& e = ways[w];
+    PyObject* name = PyTuple_GET_ITEM(pair, 0);
+    PyObject* value = PyTuple_GET_ITEM(pair, 1);
+    const std::string_view n{PyBytes_AS_STRING(name), static_cast<std::size_t>(PyBytes_GET_SIZE(name))};
+    const std::string_view v{PyBytes_AS_STRING(value), static_cast<std::size_t>(PyBytes_GET_SIZE(value))};
+    const FieldNote f = note_field(n, v);  // (may raise: the entry is left as it was)
+    Py_INCREF(pair);
+    Py_XSETREF(e.pair, pair);
+    e.note = f;
+    e.line.clear();
+    append_field_line(e.line, n, v);
+    older[s] = static_cast<std::uint8_t>(w ^ 1);
     return e;
   }
 };
@@ -1149,6 +1352,7 @@ NB_MODULE(_engine, m) {
                             {&g.s_add, "add"}, {&g.s_loop, "loop"}, {&g.s_name, "name"},
                             {&g.s_context, "context"}, {&g.s_self, "__self__"}, {&g.s_state, "_state"},
                             {&g.s_exception, "_exception"}, {&g.s_finished, "FINISHED"},
+                            {&g.s_cycle, "_cycle"}, {&g.s_status, "_status"}, {&g.s_respond, "_respond"},
                             {&g.m_get, "GET"}, {&g.m_head, "HEAD"}, {&g.m_post, "POST"}, {&g.m_put, "PUT"},
                             {&g.m_delete, "DELETE"}, {&g.m_connect, "CONNECT"}, {&g.m_options, "OPTIONS"},
                             {&g.m_trace, "TRACE"}, {&g.m_patch, "PATCH"}}) {
@@ -1192,6 +1396,13 @@ NB_MODULE(_engine, m) {
   nb::class_<EagerStart>(m, "EagerStart")
       .def(nb::init<nb::handle, nb::handle, nb::str>(), nb::arg("loop"), nb::arg("task_type"), nb::arg("name"))
       .def("start", &EagerStart::start, nb::arg("coro"));
+
+  nb::class_<NativeDispatch>(m, "NativeDispatch", nb::type_slots(dispatch_slots))
+      .def(nb::init<nb::object, nb::object, nb::object, nb::object, std::size_t, bool>(), nb::arg("native"),
+           nb::arg("request_type"), nb::arg("serve"), nb::arg("drive"), nb::arg("routes"), nb::arg("log_access"))
+      .def("new_batch", &NativeDispatch::new_batch, nb::arg("layers").none())
+      .def("take_served", &NativeDispatch::take_served)
+      .def("raise_pending", &NativeDispatch::raise_pending);
 
   nb::class_<PyEngine>(m, "Engine")
       .def(
@@ -1241,7 +1452,7 @@ NB_MODULE(_engine, m) {
       .def("stop", &PyEngine::stop)
       .def("fileno", &PyEngine::fileno)
       .def("io_fileno", &PyEngine::io_fileno)
-      .def("poll", &PyEngine::poll)
+      .def("poll", &PyEngine::poll, nb::arg("dispatch") = nb::none())
       .def("flush", &PyEngine::flush)
       .def("submit", &PyEngine::submit, nb::arg("fn"), nb::arg("args"),
            nb::sig("def submit(self, fn: typing.Callable[..., typing.Any], /, *args: typing.Any) -> Future"))

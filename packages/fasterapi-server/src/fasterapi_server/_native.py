@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fasterapi_server._asgi import HTTPCycle, ServerState
-from fasterapi_server._engine import Engine, Request
+from fasterapi_server._asgi import HTTPCycle, ServerState, dispatch_failed
+from fasterapi_server._engine import Engine, NativeDispatch, Request
 
 
 class NativeCycle(HTTPCycle):
@@ -64,14 +64,17 @@ class NativeApp:
             }
             for route in routes
         ]
-        self.serve = serve  # fasterapi.applications._serve: the app's default layers in one coroutine
-        self.request_type = request_type  # the framework's Request for it, whose scope is made on use
         # What may change after startup is checked once per batch of requests (start_batch), and
-        # once per route within it: the requests of one batch arrived together, and any order
-        # among them is one their clients could have seen.
-        self._batch = 0
-        self._app_as_registered = False  # this batch: the app's routes and layers as at startup
-        self._plans: list[tuple[int, Any] | None] = [None] * len(routes)  # per route: (batch, plan or None)
+        # once per route within it (plan_for): the requests of one batch arrived together, and any
+        # order among them is one their clients could have seen.
+        self.dispatch = NativeDispatch(
+            self,
+            request_type,  # the framework's Request for it, whose scope is made on use
+            serve,  # fasterapi.applications._serve: the app's default layers in one coroutine
+            shared.drive,
+            len(routes),
+            shared.access is not None,
+        )
 
     @classmethod
     def attach(cls, app: Any, engine: Engine, shared: ServerState) -> NativeApp | None:
@@ -117,52 +120,59 @@ class NativeApp:
 
     def start_batch(self) -> None:
         """Before the requests of one poll."""
-        self._batch += 1
         app = self.app
-        self._app_as_registered = (
+        as_registered = (
             getattr(app.router.routes, "version", 0) == self.version
             and app.middleware_stack is app._fast_stack
             and app._fast is not None
         )
+        self.dispatch.new_batch(app._fast if as_registered else None)
 
-    def handle(self, req: Request, index: int) -> None:
-        """`req`, routed by the engine to the route registered as `index`."""
-        shared = self.shared
-        known = self._plans[index]
-        if known is not None and known[0] == self._batch:
-            plan = known[1]
-        else:
-            plan = self._eligible(self.routes[index]) if self._app_as_registered else None
-            self._plans[index] = (self._batch, plan)
-        if plan is None:
-            HTTPCycle(req, shared).begin()
-            return
-        # Most requests need no cycle: their handler answers with a plain response, handed to the
-        # engine whole (NativeRequest._respond), and finishes in its first step. The request makes
-        # its cycle for anything else (NativeRequest._need_cycle).
-        # (The callables held in attributes are read into locals first: Python 3.11 does not
-        # specialize `obj.attr(...)` for an instance's own attribute, and looks it up in full.)
-        layers = self.app._fast
-        new_request = self.request_type
-        request = new_request(req, self, index, layers)
-        if req.more_body:
-            request._need_cycle()  # (its body's records go to the cycle)
-        drive = shared.drive
-        serve = self.serve
-        try:
-            task = drive(serve(layers, self.routes[index]._fast_handle, plan, request, request._respond))
-        except BaseException as exc:  # the call itself failed (the Task catches the rest)
-            request._need_cycle()._after(exc)
-            if not isinstance(exc, Exception):
-                raise
-            return
-        if task is None and request._cycle is None:
-            status = request._status
-            if status is not None:  # answered, nothing raised: the usual end
-                if shared.access is not None:
-                    shared.access.pending.append((req, status))
-                return
+    # ---- NativeDispatch's callbacks. The engine starts each request routed to `routes[index]`
+    # from its poll (Engine.poll(dispatch)), as this would, written out:
+    #
+    #     plan, handler = plan_for(index)  # (once a route a batch; None: fallback(req))
+    #     request = NativeRequest(req, self, index, layers)
+    #     if req.more_body:
+    #         request._need_cycle()  # (its body's records go to the cycle)
+    #     try:
+    #         task = drive(serve(layers, handler, plan, request, request._respond))
+    #     except BaseException as exc:  # the call itself failed (the Task catches the rest)
+    #         start_failed(request, exc)
+    #         if not isinstance(exc, Exception):
+    #             raise  # (out of the poll: Engine.raise_pending)
+    #     else:
+    #         if task is None and request._cycle is None and request._status is not None:
+    #             logged(req, request._status)  # answered, nothing raised: the usual end
+    #         else:
+    #             finish(request, task)
+    #
+    # Most requests need no cycle: their handler answers with a plain response, handed to the
+    # engine whole (NativeRequest._respond), and finishes in its first step. The request makes its
+    # cycle for anything else (NativeRequest._need_cycle). Anything that fails in the dispatch
+    # itself (a bug of the server's) goes to dispatch_failed.
+
+    def plan_for(self, index: int) -> tuple[Any, Any] | None:
+        """The plan of route `index` and its handler, when the native path may call it in this
+        batch; None: its requests go through the app as ASGI."""
+        route = self.routes[index]
+        plan = self._eligible(route)
+        return None if plan is None else (plan, route._fast_handle)
+
+    def fallback(self, req: Request) -> None:
+        HTTPCycle(req, self.shared).begin()
+
+    def finish(self, request: Any, task: Any) -> None:
         request._need_cycle().settle(task)
+
+    def start_failed(self, request: Any, exc: BaseException) -> None:
+        request._need_cycle()._after(exc)
+
+    def dispatch_failed(self, req: Request, exc: BaseException) -> None:
+        dispatch_failed(req, exc)
+
+    def logged(self, req: Request, status: int) -> None:
+        self.shared.access.pending.append((req, status))
 
     def _eligible(self, route: Any) -> Any:
         """The route's plan when the native path may call it, else None. What decides it can

