@@ -361,6 +361,9 @@ class Request {
   nb::dict path_params() const;
   nb::dict scope(nb::dict base, nb::dict state, nb::str root_path, bool path_params) const;
   std::uint64_t stream_id() const noexcept { return in_->stream->id; }
+  int answered() const noexcept { return answered_; }
+  bool cycled() const noexcept { return cycled_; }
+  void set_cycled(bool v) noexcept { cycled_ = v; }
   bool closed() const noexcept { return in_->stream->closed.load(std::memory_order_relaxed); }
 
   void respond(int status, nb::handle headers, nb::handle body);
@@ -435,6 +438,8 @@ class Request {
 
   bool started_ = false;
   bool ended_ = false;
+  int answered_ = 0;     // the status of the whole response respond() took
+  bool cycled_ = false;  // the native path made this request's cycle (NativeRequest._need_cycle)
   bool limited_ = false;    // streamed with a Content-Length: ...
   std::uint64_t left_ = 0;  // ... bytes still due
 };
@@ -482,6 +487,10 @@ class EagerStart {
       kwargs_[g.s_loop] = loop;
       kwargs_[g.s_name] = name;
     }
+    // The getters of the Task type's own _state and _exception (C getset descriptors in asyncio's
+    // Task), called directly: a generic attribute lookup costs about ten times more.
+    state_get_ = getset_of(task_type, g.s_state);
+    exception_get_ = getset_of(task_type, g.s_exception);
     self_ = nb::steal(PyCapsule_New(this, nullptr, nullptr));
     step_now_ = nb::steal(PyCFunction_NewEx(&kStepNow, self_.ptr(), nullptr));
     skip_add_ = nb::steal(PyCFunction_NewEx(&kSkipAdd, self_.ptr(), nullptr));
@@ -501,7 +510,9 @@ class EagerStart {
     if (spare_.is_valid()) {
       task = spare_.release().ptr();
       PyObject* args = PyTuple_Pack(1, coro.ptr());
+      PyObject* outer = std::exchange(starting_, task);  // (the step's Task, for step_now)
       if (!args || Py_TYPE(task)->tp_init(task, args, kwargs_.ptr()) < 0) Py_CLEAR(task);
+      starting_ = outer;
       Py_XDECREF(args);
     } else {
       PyObject* args[3] = {coro.ptr(), loop_.ptr(), name_.ptr()};  // the keywords' values after coro
@@ -548,17 +559,31 @@ class EagerStart {
   // 1 when `task` finished with a result; 0 when it is pending, failed or was cancelled (its
   // exception is then the caller's to retrieve); -1 with an exception set. Read from the
   // attributes asyncio's Tasks (C and Python) keep, cheaper than calling done() and exception().
-  static int succeeded(PyObject* task) {
-    PyObject* state = PyObject_GetAttr(task, g.s_state);
+  int succeeded(PyObject* task) const {
+    const bool own = Py_TYPE(task) == reinterpret_cast<PyTypeObject*>(task_type_.ptr());
+    PyObject* state = own && state_get_ ? state_get_->get(task, state_get_->closure) : PyObject_GetAttr(task, g.s_state);
     if (!state) return -1;
     const int finished =
         state == g.s_finished || (PyUnicode_Check(state) && PyUnicode_Compare(state, g.s_finished) == 0);
     Py_DECREF(state);
     if (!finished) return 0;
-    PyObject* exc = PyObject_GetAttr(task, g.s_exception);
+    PyObject* exc = own && exception_get_ ? exception_get_->get(task, exception_get_->closure)
+                                          : PyObject_GetAttr(task, g.s_exception);
     if (!exc) return -1;
     Py_DECREF(exc);
     return exc == Py_None ? 1 : 0;
+  }
+  // The getter of `type`'s own attribute `name` when it is a C getset descriptor, else null.
+  static PyGetSetDef* getset_of(nb::handle type, PyObject* name) {
+    if (!PyType_Check(type.ptr())) return nullptr;
+    PyObject* descr = PyDict_GetItemWithError(reinterpret_cast<PyTypeObject*>(type.ptr())->tp_dict, name);
+    if (!descr) {
+      PyErr_Clear();
+      return nullptr;
+    }
+    if (Py_TYPE(descr) != &PyGetSetDescr_Type) return nullptr;
+    PyGetSetDef* def = reinterpret_cast<PyGetSetDescrObject*>(descr)->d_getset;
+    return def->get ? def : nullptr;
   }
   static EagerStart* of(PyObject* capsule) { return static_cast<EagerStart*>(PyCapsule_GetPointer(capsule, nullptr)); }
 
@@ -586,8 +611,9 @@ class EagerStart {
     }
     if (!r) return nullptr;
     Py_DECREF(r);
-    PyObject* task = PyObject_GetAttr(args[0], g.s_self);  // the step's Task
-    es->finished_ = task ? succeeded(task) : -1;
+    // The step's Task: the kept one being initialized again, else the step's __self__.
+    PyObject* task = es->starting_ ? Py_NewRef(es->starting_) : PyObject_GetAttr(args[0], g.s_self);
+    es->finished_ = task ? es->succeeded(task) : -1;
     Py_XDECREF(task);
     if (es->finished_ < 0) {
       PyErr_Clear();  // not a Task's step: start() asks the Task, and it is added as usual
@@ -613,6 +639,9 @@ class EagerStart {
   nb::object loop_, loop_dict_, task_type_, name_, kwnames_, all_dict_, self_, step_now_, skip_add_;
   nb::dict kwargs_;  // Task.__init__'s keywords (loop, name), for a kept Task
   nb::object spare_;  // a finished, cleared Task, or nothing
+  PyObject* starting_ = nullptr;  // the kept Task while its constructor runs (borrowed)
+  PyGetSetDef* state_get_ = nullptr;      // the Task type's _state getter (getset_of)
+  PyGetSetDef* exception_get_ = nullptr;  // and its _exception's
   bool reuse_ = false;
   int finished_ = -1;  // what the step of the Task being constructed left: a result (1) or not (0)
   bool call_soon_hooked_ = false;  // step_now is the loop's call_soon
@@ -778,18 +807,10 @@ class NativeDispatch {
       return false;
     }
     if (task.is_none()) {
-      PyObject* cycle = PyObject_GetAttr(request.ptr(), g.s_cycle);
-      if (!cycle) throw nb::python_error();
-      const bool without = cycle == Py_None;
-      Py_DECREF(cycle);
-      if (without) {
-        PyObject* status = PyObject_GetAttr(request.ptr(), g.s_status);
-        if (!status) throw nb::python_error();
-        nb::object status_ = nb::steal(status);
-        if (status != Py_None) {  // answered, nothing raised: the usual end
-          if (log_access_) logged_(req, status_);
-          return true;
-        }
+      const Request& r = *nb::inst_ptr<Request>(req);
+      if (!r.cycled() && r.answered() != 0) {  // answered, nothing raised: the usual end
+        if (log_access_) logged_(req, r.answered());
+        return true;
       }
     }
     finish_(request, task);
@@ -1228,6 +1249,7 @@ void Request::respond(int status, nb::handle headers, nb::handle body) {
   check_length(*o, b.view().size());
   o->body.assign(b.view());
   started_ = ended_ = true;
+  answered_ = status;
   submit(std::move(o));
 }
 
@@ -1377,6 +1399,8 @@ NB_MODULE(_engine, m) {
       .def("scope", &Request::scope, nb::arg("base"), nb::arg("state"), nb::arg("root_path"),
            nb::arg("path_params") = false)
       .def_prop_ro("stream_id", &Request::stream_id)
+      .def_prop_ro("answered", &Request::answered)
+      .def_prop_rw("cycled", &Request::cycled, &Request::set_cycled)
       .def_prop_ro("closed", &Request::closed)
       .def("respond", &Request::respond, nb::arg("status"), nb::arg("headers"), nb::arg("body"))
       .def("start", &Request::start, nb::arg("status"), nb::arg("headers"), nb::arg("size") = nb::none())

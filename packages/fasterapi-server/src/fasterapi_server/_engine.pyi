@@ -36,6 +36,10 @@ class Request:
     @property
     def stream_id(self) -> int: ...
     @property
+    def answered(self) -> int:
+        """The status of the whole response respond() took; 0 before."""
+    cycled: bool  # the native path made the request's cycle: its end is the cycle's
+    @property
     def closed(self) -> bool: ...
     def respond(
         self, status: int, headers: Iterable[tuple[bytes | str, bytes | str]], body: bytes | memoryview

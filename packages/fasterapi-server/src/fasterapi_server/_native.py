@@ -142,8 +142,8 @@ class NativeApp:
     #         if not isinstance(exc, Exception):
     #             raise  # (out of the poll: Engine.raise_pending)
     #     else:
-    #         if task is None and request._cycle is None and request._status is not None:
-    #             logged(req, request._status)  # answered, nothing raised: the usual end
+    #         if task is None and not req.cycled and req.answered:
+    #             logged(req, req.answered)  # answered, nothing raised: the usual end
     #         else:
     #             finish(request, task)
     #

@@ -101,8 +101,7 @@ class NativeRequest(Request):
         self._native = native
         self._index = index
         self._layers = layers
-        self._cycle: NativeCycle | None = None  # the server's cycle, once made
-        self._status: int | None = None  # the status of a response handed over by _respond
+        self._cycle: NativeCycle | None = None  # the server's cycle, once made (req.cycled then)
         # (The class's defaults, on the instance: Python 3.11 reads a class attribute through an
         # instance in full each time, an instance's own through a specialized instruction.)
         self._exit_stack = None
@@ -113,10 +112,12 @@ class NativeRequest(Request):
         did not simply answer), made on first use: as the request stands then, answered or not."""
         cycle = self._cycle
         if cycle is None:
-            cycle = self._cycle = NativeCycle(self._req, self._native.shared)
+            req = self._req
+            cycle = self._cycle = NativeCycle(req, self._native.shared)
+            req.cycled = True  # (what the engine's dispatch looks at: the end is the cycle's)
             cycle.body_done = self._stream_consumed  # (read by body(), without the cycle)
-            status = self._status
-            if status is not None:
+            status = req.answered  # a response _respond handed to the engine, before the cycle
+            if status:
                 cycle.status = status
                 cycle.started = cycle.ended = True
         return cycle
@@ -136,10 +137,9 @@ class NativeRequest(Request):
         is woken)."""
         cycle = self._cycle
         if cycle is None:
-            self._req.respond(status, headers, body)
+            self._req.respond(status, headers, body)  # (its status: req.answered)
         else:
             cycle.respond(status, headers, body)
-        self._status = status
 
     @property
     def headers(self) -> Headers:
