@@ -563,8 +563,9 @@ class EagerStart {
     const bool own = Py_TYPE(task) == reinterpret_cast<PyTypeObject*>(task_type_.ptr());
     PyObject* state = own && state_get_ ? state_get_->get(task, state_get_->closure) : PyObject_GetAttr(task, g.s_state);
     if (!state) return -1;
-    const int finished =
-        state == g.s_finished || (PyUnicode_Check(state) && PyUnicode_Compare(state, g.s_finished) == 0);
+    // (asyncio's own "FINISHED" is not the interned one: the first equal string met is kept)
+    const int finished = state == finished_state_ ||
+                         (PyUnicode_Check(state) && PyUnicode_Compare(state, g.s_finished) == 0 && keep_finished(state));
     Py_DECREF(state);
     if (!finished) return 0;
     PyObject* exc = own && exception_get_ ? exception_get_->get(task, exception_get_->closure)
@@ -572,6 +573,10 @@ class EagerStart {
     if (!exc) return -1;
     Py_DECREF(exc);
     return exc == Py_None ? 1 : 0;
+  }
+  bool keep_finished(PyObject* state) const {
+    if (finished_state_ == nullptr && PyUnicode_CheckExact(state)) finished_state_ = Py_NewRef(state);  // (held for good)
+    return true;
   }
   // The getter of `type`'s own attribute `name` when it is a C getset descriptor, else null.
   static PyGetSetDef* getset_of(nb::handle type, PyObject* name) {
@@ -640,6 +645,7 @@ class EagerStart {
   nb::dict kwargs_;  // Task.__init__'s keywords (loop, name), for a kept Task
   nb::object spare_;  // a finished, cleared Task, or nothing
   PyObject* starting_ = nullptr;  // the kept Task while its constructor runs (borrowed)
+  mutable PyObject* finished_state_ = nullptr;  // the Task's "FINISHED" state string, once met (held)
   PyGetSetDef* state_get_ = nullptr;      // the Task type's _state getter (getset_of)
   PyGetSetDef* exception_get_ = nullptr;  // and its _exception's
   bool reuse_ = false;

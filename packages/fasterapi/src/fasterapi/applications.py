@@ -89,6 +89,11 @@ class _Tracking:
         await self.send(message)
 
 
+# Response.__call__ as the framework defines it: a response whose class keeps it is sent as its
+# attributes say (a module global is read by a specialized instruction, a class attribute in full).
+_RESPONSE_CALL = Response.__call__
+
+
 async def _serve(
     layers: _FastLayers,
     handle: Callable[[Request, SolvePlan], Coroutine[Any, Any, Response]],
@@ -116,7 +121,7 @@ async def _serve(
             try:
                 try:
                     response = await handle(request, plan)
-                    if type(response).__call__ is Response.__call__:
+                    if type(response).__call__ is _RESPONSE_CALL:
                         if direct is not None:
                             direct(response.status_code, response.raw_headers, response.body)
                             started = True  # (after: a response it refused leaves nothing sent)
