@@ -780,6 +780,61 @@ def test_native_path_makes_the_cycle_when_needed_as_the_asgi_path_would(
     assert "the background task failed" in seen["native"][5]
 
 
+def test_native_path_reads_the_content_type_as_the_asgi_path_would() -> None:
+    """A JSON body's content type is read from the engine until the request's headers or its
+    scope are made, and from them after: the answers are the ASGI path's either way."""
+    app = FastAPI()
+
+    @app.post("/item")
+    async def item(item: Item) -> dict[str, str]:
+        return {"name": item.name}
+
+    def headers_first(request: Request) -> int:
+        return len(request.headers)
+
+    @app.post("/headers-first")
+    async def headers_then_item(item: Item, n: int = Depends(headers_first)) -> dict[str, Any]:
+        return {"name": item.name, "headers": n > 0}
+
+    def scope_first(request: Request) -> str:
+        return str(request.scope["type"])
+
+    @app.post("/scope-first")
+    async def scope_then_item(item: Item, kind: str = Depends(scope_first)) -> dict[str, str]:
+        return {"name": item.name, "kind": kind}
+
+    types = {  # content type: status
+        None: 422,  # (strict_content_type: not JSON)
+        "application/json": 200,
+        "application/json; charset=utf-8": 200,
+        "Application/JSON": 200,
+        "application/vnd.api+json": 200,
+        "text/plain": 422,
+        "application/x-www-form-urlencoded": 422,
+    }
+    body = b'{"name": "x", "price": 1}'
+    seen: dict[str, list[Any]] = {}
+    for kind in ("native", "asgi"):
+        with (
+            running(app if kind == "native" else _asgi_only(app)) as (server, port),
+            socket.create_connection(("127.0.0.1", port), timeout=10) as sock,
+        ):
+            assert len(_native_routes(server)) == (3 if kind == "native" else 0)
+            reader = Reader(sock)
+            seen[kind] = []
+            for path in (b"/item", b"/headers-first", b"/scope-first"):
+                for content_type in types:
+                    field = b"" if content_type is None else b"Content-Type: %s\r\n" % content_type.encode()
+                    sock.sendall(
+                        b"POST %s HTTP/1.1\r\nhost: a\r\n%scontent-length: %d\r\n\r\n%s"
+                        % (path, field, len(body), body)
+                    )
+                    answer = reader.read("POST")
+                    seen[kind].append((path, content_type, answer.status, answer.body))
+    assert seen["native"] == seen["asgi"]
+    assert [status for _, content_type, status, _ in seen["native"]] == list(types.values()) * 3
+
+
 def test_native_path_follows_changes_after_startup() -> None:
     app = FastAPI()
 

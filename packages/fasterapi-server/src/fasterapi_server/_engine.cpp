@@ -351,6 +351,19 @@ class Request {
     }
     return out;
   }
+  // The value of the first header named `name` (lower case: the I/O thread lowered the names),
+  // decoded as latin-1; None when there is none.
+  nb::object header(std::string_view name) const {
+    for (std::size_t i = 0; i + 1 < in_->fields.size(); i += 2) {
+      if (in_->view(in_->fields[i]) == name) {
+        const auto v = in_->view(in_->fields[i + 1]);
+        PyObject* s = PyUnicode_DecodeLatin1(v.data(), static_cast<Py_ssize_t>(v.size()), nullptr);
+        if (!s) throw nb::python_error();
+        return nb::steal(s);
+      }
+    }
+    return nb::none();
+  }
   nb::bytes body() const { return to_bytes(in_->view(in_->body)); }
   bool more_body() const noexcept { return in_->more_body; }
   bool keep_alive() const noexcept { return in_->keep_alive; }
@@ -1247,8 +1260,50 @@ void Request::submit(std::unique_ptr<fs::Outbound> o) {
   engine_->submit(o.release());
 }
 
+// Inline engines (threads=0): the command of a whole response, kept by the Python thread and used
+// again (its field lines keep their buffer), the body lent from the app's bytes for the length of
+// the command, which runs at once (Engine::submit_now): neither an allocation nor a copy before
+// the response's own bytes are written. With the GIL only.
+struct KeptOutbound {
+  fs::Outbound o;
+  bool busy = false;  // (a header iterator of the app's that answers another request meanwhile)
+
+  void release() noexcept {
+    o.stream.reset();
+    o.fields.clear();
+    if (o.fields.capacity() > 65536) std::string().swap(o.fields);  // (an exceptional head: let it go)
+    o.body.clear();
+    o.lent = {};
+    o.lending = false;
+    o.status = 200;
+    o.has_length = o.has_encoding = o.has_date = o.has_server = o.close = false;
+    o.declared_length = 0;
+    o.accounted = 0;
+    busy = false;
+  }
+};
+KeptOutbound kept_outbound;
+
 void Request::respond(int status, nb::handle headers, nb::handle body) {
   if (started_) throw nb::value_error("the response has already started");
+  if (engine_->inline_io() && !kept_outbound.busy) {
+    kept_outbound.busy = true;
+    struct Release {
+      ~Release() { kept_outbound.release(); }
+    } release;
+    fs::Outbound& o = kept_outbound.o;
+    o.kind = fs::Outbound::Kind::response;
+    o.stream = in_->stream;
+    fill_head(o, status, headers);
+    Bytes b(body);
+    check_length(o, b.view().size());
+    o.lent = b.view();
+    o.lending = true;
+    started_ = ended_ = true;
+    answered_ = status;
+    if (!in_->stream->closed.load(std::memory_order_relaxed)) engine_->submit_now(o);
+    return;
+  }
   auto o = outbound(fs::Outbound::Kind::response);
   fill_head(*o, status, headers);
   Bytes b(body);
@@ -1395,6 +1450,7 @@ NB_MODULE(_engine, m) {
       .def_prop_ro("query_string", &Request::query_string)
       .def_prop_ro("headers", &Request::headers)
       .def_prop_ro("body", &Request::body)
+      .def("header", &Request::header, nb::arg("name"))
       .def_prop_ro("more_body", &Request::more_body)
       .def_prop_ro("keep_alive", &Request::keep_alive)
       .def_prop_ro("http_version", &Request::http_version)

@@ -33,6 +33,8 @@ class Request:
     def scope(
         self, base: dict[str, Any], state: dict[str, Any], root_path: str, path_params: bool = False
     ) -> dict[str, Any]: ...
+    def header(self, name: str) -> str | None:
+        """The first value of the header `name` (lower case), decoded as latin-1."""
     @property
     def stream_id(self) -> int: ...
     @property

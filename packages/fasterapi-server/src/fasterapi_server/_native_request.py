@@ -152,6 +152,12 @@ class NativeRequest(Request):
             )
         return kept
 
+    def _header_value(self, name: str) -> str | None:
+        if self._exit_stack is not None or getattr(self, "_headers", None) is not None:
+            return super()._header_value(name)  # (the scope's, or the Headers handed out)
+        value: str | None = self._req.header(name)  # the engine's, without building the headers
+        return value
+
     @property
     def query_params(self) -> QueryParams:
         kept = getattr(self, "_query_params", None)

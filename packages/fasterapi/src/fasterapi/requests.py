@@ -123,6 +123,13 @@ class HTTPConnection(Mapping[str, Any], Generic[StateT]):
         self._headers: Headers = Headers(scope=self.scope)
         return self._headers
 
+    def _header_value(self, name: str) -> str | None:
+        """`self.headers.get(name)` (`name` in lower case): the framework's own reads of one
+        header go through here, which a connection that can tell it without building its headers
+        may answer directly (a server's own Request)."""
+        found: str | None = self.headers.get(name)
+        return found
+
     @property
     def query_params(self) -> QueryParams:
         kept: QueryParams | None = getattr(self, "_query_params", None)

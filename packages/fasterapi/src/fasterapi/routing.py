@@ -347,8 +347,7 @@ def _request_content_type(request: Request) -> str | None:
                 if name == b"content-type":
                     return value.decode("latin-1")
             return None
-    found: str | None = request.headers.get("content-type")
-    return found
+    return request._header_value("content-type")
 
 
 def _json_content_type(content_type: str | None, strict: bool) -> bool:

@@ -258,6 +258,8 @@ class IoThread {
   // Inline: one command of the Python thread's, run at once (no ring between a thread and itself).
   // What it queued is written now, or, during a batch, by finish_commands() at its end.
   void take(std::unique_ptr<Outbound> o, bool batched);
+  // Inline: the same for a command the caller keeps (and may use again).
+  void take_now(Outbound& o, bool batched);
   // The writes the commands queued (write_queued), then the Python thread told of the records
   // given since it last was (tell_python, unless it is the caller and reads them next anyway).
   void finish_commands();
@@ -447,6 +449,13 @@ class Engine {
     } else {
       threads_[t]->submit(o);
     }
+  }
+  // Inline only: a command run at once, which the caller keeps (a whole response whose body it
+  // lends, Outbound::lent: no allocation for the command, no copy of the body before the write).
+  void submit_now(Outbound& o) {
+    const std::uint32_t t = o.stream->thread;
+    if (!inline_io() || t >= threads_.size()) return;
+    threads_[t]->take_now(o, batching_);
   }
   void begin_batch() noexcept { batching_ = true; }
   void end_batch() {
@@ -719,9 +728,11 @@ inline void IoThread::run_commands(bool caller_polls) {
   tell_python(caller_polls);
 }
 
-inline void IoThread::take(std::unique_ptr<Outbound> o, bool batched) {
+inline void IoThread::take(std::unique_ptr<Outbound> o, bool batched) { take_now(*o, batched); }
+
+inline void IoThread::take_now(Outbound& o, bool batched) {
   in_commands_ = true;
-  command(o.get());
+  command(&o);
   in_commands_ = false;
   if (!batched) finish_commands();
 }
@@ -1288,7 +1299,7 @@ inline void IoThread::append_head(std::string& out, const Outbound& o, const Str
     if (o.kind == Outbound::Kind::response) {
       if (!o.has_length && !o.has_encoding) {
         out.append("content-length: ");
-        detail::append_number(out, o.body.size());
+        detail::append_number(out, o.body_bytes().size());
         out.append("\r\n");
       }
     } else if (!o.has_length && !o.has_encoding) {
@@ -1318,9 +1329,10 @@ inline void IoThread::queue_response(Connection& c, std::uint32_t slot, Outbound
   switch (o.kind) {
     case Outbound::Kind::response: {
       bool chunked = false;
-      piece.data.reserve(128 + o.fields.size() + o.body.size());
+      const std::string_view body = o.body_bytes();
+      piece.data.reserve(128 + o.fields.size() + body.size());
       append_head(piece.data, o, s, close, chunked);
-      if (!s.head_method && !detail::body_forbidden(o.status)) piece.data.append(o.body);
+      if (!s.head_method && !detail::body_forbidden(o.status)) piece.data.append(body);
       last = true;
       break;
     }
