@@ -485,6 +485,24 @@ def _native_routes(server: Server) -> list[str]:
     return [] if native is None else [route.path for route in native.routes]
 
 
+def test_a_route_of_several_methods_takes_the_native_path_for_each() -> None:
+    app = FastAPI()
+
+    @app.api_route("/both", methods=["GET", "POST"])
+    async def both(request: Request) -> dict[str, Any]:
+        return {"method": request.method, "scope_made": "scope" in vars(request)}
+
+    with (
+        running(app) as (server, port),
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client,
+    ):
+        assert _native_routes(server) == ["/both"]
+        for method in ("GET", "POST"):
+            # (a request of the ASGI path is given its scope: made, on the native path not)
+            assert client.request(method, "/both").json() == {"method": method, "scope_made": False}
+        assert client.put("/both").status_code == 405
+
+
 def test_native_path_registers_what_it_can_route_exactly() -> None:
     app = FastAPI()
 

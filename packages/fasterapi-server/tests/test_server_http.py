@@ -793,3 +793,89 @@ def test_header_values_keep_their_bytes(server: ServerProcess) -> None:
     headers = dict(map(tuple, info["headers"]))
     assert headers["x-latin"] == "caf\xe9"
     assert headers["x-space"] == "padded"  # RFC 9112 5: optional whitespace is not the value's
+
+
+def test_an_inline_engine_uses_request_records_again_with_nothing_of_the_last() -> None:
+    # Inline, a request's record is given back when its Request goes and used again by a later
+    # request, its buffers kept: each request still sees its own head, body and route only.
+    engine = Engine(host="127.0.0.1", port=0, threads=0)
+    assert engine.add_route(["GET", "POST"], "/users/{id:int}/posts/{slug}", 0)
+    port = engine.bind()
+    engine.start()
+    shapes: list[tuple[bytes, dict[str, Any]]] = [
+        (
+            request_bytes(
+                "POST",
+                "/users/7/posts/hello?a=1&b=2",
+                [("x-one", "1"), ("x-two", "2"), ("x-three", "3"), ("content-type", "text/plain")],
+                b"a body of some length",
+            ),
+            {
+                "method": "POST",
+                "path": "/users/7/posts/hello",
+                "query_string": b"a=1&b=2",
+                "route": 0,
+                "path_params": {"id": 7, "slug": "hello"},
+                "body": b"a body of some length",
+                "names": [b"host", b"x-one", b"x-two", b"x-three", b"content-type", b"content-length"],
+                "http_version": "1.1",
+            },
+        ),
+        (
+            request_bytes("GET", "/other", version="1.0"),
+            {
+                "method": "GET",
+                "path": "/other",
+                "query_string": b"",
+                "route": -1,
+                "path_params": {},
+                "body": b"",
+                "names": [b"host"],
+                "http_version": "1.0",
+            },
+        ),
+        (
+            request_bytes("GET", "/users/8/posts/x"),
+            {
+                "method": "GET",
+                "path": "/users/8/posts/x",
+                "query_string": b"",
+                "route": 0,
+                "path_params": {"id": 8, "slug": "x"},
+                "body": b"",
+                "names": [b"host"],
+                "http_version": "1.1",
+            },
+        ),
+    ]
+    try:
+        for round_ in range(30):
+            raw, expected = shapes[round_ % len(shapes)]
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                sock.sendall(raw)
+                items: list[Any] = []
+                deadline = time.monotonic() + 10
+                while not items and time.monotonic() < deadline:
+                    items = engine.poll()
+                    time.sleep(0.001)
+                assert len(items) == 1
+                item = items.pop()
+                seen = {
+                    "method": item.method,
+                    "path": item.path,
+                    "query_string": item.query_string,
+                    "route": item.route,
+                    "path_params": item.path_params if item.route >= 0 else {},
+                    "body": item.body,
+                    "names": [name for name, _ in item.headers],
+                    "http_version": item.http_version,
+                }
+                assert seen == expected, round_
+                assert not item.more_body
+                assert item.header("x-one") == ("1" if round_ % len(shapes) == 0 else None)
+                item.respond(200, [], b"ok")
+                engine.flush()
+                assert Reader(sock).read().body == b"ok"
+                del item  # (its record is given back, for the next round's request)
+    finally:
+        engine.stop()

@@ -317,6 +317,11 @@ class Request {
  public:
   Request(std::shared_ptr<fs::Engine> engine, std::unique_ptr<fs::Inbound> in)
       : engine_(std::move(engine)), in_(std::move(in)) {}
+  Request(Request&&) noexcept = default;
+  Request& operator=(Request&&) = delete;
+  ~Request() {
+    if (in_ && in_->kind == fs::Inbound::Kind::request) engine_->give_back(in_.release());  // (with the GIL)
+  }
 
   nb::str method() const {
     const auto m = in_->view(in_->method);

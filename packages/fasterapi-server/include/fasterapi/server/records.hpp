@@ -69,6 +69,26 @@ struct Inbound {
   void (*call)(void*) = nullptr;  // call: the function and its argument
   void* arg = nullptr;
 
+  // As new, its buffers kept (Engine::give_back).
+  void reset() noexcept {
+    kind = Kind::request;
+    stream.reset();
+    bytes.clear();
+    method = target = body = {};
+    fields.clear();
+    params.clear();
+    route = -1;
+    tree_route = 0;
+    more_body = continue_due = false;
+    keep_alive = true;
+    version_minor = 1;
+    peer_host.clear();
+    peer_port = 0;
+    proxy_trusted = tls = false;
+    call = nullptr;
+    arg = nullptr;
+  }
+
   std::string_view view(Span s) const noexcept { return {bytes.data() + s.off, s.len}; }
   Span append(std::string_view v) {
     const Span s{static_cast<std::uint32_t>(bytes.size()), static_cast<std::uint32_t>(v.size())};
