@@ -371,3 +371,87 @@ def test_a_loop_with_its_own_get_debug_is_left_alone() -> None:
         assert loop.get_debug() is True
     finally:
         loop.close()
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="EagerStart is the 3.11 path")
+def test_held_hooks_start_each_task_eagerly_and_leave_everything_else_alone(event_loop_kind: str) -> None:
+    # Held for a batch of starts (the server holds them for a poll's requests): each start runs
+    # its own first step at once; anything else that calls the loop's call_soon or registers a
+    # Task meanwhile (the app's own tasks and callbacks) gets the loop's and the set's own, and a
+    # `loop.call_soon` read meanwhile goes on working after the release.
+    async def check(loop: asyncio.AbstractEventLoop) -> None:
+        eager = EagerStart(loop, asyncio.Task, "x")
+        ran: list[str] = []
+        made: list[asyncio.Task[Any]] = []
+        kept: list[Any] = []
+        gate = loop.create_future()
+
+        async def side() -> None:
+            ran.append("side task")
+
+        async def quick() -> None:
+            made.append(loop.create_task(side()))  # scheduled, not run here
+            loop.call_soon(ran.append, "callback")  # scheduled, not run here
+            kept.append(loop.call_soon)
+            ran.append("quick")
+
+        async def waits() -> None:
+            await gate
+            ran.append("waited")
+
+        def batch() -> tuple[Any, Any]:
+            eager.hold()
+            assert eager.held
+            try:
+                first = eager.start(quick())
+                second = eager.start(waits())
+                assert ran == ["quick"]
+                assert made[0] in asyncio.all_tasks(loop)  # (registered as any Task)
+                return first, second
+            finally:
+                eager.release()
+
+        first, second = await run_from_callback(loop, batch)
+        assert first is None
+        assert isinstance(second, asyncio.Task)
+        assert second in asyncio.all_tasks(loop)
+        assert not eager.held
+        assert "call_soon" not in vars(loop)
+        assert "add" not in vars(_asyncio._all_tasks)
+        await asyncio.sleep(0)
+        assert ran == ["quick", "side task", "callback"]  # (run by the loop, after the batch)
+        kept[0](ran.append, "kept call_soon")  # read while held, called after: the loop's own
+        assert ran[-1] == "callback"  # (scheduled, not run on the spot)
+        await asyncio.sleep(0)
+        assert ran[-1] == "kept call_soon"
+        gate.set_result(None)
+        await second
+        assert ran[-1] == "waited"
+
+    on_loop(check, event_loop_kind)
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="EagerStart is the 3.11 path")
+def test_hooks_are_not_held_over_a_loops_own_call_soon(event_loop_kind: str) -> None:
+    # A loop instance with a call_soon of its own (a test's, a library's): hold() leaves it, and
+    # each start hooks for itself as without holding.
+    async def check(loop: asyncio.AbstractEventLoop) -> None:
+        eager = EagerStart(loop, asyncio.Task, "x")
+        own = loop.call_soon  # (the bound method, set on the instance)
+        loop.call_soon = own  # type: ignore[method-assign]
+        try:
+
+            async def quick() -> None:
+                pass
+
+            def batch() -> Any:
+                eager.hold()
+                assert not eager.held
+                return eager.start(quick())
+
+            assert await run_from_callback(loop, batch) is None
+        finally:
+            assert vars(loop).get("call_soon") is own or "call_soon" not in vars(loop)
+            vars(loop).pop("call_soon", None)
+
+    on_loop(check, event_loop_kind)

@@ -494,10 +494,14 @@ class EagerStart {
     PyObject* all_dict = PyObject_GetAttrString(all.ptr(), "__dict__");
     if (all_dict && PyDict_Check(all_dict)) {
       all_dict_ = nb::steal(all_dict);
+      all_ = all;
+      class_add_ = nb::getattr(all.type(), "add", nb::none());
     } else {
       Py_XDECREF(all_dict);
       PyErr_Clear();  // not a WeakSet: every Task is added, as without this
     }
+    // What the held hooks call when they are not armed (hold()).
+    class_call_soon_ = nb::getattr(loop.type(), "call_soon", nb::none());
     // Kept and initialized again: asyncio's C Task only (its __init__ resets every field).
     reuse_ = task_type.ptr() == c_asyncio.attr("Task").ptr();
     if (reuse_) {
@@ -517,12 +521,54 @@ class EagerStart {
   EagerStart(const EagerStart&) = delete;
   EagerStart& operator=(const EagerStart&) = delete;
 
+  // For a batch of starts (a poll's requests): the hooks stay in place from the first start to
+  // release(), armed by each start for its own constructor, and otherwise the loop's own call_soon
+  // and the set's own add (what anything else calls meanwhile: a Task the app creates, a future's
+  // callbacks). Two dict insertions and two deletions a batch instead of a request. Not held (and
+  // a start hooks for itself) when the loop or the set has an attribute of that name already.
+  bool held() const noexcept { return held_; }
+  void hold() {
+    if (held_ || class_call_soon_.is_none()) return;
+    PyObject* loop_dict = loop_dict_.ptr();
+    if (PyDict_GetItemWithError(loop_dict, g.s_call_soon) != nullptr || PyErr_Occurred()) {
+      PyErr_Clear();
+      return;
+    }
+    const bool with_add = all_dict_.is_valid() && !class_add_.is_none() &&
+                          PyDict_GetItemWithError(all_dict_.ptr(), g.s_add) == nullptr && !PyErr_Occurred();
+    PyErr_Clear();
+    if (PyDict_SetItem(loop_dict, g.s_call_soon, step_now_.ptr()) < 0) {
+      PyErr_Clear();
+      return;
+    }
+    if (with_add && PyDict_SetItem(all_dict_.ptr(), g.s_add, skip_add_.ptr()) < 0) {
+      PyErr_Clear();
+      remove(loop_dict, g.s_call_soon);
+      return;
+    }
+    held_ = true;
+    holds_add_ = with_add;
+  }
+  void release() noexcept {
+    if (!held_) return;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    remove(loop_dict_.ptr(), g.s_call_soon);
+    if (holds_add_) remove(all_dict_.ptr(), g.s_add);
+    held_ = holds_add_ = armed_ = add_armed_ = false;
+    PyErr_Restore(type, value, tb);
+  }
+
   // The Task, or None when it finished with a result in its first step (one that failed or was
   // cancelled there is given back done: its exception is the caller's to retrieve).
   nb::object start(nb::handle coro) {
     PyObject* loop_dict = loop_dict_.ptr();
-    if (PyDict_SetItem(loop_dict, g.s_call_soon, step_now_.ptr()) < 0) throw nb::python_error();
-    call_soon_hooked_ = true;
+    if (held_) {
+      armed_ = true;  // (the hooks are in place: the next call_soon is the constructor's)
+    } else {
+      if (PyDict_SetItem(loop_dict, g.s_call_soon, step_now_.ptr()) < 0) throw nb::python_error();
+      call_soon_hooked_ = true;
+    }
     finished_ = -1;
     PyObject* task = nullptr;
     if (spare_.is_valid()) {
@@ -536,8 +582,9 @@ class EagerStart {
       PyObject* args[3] = {coro.ptr(), loop_.ptr(), name_.ptr()};  // the keywords' values after coro
       task = PyObject_Vectorcall(task_type_.ptr(), args, 1, kwnames_.ptr());
     }
-    // The hooks are still there if the constructor failed before using them (or, were the Task
-    // type not asyncio's own, never used them at all). Each notes when it removed itself.
+    // The hooks are still there (or armed) if the constructor failed before using them (or, were
+    // the Task type not asyncio's own, never used them at all). Each notes when it removed itself.
+    armed_ = add_armed_ = false;
     if (call_soon_hooked_ || add_hooked_) {
       PyObject *type, *value, *tb;
       PyErr_Fetch(&type, &value, &tb);
@@ -613,8 +660,16 @@ class EagerStart {
   // loop.call_soon(callback, *args, context=None) during the constructor: runs the step now.
   static PyObject* step_now(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
     EagerStart* es = of(self);
-    if (PyDict_DelItem(es->loop_dict_.ptr(), g.s_call_soon) < 0) return nullptr;
-    es->call_soon_hooked_ = false;
+    if (es->held_) {
+      if (!es->armed_) return es->forward_call_soon(args, nargs, kwnames);  // anyone else's
+      es->armed_ = false;
+    } else if (es->call_soon_hooked_) {
+      if (PyDict_DelItem(es->loop_dict_.ptr(), g.s_call_soon) < 0) return nullptr;
+      es->call_soon_hooked_ = false;
+    } else {
+      // (`loop.call_soon` read while the hooks were held, and called since: the loop's own)
+      return es->forward_call_soon(args, nargs, kwnames);
+    }
     if (nargs < 1) {
       PyErr_SetString(PyExc_TypeError, "call_soon() needs a callback");
       return nullptr;
@@ -640,16 +695,43 @@ class EagerStart {
     Py_XDECREF(task);
     if (es->finished_ < 0) {
       PyErr_Clear();  // not a Task's step: start() asks the Task, and it is added as usual
-    } else if (es->finished_ && es->all_dict_.is_valid()) {
+    } else if (es->finished_ && es->held_ && es->holds_add_) {
+      es->add_armed_ = true;
+    } else if (es->finished_ && !es->held_ && es->all_dict_.is_valid()) {
       if (PyDict_SetItem(es->all_dict_.ptr(), g.s_add, es->skip_add_.ptr()) < 0) return nullptr;
       es->add_hooked_ = true;
     }
     Py_RETURN_NONE;
   }
 
+  // The loop's own call_soon, for a call that is not the constructor's (held hooks).
+  PyObject* forward_call_soon(PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    if (class_call_soon_.is_none()) {
+      PyErr_SetString(PyExc_TypeError, "the loop's class has no call_soon");
+      return nullptr;
+    }
+    const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    std::vector<PyObject*> all(static_cast<std::size_t>(1 + nargs + nkw));
+    all[0] = loop_.ptr();
+    std::copy(args, args + nargs + nkw, all.begin() + 1);
+    return PyObject_Vectorcall(class_call_soon_.ptr(), all.data(), static_cast<std::size_t>(1 + nargs), kwnames);
+  }
+
   // _all_tasks.add(task) right after a step that finished the task: removes itself, adds nothing.
-  static PyObject* skip_add(PyObject* self, PyObject*) {
+  static PyObject* skip_add(PyObject* self, PyObject* item) {
     EagerStart* es = of(self);
+    if (es->held_) {
+      if (!es->add_armed_) {  // anyone else's Task: the set's own add
+        PyObject* args[2] = {es->all_.ptr(), item};
+        return PyObject_Vectorcall(es->class_add_.ptr(), args, 2, nullptr);
+      }
+      es->add_armed_ = false;
+      Py_RETURN_NONE;
+    }
+    if (!es->add_hooked_) {  // (read while held, called since: the set's own)
+      PyObject* args[2] = {es->all_.ptr(), item};
+      return PyObject_Vectorcall(es->class_add_.ptr(), args, 2, nullptr);
+    }
     if (PyDict_DelItem(es->all_dict_.ptr(), g.s_add) < 0) return nullptr;
     es->add_hooked_ = false;
     Py_RETURN_NONE;
@@ -660,6 +742,11 @@ class EagerStart {
   static inline PyMethodDef kSkipAdd = {"add", &skip_add, METH_O, nullptr};
 
   nb::object loop_, loop_dict_, task_type_, name_, kwnames_, all_dict_, self_, step_now_, skip_add_;
+  nb::object all_, class_add_, class_call_soon_;  // the set of all tasks, its class's add, the loop's class's call_soon
+  bool held_ = false;       // hold(): the hooks stay in place
+  bool holds_add_ = false;  // ... the set's add among them
+  bool armed_ = false;      // held: the next call_soon is the constructor's (start())
+  bool add_armed_ = false;  // held: the next add is of the Task whose step just finished
   nb::dict kwargs_;  // Task.__init__'s keywords (loop, name), for a kept Task
   nb::object spare_;  // a finished, cleared Task, or nothing
   PyObject* starting_ = nullptr;  // the kept Task while its constructor runs (borrowed)
@@ -755,6 +842,11 @@ class NativeDispatch {
     }
   }
 
+  // At the end of a poll: the eager Task's hooks, held since its first request, are let go.
+  void release_hooks() noexcept {
+    if (eager_ != nullptr) eager_->release();
+  }
+
   // Raises what dispatch() kept, if anything.
   void raise_pending() {
     if (!pending_.is_valid()) return;
@@ -822,6 +914,7 @@ class NativeDispatch {
     nb::object coro_ = nb::steal(coro);
     nb::object task;
     try {
+      if (eager_ != nullptr && !eager_->held()) eager_->hold();  // (until the poll ends: release_hooks)
       task = eager_ != nullptr ? eager_->start(coro_) : drive_(coro_);
     } catch (nb::python_error& e) {  // the call itself failed (the Task catches the rest)
       nb::object exc = nb::borrow(e.value());
@@ -943,6 +1036,12 @@ class PyEngine {
   // exception the dispatch must let out ends the poll early (the records not taken stay on the
   // ring): raise_pending() raises it, after the list is handled.
   nb::list poll(NativeDispatch* dispatch) {
+    struct Release {
+      NativeDispatch* d;
+      ~Release() {
+        if (d != nullptr) d->release_hooks();
+      }
+    } release{dispatch};
     auto& ring = engine_->inbound();
     auto& waker = engine_->python_waker();
     waker.clear();
@@ -1486,7 +1585,10 @@ NB_MODULE(_engine, m) {
 
   nb::class_<EagerStart>(m, "EagerStart")
       .def(nb::init<nb::handle, nb::handle, nb::str>(), nb::arg("loop"), nb::arg("task_type"), nb::arg("name"))
-      .def("start", &EagerStart::start, nb::arg("coro"));
+      .def("start", &EagerStart::start, nb::arg("coro"))
+      .def("hold", &EagerStart::hold)
+      .def("release", &EagerStart::release)
+      .def_prop_ro("held", &EagerStart::held);
 
   nb::class_<NativeDispatch>(m, "NativeDispatch", nb::type_slots(dispatch_slots))
       .def(nb::init<nb::object, nb::object, nb::object, nb::object, std::size_t, bool>(), nb::arg("native"),
