@@ -59,13 +59,13 @@ from fasterapi._routing_base import (
     get_route_path,
 )
 from fasterapi._routing_base import Route as _BaseHTTPRoute
+from fasterapi.background import BackgroundTasks
 from fasterapi.concurrency import is_async_callable, iterate_in_threadpool, run_in_threadpool
 from fasterapi.datastructures import Default, DefaultPlaceholder
 from fasterapi.dependencies.models import _is_async_gen_callable, _is_coroutine_callable, _is_gen_callable
 from fasterapi.dependencies.utils import (
     NOTHING_SOLVED,
     JsonValidatedBody,
-    SolvedDependency,
     SolvePlan,
     _get_body_field,
     _get_flat_body_params,
@@ -76,7 +76,7 @@ from fasterapi.dependencies.utils import (
     get_parameterless_sub_dependant,
     get_stream_item_type,
     get_typed_return_annotation,
-    read_path_params,
+    read_path_values,
     run_plan,
 )
 from fasterapi.encoders import jsonable_encoder
@@ -670,9 +670,8 @@ class APIRoute(_BaseHTTPRoute):
                 return stream_item_field.serialize_json(value, **dump_options)
             return json.dumps(_normalize_non_finite_floats(jsonable_encoder(data))).encode("utf-8")
 
-        def response_args(solved: Any) -> dict[str, Any]:
-            args: dict[str, Any] = {"background": solved.background_tasks}
-            sub = solved.response
+        def response_args(background: BackgroundTasks | None, sub: Response | None) -> dict[str, Any]:
+            args: dict[str, Any] = {"background": background}
             current = status_code if status_code else (sub.status_code if sub is not None else None)
             if current is not None:
                 args["status_code"] = current
@@ -731,19 +730,26 @@ class APIRoute(_BaseHTTPRoute):
         async def handle(request: Request, plan: SolvePlan) -> Response:
             response: Response
             body = await read_body(request, plan) if body_field is not None else None
+            # What the plan solved, in locals (a SolvedDependency is made only by run_plan): the
+            # endpoint's values, their errors, and the sub-response and background tasks that
+            # dependencies may have asked for.
+            sub: Response | None = None
+            background: BackgroundTasks | None = None
             if body_only is not None and type(body) is JsonValidatedBody:
-                solved = SolvedDependency({body_only: body.value}, [], None, None, {})
+                values: Any = {body_only: body.value}
+                errors: Any = None
             elif plan.empty:
-                solved = NOTHING_SOLVED
+                values, errors = NOTHING_SOLVED.values, None
             elif plan.path_readers is not None:
-                solved = read_path_params(plan.path_readers, request.path_params)
+                values, errors = read_path_values(plan.path_readers, request.path_params)
             else:
                 solved = await run_plan(plan, request, body)
-            if solved.errors:
+                values, errors = solved.values, solved.errors
+                sub, background = solved.response, solved.background_tasks
+            if errors:
                 if type(body) is JsonValidatedBody:
                     body = await request.json()  # the parsed body, as the usual path gives it
-                raise RequestValidationError(solved.errors, body=body, endpoint_ctx=endpoint_ctx(request))
-            values = solved.values
+                raise RequestValidationError(errors, body=body, endpoint_ctx=endpoint_ctx(request))
             if plain_fast:
                 # (`call()` when there is nothing to pass: 30 ns less than unpacking an empty dict)
                 raw = (
@@ -753,9 +759,9 @@ class APIRoute(_BaseHTTPRoute):
                 )
                 if isinstance(raw, Response):
                     if raw.background is None:
-                        raw.background = solved.background_tasks
+                        raw.background = background
                     return raw
-                if solved.response is None and solved.background_tasks is None:
+                if sub is None and background is None:
                     if status_body_allowed:
                         plain = plain_json_response(raw, fast_status)
                         if plain is not None:
@@ -766,15 +772,20 @@ class APIRoute(_BaseHTTPRoute):
                     if not status_body_allowed:
                         response.body = b""
                     return response
-                response = JSONResponse(jsonable_encoder(raw), **response_args(solved))
+                response = JSONResponse(jsonable_encoder(raw), **response_args(background, sub))
                 if not is_body_allowed_for_status_code(response.status_code):
                     response.body = b""
-                if solved.response is not None:
-                    response.headers.raw.extend(solved.response.headers.raw)
+                if sub is not None:
+                    response.headers.raw.extend(sub.headers.raw)
                 return response
             if is_sse_stream:
                 response = await _sse_response(
-                    call, values, is_async_gen, serialize_item, request=request, args=response_args(solved)
+                    call,
+                    values,
+                    is_async_gen,
+                    serialize_item,
+                    request=request,
+                    args=response_args(background, sub),
                 )
             elif is_json_stream:
                 gen = call(**values)
@@ -793,7 +804,9 @@ class APIRoute(_BaseHTTPRoute):
                             yield serialize_item(item, request) + b"\n"
 
                     content = jsonl_sync()
-                response = StreamingResponse(content, media_type="application/jsonl", **response_args(solved))
+                response = StreamingResponse(
+                    content, media_type="application/jsonl", **response_args(background, sub)
+                )
             elif is_generator:
                 gen = call(**values)
                 if is_async_gen:
@@ -804,7 +817,7 @@ class APIRoute(_BaseHTTPRoute):
                             await anyio.sleep(0)
 
                     gen = raw_async(gen)
-                response = actual_response_class(content=gen, **response_args(solved))
+                response = actual_response_class(content=gen, **response_args(background, sub))
             else:
                 raw = (
                     await (call(**values) if values else call())
@@ -813,9 +826,9 @@ class APIRoute(_BaseHTTPRoute):
                 )
                 if isinstance(raw, Response):
                     if raw.background is None:
-                        raw.background = solved.background_tasks
+                        raw.background = background
                     return raw
-                if fast_dump and solved.response is None and solved.background_tasks is None:
+                if fast_dump and sub is None and background is None:
                     # A response model serialized straight to JSON bytes, no sub-response, no
                     # background tasks: the response is built directly (the same one).
                     if plain_types is not None and (not plain_types or type(raw) in plain_types):
@@ -825,16 +838,18 @@ class APIRoute(_BaseHTTPRoute):
                     try:
                         value = validate_response(raw, from_attributes=True)
                     except ValidationError as exc:
-                        errors = prefix_errors(exc.errors(include_url=False), ("response",))
+                        invalid = prefix_errors(exc.errors(include_url=False), ("response",))
                     else:
                         return json_bytes_response(dump_response(value, **fast_dump_options), fast_status)
-                    raise ResponseValidationError(errors=errors, body=raw, endpoint_ctx=endpoint_ctx(request))
-                args = response_args(solved)
+                    raise ResponseValidationError(
+                        errors=invalid, body=raw, endpoint_ctx=endpoint_ctx(request)
+                    )
+                args = response_args(background, sub)
                 if response_field is not None:
-                    value, errors = response_field.validate(raw, {}, loc=("response",))
-                    if errors:
+                    value, invalid = response_field.validate(raw, {}, loc=("response",))
+                    if invalid:
                         raise ResponseValidationError(
-                            errors=errors, body=raw, endpoint_ctx=endpoint_ctx(request)
+                            errors=invalid, body=raw, endpoint_ctx=endpoint_ctx(request)
                         )
                     if use_dump_json:
                         response = Response(
@@ -850,8 +865,8 @@ class APIRoute(_BaseHTTPRoute):
                     response = actual_response_class(jsonable_encoder(raw), **args)
                 if not is_body_allowed_for_status_code(response.status_code):
                     response.body = b""
-            if solved.response is not None:
-                response.headers.raw.extend(solved.response.headers.raw)
+            if sub is not None:
+                response.headers.raw.extend(sub.headers.raw)
             return response
 
         return handle

@@ -984,14 +984,21 @@ def body_only_name(plan: SolvePlan) -> str | None:
     return body.readers[0].name
 
 
-def read_path_params(readers: list[_FieldReader], path_params: Any) -> SolvedDependency:
-    """`run_plan` for a plan with `path_readers`: the same values and errors."""
+def read_path_values(readers: list[_FieldReader], path_params: Any) -> tuple[dict[str, Any], list[Any]]:
+    """`run_plan` for a plan with `path_readers`: the same values and errors (no sub-response, no
+    background tasks)."""
     values: dict[str, Any] = {}
     errors: list[dict[str, Any]] = []
     for reader in readers:
         value = reader.read(path_params, False, errors)
         if value is not _MISSING:
             values[reader.name] = value
+    return values, errors
+
+
+def read_path_params(readers: list[_FieldReader], path_params: Any) -> SolvedDependency:
+    """`run_plan` for a plan with `path_readers`, as a SolvedDependency."""
+    values, errors = read_path_values(readers, path_params)
     return SolvedDependency(values, errors, None, None, {})
 
 
