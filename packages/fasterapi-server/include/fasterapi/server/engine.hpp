@@ -196,6 +196,7 @@ struct Connection {
   std::optional<http1::Parser> parser;
   ReadBuffer in;
   std::deque<OutPiece> out;
+  std::string spare_out;  // a written piece's buffer, for the next response's bytes (no allocation)
   std::size_t out_offset = 0;  // bytes of out.front() already written
   std::deque<std::shared_ptr<Stream>> open;  // requests read whose response is not complete, in order
   std::map<std::uint32_t, Deferred> deferred;
@@ -603,6 +604,7 @@ constexpr std::uint32_t kWakeSlot = 0xFFFFFFFEu;
 constexpr std::uint32_t kTimerSlot = 0xFFFFFFFDu;
 constexpr std::size_t kReadChunk = 65536;
 constexpr std::size_t kCommandBatch = 256;  // commands taken before the output they queued is written
+constexpr std::size_t kSpareOutBytes = 4096;  // a connection keeps a written piece's buffer up to this size
 
 inline bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
@@ -1365,6 +1367,7 @@ inline void IoThread::queue_response(Connection& c, std::uint32_t slot, Outbound
     case Outbound::Kind::response: {
       bool chunked = false;
       const std::string_view body = o.body_bytes();
+      piece.data = std::move(c.spare_out);  // (empty, with room, or nothing)
       piece.data.reserve(128 + o.fields.size() + body.size());
       append_head(piece.data, o, s, close, chunked);
       if (!s.head_method && !detail::body_forbidden(o.status)) piece.data.append(body);
@@ -1595,6 +1598,10 @@ inline void IoThread::flush(Connection& c, std::uint32_t slot) {
       left -= rest;
       c.out_offset = 0;
       if (front.accounted) release_output(front.stream, front.accounted);
+      if (front.data.capacity() > c.spare_out.capacity() && front.data.capacity() <= detail::kSpareOutBytes) {
+        c.spare_out = std::move(front.data);  // (the next response's head is written into it)
+        c.spare_out.clear();
+      }
       c.out.pop_front();
     }
   }
@@ -1643,6 +1650,7 @@ inline void IoThread::close_connection(std::uint32_t slot) {
   c.deferred.clear();
   c.out.clear();
   c.out_offset = 0;
+  std::string().swap(c.spare_out);
   c.streaming.reset();
   c.discard_body = false;
   c.in.release();
