@@ -455,3 +455,35 @@ def test_hooks_are_not_held_over_a_loops_own_call_soon(event_loop_kind: str) -> 
             vars(loop).pop("call_soon", None)
 
     on_loop(check, event_loop_kind)
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="EagerStart is the 3.11 path")
+def test_a_hook_kept_past_its_eager_start_goes_on_as_the_loops_own(event_loop_kind: str) -> None:
+    # `loop.call_soon` and the set's `add` read while the hooks were held, kept by the app, called
+    # after the EagerStart is gone (a server stopped, the loop going on): the loop's and the
+    # set's own, never a freed object's.
+    async def check(loop: asyncio.AbstractEventLoop) -> None:
+        eager = EagerStart(loop, asyncio.Task, "x")
+        eager.hold()
+        try:
+            call_soon = loop.call_soon
+            add = _asyncio._all_tasks.add
+        finally:
+            eager.release()
+        del eager
+        import gc
+
+        gc.collect()
+        ran: list[int] = []
+        call_soon(ran.append, 1)
+        assert ran == []
+        await asyncio.sleep(0)
+        assert ran == [1]
+        gate = loop.create_future()
+        task = loop.create_task(asyncio.wait_for(gate, 10))
+        add(task)  # (already there: the set's own add keeps it once)
+        assert task in asyncio.all_tasks(loop)
+        gate.set_result(None)
+        await task
+
+    on_loop(check, event_loop_kind)

@@ -923,6 +923,78 @@ def test_a_native_dispatch_that_fails_is_answered_500_and_the_batch_goes_on(
     assert str(failed[0].exc_info[1]) == "a bug of the server's"
 
 
+def test_the_requests_of_a_batch_start_in_order_native_or_not() -> None:
+    # Pipelined on one connection, in one batch: a request the engine does not route (an escaped
+    # path) and a native one after it start in the order they came.
+    app = FastAPI()
+    order: list[str] = []
+
+    @app.post("/items/{name}")
+    async def post(name: str) -> dict[str, str]:
+        order.append("POST " + name)
+        return {"posted": name}
+
+    @app.get("/items")
+    async def get() -> dict[str, list[str]]:
+        order.append("GET")
+        return {"seen": list(order)}
+
+    with running(app) as (server, port), socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        assert _native_routes(server) == ["/items/{name}", "/items"]
+        sock.sendall(
+            b"POST /items/a%62 HTTP/1.1\r\nhost: a\r\ncontent-length: 0\r\n\r\n"
+            b"GET /items HTTP/1.1\r\nhost: a\r\n\r\n"
+        )
+        reader = Reader(sock)
+        assert reader.read("POST").body == b'{"posted":"ab"}'
+        assert reader.read("GET").body == b'{"seen":["POST ab","GET"]}'
+    assert order == ["POST ab", "GET"]
+
+
+def test_system_exit_from_a_request_the_native_path_does_not_take_stops_the_server() -> None:
+    # As from any other request: it leaves the poll and the loop (the other requests of the
+    # batch were started before it, in order).
+    app = FastAPI()
+
+    async def with_yield() -> Any:
+        yield 1  # (a dependency with yield: the native path leaves the route to the app)
+
+    @app.get("/exit")
+    async def leave(value: int = Depends(with_yield)) -> dict[str, int]:
+        raise SystemExit(7)
+
+    server = Server(app, host="127.0.0.1", port=0, **IO)
+    loop = new_event_loop("asyncio")
+    ready = threading.Event()
+    ports: list[int] = []
+    failure: list[BaseException] = []
+
+    def main() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(server.serve(ready=lambda port: (ports.append(port), ready.set())))
+        except BaseException as exc:
+            failure.append(exc)
+            # What is left of serve() (its shutdown: the engine stopped, lifespan ended), run out.
+            left = asyncio.all_tasks(loop)
+            for task in left:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=main, daemon=True)
+    thread.start()
+    assert ready.wait(30)
+    with socket.create_connection(("127.0.0.1", ports[0]), timeout=10) as sock:
+        sock.sendall(b"GET /exit HTTP/1.1\r\nhost: a\r\n\r\n")
+        thread.join(30)
+    assert not thread.is_alive()
+    assert len(failure) == 1
+    assert isinstance(failure[0], SystemExit)
+    assert failure[0].code == 7
+
+
 def test_a_route_class_given_its_own_handle_after_startup_is_served_through_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

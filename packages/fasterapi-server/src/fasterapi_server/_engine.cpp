@@ -513,13 +513,23 @@ class EagerStart {
     // Task), called directly: a generic attribute lookup costs about ten times more.
     state_get_ = getset_of(task_type, g.s_state);
     exception_get_ = getset_of(task_type, g.s_exception);
-    self_ = nb::steal(PyCapsule_New(this, nullptr, nullptr));
+    auto* hooks = new Hooks{this, loop_, class_call_soon_, all_, class_add_};
+    self_ = nb::steal(PyCapsule_New(hooks, nullptr, &Hooks::free));
+    if (!self_.is_valid()) {
+      delete hooks;
+      throw nb::python_error();
+    }
+    hooks_ = hooks;
     step_now_ = nb::steal(PyCFunction_NewEx(&kStepNow, self_.ptr(), nullptr));
     skip_add_ = nb::steal(PyCFunction_NewEx(&kSkipAdd, self_.ptr(), nullptr));
     if (!self_.is_valid() || !step_now_.is_valid() || !skip_add_.is_valid()) throw nb::python_error();
   }
   EagerStart(const EagerStart&) = delete;
   EagerStart& operator=(const EagerStart&) = delete;
+  ~EagerStart() {
+    release();
+    if (hooks_ != nullptr) hooks_->owner = nullptr;  // (a hook function kept by someone forwards from now on)
+  }
 
   // For a batch of starts (a poll's requests): the hooks stay in place from the first start to
   // release(), armed by each start for its own constructor, and otherwise the loop's own call_soon
@@ -655,20 +665,30 @@ class EagerStart {
     PyGetSetDef* def = reinterpret_cast<PyGetSetDescrObject*>(descr)->d_getset;
     return def->get ? def : nullptr;
   }
-  static EagerStart* of(PyObject* capsule) { return static_cast<EagerStart*>(PyCapsule_GetPointer(capsule, nullptr)); }
+  // What the hook functions reach through their capsule, which owns it (so it lives as long as
+  // any of them): the EagerStart while it lives, null after, and what a hook called then forwards
+  // to (a `loop.call_soon` read while the hooks were held, kept by the app, outliving the server).
+  struct Hooks {
+    EagerStart* owner;
+    nb::object loop, class_call_soon, all, class_add;
+    static void free(PyObject* capsule) { delete static_cast<Hooks*>(PyCapsule_GetPointer(capsule, nullptr)); }
+  };
+  static Hooks& hooks_of(PyObject* capsule) { return *static_cast<Hooks*>(PyCapsule_GetPointer(capsule, nullptr)); }
 
   // loop.call_soon(callback, *args, context=None) during the constructor: runs the step now.
   static PyObject* step_now(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-    EagerStart* es = of(self);
+    Hooks& hooks = hooks_of(self);
+    EagerStart* es = hooks.owner;
+    if (es == nullptr) return forward_call_soon(hooks, args, nargs, kwnames);  // (kept past its EagerStart)
     if (es->held_) {
-      if (!es->armed_) return es->forward_call_soon(args, nargs, kwnames);  // anyone else's
+      if (!es->armed_) return forward_call_soon(hooks, args, nargs, kwnames);  // anyone else's
       es->armed_ = false;
     } else if (es->call_soon_hooked_) {
       if (PyDict_DelItem(es->loop_dict_.ptr(), g.s_call_soon) < 0) return nullptr;
       es->call_soon_hooked_ = false;
     } else {
       // (`loop.call_soon` read while the hooks were held, and called since: the loop's own)
-      return es->forward_call_soon(args, nargs, kwnames);
+      return forward_call_soon(hooks, args, nargs, kwnames);
     }
     if (nargs < 1) {
       PyErr_SetString(PyExc_TypeError, "call_soon() needs a callback");
@@ -705,32 +725,30 @@ class EagerStart {
   }
 
   // The loop's own call_soon, for a call that is not the constructor's (held hooks).
-  PyObject* forward_call_soon(PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-    if (class_call_soon_.is_none()) {
+  static PyObject* forward_call_soon(Hooks& hooks, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    if (hooks.class_call_soon.is_none()) {
       PyErr_SetString(PyExc_TypeError, "the loop's class has no call_soon");
       return nullptr;
     }
     const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
     std::vector<PyObject*> all(static_cast<std::size_t>(1 + nargs + nkw));
-    all[0] = loop_.ptr();
+    all[0] = hooks.loop.ptr();
     std::copy(args, args + nargs + nkw, all.begin() + 1);
-    return PyObject_Vectorcall(class_call_soon_.ptr(), all.data(), static_cast<std::size_t>(1 + nargs), kwnames);
+    return PyObject_Vectorcall(hooks.class_call_soon.ptr(), all.data(), static_cast<std::size_t>(1 + nargs), kwnames);
   }
 
   // _all_tasks.add(task) right after a step that finished the task: removes itself, adds nothing.
   static PyObject* skip_add(PyObject* self, PyObject* item) {
-    EagerStart* es = of(self);
+    Hooks& hooks = hooks_of(self);
+    EagerStart* es = hooks.owner;
+    // Anyone else's Task while held, or a call through `add` read while held and kept: the set's own.
+    if (es == nullptr || (es->held_ && !es->add_armed_) || (!es->held_ && !es->add_hooked_)) {
+      PyObject* args[2] = {hooks.all.ptr(), item};
+      return PyObject_Vectorcall(hooks.class_add.ptr(), args, 2, nullptr);
+    }
     if (es->held_) {
-      if (!es->add_armed_) {  // anyone else's Task: the set's own add
-        PyObject* args[2] = {es->all_.ptr(), item};
-        return PyObject_Vectorcall(es->class_add_.ptr(), args, 2, nullptr);
-      }
       es->add_armed_ = false;
       Py_RETURN_NONE;
-    }
-    if (!es->add_hooked_) {  // (read while held, called since: the set's own)
-      PyObject* args[2] = {es->all_.ptr(), item};
-      return PyObject_Vectorcall(es->class_add_.ptr(), args, 2, nullptr);
     }
     if (PyDict_DelItem(es->all_dict_.ptr(), g.s_add) < 0) return nullptr;
     es->add_hooked_ = false;
@@ -743,6 +761,7 @@ class EagerStart {
 
   nb::object loop_, loop_dict_, task_type_, name_, kwnames_, all_dict_, self_, step_now_, skip_add_;
   nb::object all_, class_add_, class_call_soon_;  // the set of all tasks, its class's add, the loop's class's call_soon
+  Hooks* hooks_ = nullptr;  // owned by self_ (the capsule), which may outlive this
   bool held_ = false;       // hold(): the hooks stay in place
   bool holds_add_ = false;  // ... the set's add among them
   bool armed_ = false;      // held: the next call_soon is the constructor's (start())
@@ -832,8 +851,12 @@ class NativeDispatch {
     try {
       return start(req, route);
     } catch (nb::python_error& e) {
+      if (!PyErr_GivenExceptionMatches(e.value().ptr(), PyExc_Exception)) {
+        pending_ = nb::borrow(e.value());  // (SystemExit, KeyboardInterrupt: out of the poll, as ever)
+        return false;
+      }
       try {
-        dispatch_failed_(req, e.value());  // logged, answered 500
+        dispatch_failed_(req, e.value());  // a bug of the server's: logged, answered 500
         return true;
       } catch (nb::python_error& again) {
         pending_ = nb::borrow(again.value());
@@ -881,9 +904,11 @@ class NativeDispatch {
             &dispatch_failed_, &logged_, &eager_owner_, &layers_, &pending_};
   }
 
-  // False when it kept an exception that must leave poll().
+  // False when it kept an exception that must leave poll(). A request the engine did not route
+  // (route -1) goes to native.fallback here too: the requests of a poll start in the order they
+  // came (pipelined ones among them).
   bool start(nb::handle req, std::int32_t route) {
-    if (static_cast<std::size_t>(route) >= plans_.size() || !layers_.is_valid() || layers_.is_none()) {
+    if (route < 0 || static_cast<std::size_t>(route) >= plans_.size() || !layers_.is_valid() || layers_.is_none()) {
       fallback_(req);
       return true;
     }
@@ -891,6 +916,10 @@ class NativeDispatch {
     if (batch != batch_ || !known.is_valid()) {
       known = plan_for_(route);  // (plan, handler) or None
       batch = batch_;
+      if (!known.is_none() && !(PyTuple_CheckExact(known.ptr()) && PyTuple_GET_SIZE(known.ptr()) == 2)) {
+        known = nb::object();  // (asked again next time)
+        throw nb::type_error("plan_for() gives (plan, handler) or None");
+      }
     }
     if (known.is_none()) {
       fallback_(req);
@@ -1032,7 +1061,7 @@ class PyEngine {
   void flush() { engine_->end_batch(); }
 
   // The records the I/O threads handed over since the last poll. With a dispatch, the requests
-  // routed to the app's routes are started here instead (NativeDispatch): not in the list. An
+  // are started here instead, in order (NativeDispatch): not in the list. An
   // exception the dispatch must let out ends the poll early (the records not taken stay on the
   // ring): raise_pending() raises it, after the list is handled.
   nb::list poll(NativeDispatch* dispatch) {
@@ -1057,7 +1086,7 @@ class PyEngine {
           case fs::Inbound::Kind::request: {
             const std::int32_t route = in->route;
             nb::object r = nb::cast(Request(engine_, std::move(in)));
-            if (dispatch == nullptr || route < 0) {
+            if (dispatch == nullptr) {
               out.append(r);
             } else if (!dispatch->dispatch(r, route)) {
               waker.signal();  // the rest, on the next poll

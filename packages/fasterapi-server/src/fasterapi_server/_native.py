@@ -131,7 +131,8 @@ class NativeApp:
     # ---- NativeDispatch's callbacks. The engine starts each request routed to `routes[index]`
     # from its poll (Engine.poll(dispatch)), as this would, written out:
     #
-    #     plan, handler = plan_for(index)  # (once a route a batch; None: fallback(req))
+    #     plan, handler = plan_for(index)  # (once a route a batch; None: fallback(req), as for
+    #                                      # a request the engine did not route, in its turn)
     #     request = NativeRequest(req, self, index, layers)
     #     if req.more_body:
     #         request._need_cycle()  # (its body's records go to the cycle)

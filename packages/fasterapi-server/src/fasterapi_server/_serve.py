@@ -206,11 +206,14 @@ class Server:
             if native is None:
                 self._handle_records(engine.poll(), shared, shared.streams, 0)
             else:
-                # The requests routed to the app's routes are started in the poll (NativeDispatch).
+                # The requests are started in the poll, in order (NativeDispatch).
                 native.start_batch()
                 dispatch = native.dispatch
-                self._handle_records(engine.poll(dispatch), shared, shared.streams, dispatch.take_served())
-                dispatch.raise_pending()
+                items = engine.poll(dispatch)
+                try:
+                    self._handle_records(items, shared, shared.streams, dispatch.take_served())
+                finally:
+                    dispatch.raise_pending()  # (what a request's start let out: SystemExit...)
         finally:
             engine.flush()
 

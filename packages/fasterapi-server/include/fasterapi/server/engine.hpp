@@ -583,8 +583,8 @@ class Engine {
   std::uint64_t dirty_ = 0;  // threads given commands during the batch
   // Inline: request records given back (give_back), at most this many, none whose buffer grew
   // past the second figure (a big head or body: let it go).
-  static constexpr std::size_t kSpareRecords = 1024;
-  static constexpr std::size_t kSpareRecordBytes = 65536;
+  static constexpr std::size_t kSpareRecords = 256;
+  static constexpr std::size_t kSpareRecordBytes = 16384;
   std::vector<Inbound*> spare_records_ = reserved_records();
   static std::vector<Inbound*> reserved_records() {
     std::vector<Inbound*> v;
