@@ -432,26 +432,37 @@ def test_held_hooks_start_each_task_eagerly_and_leave_everything_else_alone(even
 
 
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="EagerStart is the 3.11 path")
-def test_hooks_are_not_held_over_a_loops_own_call_soon(event_loop_kind: str) -> None:
-    # A loop instance with a call_soon of its own (a test's, a library's): hold() leaves it, and
-    # each start hooks for itself as without holding.
+def test_a_loops_own_call_soon_is_left_alone(event_loop_kind: str) -> None:
+    # A loop instance with a call_soon of its own (a test's, a library's): neither hold() nor a
+    # start replaces it; the Task is then scheduled through it as usual (not eager), and runs.
     async def check(loop: asyncio.AbstractEventLoop) -> None:
         eager = EagerStart(loop, asyncio.Task, "x")
-        own = loop.call_soon  # (the bound method, set on the instance)
+        calls: list[Any] = []
+        bound = loop.call_soon
+
+        def own(*args: Any, **kwargs: Any) -> Any:
+            calls.append(args[0])
+            return bound(*args, **kwargs)
+
         loop.call_soon = own  # type: ignore[method-assign]
+        ran: list[str] = []
         try:
 
             async def quick() -> None:
-                pass
+                ran.append("quick")
 
             def batch() -> Any:
                 eager.hold()
                 assert not eager.held
                 return eager.start(quick())
 
-            assert await run_from_callback(loop, batch) is None
+            task = await run_from_callback(loop, batch)
+            assert isinstance(task, asyncio.Task)  # (scheduled, not run in the constructor)
+            assert vars(loop)["call_soon"] is own
+            assert len(calls) >= 1
+            await task
+            assert ran == ["quick"]
         finally:
-            assert vars(loop).get("call_soon") is own or "call_soon" not in vars(loop)
             vars(loop).pop("call_soon", None)
 
     on_loop(check, event_loop_kind)

@@ -56,34 +56,48 @@ def _io_mode(io_threads: int) -> Iterator[None]:
     IO["threads"] = 1
 
 
-@contextlib.contextmanager
-def running(app: Any, event_loop: str = "asyncio", **options: Any) -> Iterator[tuple[Server, int]]:
-    server = Server(app, host="127.0.0.1", port=0, **{**IO, **options})
-    loop = new_event_loop(event_loop)
-    ready = threading.Event()
-    ports: list[int] = []
-    failure: list[BaseException] = []
+class ServerThread:
+    """A Server serving on a loop of its own in a thread. `failure` holds what left the loop (what
+    was left of serve() is then run out: its shutdown)."""
 
-    def main() -> None:
+    def __init__(self, server: Server, event_loop: str = "asyncio") -> None:
+        self.server = server
+        self.loop = new_event_loop(event_loop)
+        self.ready = threading.Event()
+        self.ports: list[int] = []
+        self.failure: list[BaseException] = []
+        self.thread = threading.Thread(target=self._main, daemon=True)
+        self.thread.start()
+        assert self.ready.wait(30), "the server did not start"
+
+    def _main(self) -> None:
+        loop = self.loop
         asyncio.set_event_loop(loop)
         try:
-            loop.run_until_complete(server.serve(ready=lambda port: (ports.append(port), ready.set())))
+            loop.run_until_complete(
+                self.server.serve(ready=lambda port: (self.ports.append(port), self.ready.set()))
+            )
         except BaseException as exc:
-            failure.append(exc)
-            ready.set()
+            self.failure.append(exc)
+            self.ready.set()
+            left = asyncio.all_tasks(loop)
+            for task in left:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
         finally:
             loop.close()
 
-    thread = threading.Thread(target=main, daemon=True)
-    thread.start()
-    assert ready.wait(30), "the server did not start"
-    assert not failure, failure
+
+@contextlib.contextmanager
+def running(app: Any, event_loop: str = "asyncio", **options: Any) -> Iterator[tuple[Server, int]]:
+    served = ServerThread(Server(app, host="127.0.0.1", port=0, **{**IO, **options}), event_loop)
+    assert not served.failure, served.failure
     try:
-        yield server, ports[0]
+        yield served.server, served.ports[0]
     finally:
-        loop.call_soon_threadsafe(server.stop)
-        thread.join(30)
-        assert not thread.is_alive(), "the server did not stop"
+        served.loop.call_soon_threadsafe(served.server.stop)
+        served.thread.join(30)
+        assert not served.thread.is_alive(), "the server did not stop"
 
 
 # ---- TLS
@@ -963,36 +977,14 @@ def test_system_exit_from_a_request_the_native_path_does_not_take_stops_the_serv
     async def leave(value: int = Depends(with_yield)) -> dict[str, int]:
         raise SystemExit(7)
 
-    server = Server(app, host="127.0.0.1", port=0, **IO)
-    loop = new_event_loop("asyncio")
-    ready = threading.Event()
-    ports: list[int] = []
-    failure: list[BaseException] = []
-
-    def main() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(server.serve(ready=lambda port: (ports.append(port), ready.set())))
-        except BaseException as exc:
-            failure.append(exc)
-            # What is left of serve() (its shutdown: the engine stopped, lifespan ended), run out.
-            left = asyncio.all_tasks(loop)
-            for task in left:
-                task.cancel()
-            loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
-        finally:
-            loop.close()
-
-    thread = threading.Thread(target=main, daemon=True)
-    thread.start()
-    assert ready.wait(30)
-    with socket.create_connection(("127.0.0.1", ports[0]), timeout=10) as sock:
+    served = ServerThread(Server(app, host="127.0.0.1", port=0, **IO))
+    with socket.create_connection(("127.0.0.1", served.ports[0]), timeout=10) as sock:
         sock.sendall(b"GET /exit HTTP/1.1\r\nhost: a\r\n\r\n")
-        thread.join(30)
-    assert not thread.is_alive()
-    assert len(failure) == 1
-    assert isinstance(failure[0], SystemExit)
-    assert failure[0].code == 7
+        served.thread.join(30)
+    assert not served.thread.is_alive()
+    assert len(served.failure) == 1
+    assert isinstance(served.failure[0], SystemExit)
+    assert served.failure[0].code == 7
 
 
 def test_a_route_class_given_its_own_handle_after_startup_is_served_through_it(

@@ -879,3 +879,46 @@ def test_an_inline_engine_uses_request_records_again_with_nothing_of_the_last() 
                 del item  # (its record is given back, for the next round's request)
     finally:
         engine.stop()
+
+
+def test_an_inline_engine_keeps_at_most_256_records_of_at_most_16_kib() -> None:
+    # The records given back are kept up to 256 (the 257th and on are freed), and none whose
+    # buffer grew past 16 KiB (a big head or body) is kept.
+    engine = Engine(host="127.0.0.1", port=0, threads=0)
+    port = engine.bind()
+    engine.start()
+
+    def serve(raws: list[bytes]) -> list[Any]:
+        socks = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in raws]
+        for sock, raw in zip(socks, raws, strict=True):
+            sock.sendall(raw)
+        items: list[Any] = []
+        deadline = time.monotonic() + 10
+        while len(items) < len(raws) and time.monotonic() < deadline:
+            items += engine.poll()
+            time.sleep(0.001)
+        assert len(items) == len(raws)
+        for item in items:
+            item.respond(200, [], b"ok")
+        engine.flush()
+        for sock in socks:
+            assert Reader(sock).read().body == b"ok"
+            sock.close()
+        return items
+
+    try:
+        assert engine.stats()["spare_records"] == 0
+        items = serve([request_bytes("GET", f"/{i}") for i in range(256)])
+        del items
+        assert engine.stats()["spare_records"] == 256  # at the limit: all kept
+        items = serve([request_bytes("GET", f"/{i}") for i in range(257)])
+        del items
+        assert engine.stats()["spare_records"] == 256  # past it: the 257th freed
+        items = serve([request_bytes("POST", "/big", body=b"x" * 16_000)])  # (fits: kept)
+        del items
+        assert engine.stats()["spare_records"] == 256
+        items = serve([request_bytes("POST", "/big", body=b"x" * 17_000)])  # (grown past 16 KiB)
+        del items
+        assert engine.stats()["spare_records"] == 255  # taken, not given back
+    finally:
+        engine.stop()

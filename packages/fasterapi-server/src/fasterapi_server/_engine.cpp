@@ -37,8 +37,8 @@ struct Globals {
   PyObject *s_set_result = nullptr, *s_set_exception = nullptr;
   // EagerStart's: the names it looks up and the keywords it passes.
   PyObject *s_call_soon, *s_add, *s_loop, *s_name, *s_context, *s_self, *s_state, *s_exception, *s_finished;
-  // NativeDispatch's: the attributes of a request of the native path it reads.
-  PyObject *s_cycle, *s_status, *s_respond;
+  // NativeDispatch's: the method of a request of the native path it passes on.
+  PyObject* s_respond;
   // Interned strings of the ASGI scope: its keys, and the values every request shares.
   PyObject *k_http_version, *k_client, *k_method, *k_path, *k_raw_path, *k_query_string,
       *k_headers, *k_state, *k_extensions, *k_pathsend, *k_path_params, *k_scheme;
@@ -494,14 +494,10 @@ class EagerStart {
     PyObject* all_dict = PyObject_GetAttrString(all.ptr(), "__dict__");
     if (all_dict && PyDict_Check(all_dict)) {
       all_dict_ = nb::steal(all_dict);
-      all_ = all;
-      class_add_ = nb::getattr(all.type(), "add", nb::none());
     } else {
       Py_XDECREF(all_dict);
       PyErr_Clear();  // not a WeakSet: every Task is added, as without this
     }
-    // What the held hooks call when they are not armed (hold()).
-    class_call_soon_ = nb::getattr(loop.type(), "call_soon", nb::none());
     // Kept and initialized again: asyncio's C Task only (its __init__ resets every field).
     reuse_ = task_type.ptr() == c_asyncio.attr("Task").ptr();
     if (reuse_) {
@@ -513,7 +509,9 @@ class EagerStart {
     // Task), called directly: a generic attribute lookup costs about ten times more.
     state_get_ = getset_of(task_type, g.s_state);
     exception_get_ = getset_of(task_type, g.s_exception);
-    auto* hooks = new Hooks{this, loop_, class_call_soon_, all_, class_add_};
+    // What the hooks call when they are not armed: the loop's class's call_soon, the set's own add.
+    auto* hooks = new Hooks{this, loop_, nb::getattr(loop.type(), "call_soon", nb::none()), all,
+                            all_dict_.is_valid() ? nb::getattr(all.type(), "add", nb::none()) : nb::none()};
     self_ = nb::steal(PyCapsule_New(hooks, nullptr, &Hooks::free));
     if (!self_.is_valid()) {
       delete hooks;
@@ -538,13 +536,13 @@ class EagerStart {
   // a start hooks for itself) when the loop or the set has an attribute of that name already.
   bool held() const noexcept { return held_; }
   void hold() {
-    if (held_ || class_call_soon_.is_none()) return;
+    if (held_ || hooks_->class_call_soon.is_none()) return;
     PyObject* loop_dict = loop_dict_.ptr();
     if (PyDict_GetItemWithError(loop_dict, g.s_call_soon) != nullptr || PyErr_Occurred()) {
       PyErr_Clear();
       return;
     }
-    const bool with_add = all_dict_.is_valid() && !class_add_.is_none() &&
+    const bool with_add = all_dict_.is_valid() && !hooks_->class_add.is_none() &&
                           PyDict_GetItemWithError(all_dict_.ptr(), g.s_add) == nullptr && !PyErr_Occurred();
     PyErr_Clear();
     if (PyDict_SetItem(loop_dict, g.s_call_soon, step_now_.ptr()) < 0) {
@@ -575,10 +573,10 @@ class EagerStart {
     PyObject* loop_dict = loop_dict_.ptr();
     if (held_) {
       armed_ = true;  // (the hooks are in place: the next call_soon is the constructor's)
-    } else {
-      if (PyDict_SetItem(loop_dict, g.s_call_soon, step_now_.ptr()) < 0) throw nb::python_error();
+    } else if (PyDict_GetItemWithError(loop_dict, g.s_call_soon) == nullptr) {
+      if (PyErr_Occurred() || PyDict_SetItem(loop_dict, g.s_call_soon, step_now_.ptr()) < 0) throw nb::python_error();
       call_soon_hooked_ = true;
-    }
+    }  // (else the loop has a call_soon of its own, left alone: the Task is scheduled as usual)
     finished_ = -1;
     PyObject* task = nullptr;
     if (spare_.is_valid()) {
@@ -760,7 +758,6 @@ class EagerStart {
   static inline PyMethodDef kSkipAdd = {"add", &skip_add, METH_O, nullptr};
 
   nb::object loop_, loop_dict_, task_type_, name_, kwnames_, all_dict_, self_, step_now_, skip_add_;
-  nb::object all_, class_add_, class_call_soon_;  // the set of all tasks, its class's add, the loop's class's call_soon
   Hooks* hooks_ = nullptr;  // owned by self_ (the capsule), which may outlive this
   bool held_ = false;       // hold(): the hooks stay in place
   bool holds_add_ = false;  // ... the set's add among them
@@ -1142,6 +1139,7 @@ class PyEngine {
     d["in_flight"] = s.in_flight.load();
     d["bad_requests"] = s.bad_requests.load();
     d["timeouts"] = s.timeouts.load();
+    d["spare_records"] = engine_->spare_records();
     return d;
   }
 
@@ -1407,7 +1405,6 @@ struct KeptOutbound {
     if (o.fields.capacity() > 65536) std::string().swap(o.fields);  // (an exceptional head: let it go)
     o.body.clear();
     o.lent = {};
-    o.lending = false;
     o.status = 200;
     o.has_length = o.has_encoding = o.has_date = o.has_server = o.close = false;
     o.declared_length = 0;
@@ -1419,32 +1416,38 @@ KeptOutbound kept_outbound;
 
 void Request::respond(int status, nb::handle headers, nb::handle body) {
   if (started_) throw nb::value_error("the response has already started");
-  if (engine_->inline_io() && !kept_outbound.busy) {
+  // Inline, the kept command with the body lent; else one of its own, with a copy of the body.
+  const bool kept = engine_->inline_io() && !kept_outbound.busy;
+  std::unique_ptr<fs::Outbound> own;
+  if (kept) {
     kept_outbound.busy = true;
-    struct Release {
-      ~Release() { kept_outbound.release(); }
-    } release;
-    fs::Outbound& o = kept_outbound.o;
-    o.kind = fs::Outbound::Kind::response;
-    o.stream = in_->stream;
-    fill_head(o, status, headers);
-    Bytes b(body);
-    check_length(o, b.view().size());
-    o.lent = b.view();
-    o.lending = true;
-    started_ = ended_ = true;
-    answered_ = status;
-    if (!in_->stream->closed.load(std::memory_order_relaxed)) engine_->submit_now(o);
-    return;
+  } else {
+    own = outbound(fs::Outbound::Kind::response);
   }
-  auto o = outbound(fs::Outbound::Kind::response);
-  fill_head(*o, status, headers);
+  struct Release {
+    bool kept;
+    ~Release() {
+      if (kept) kept_outbound.release();
+    }
+  } release{kept};
+  fs::Outbound& o = kept ? kept_outbound.o : *own;
+  o.kind = fs::Outbound::Kind::response;
+  o.stream = in_->stream;
+  fill_head(o, status, headers);
   Bytes b(body);
-  check_length(*o, b.view().size());
-  o->body.assign(b.view());
+  check_length(o, b.view().size());
+  if (kept) {
+    o.lent = b.view();
+  } else {
+    o.body.assign(b.view());
+  }
   started_ = ended_ = true;
   answered_ = status;
-  submit(std::move(o));
+  if (kept) {
+    if (!in_->stream->closed.load(std::memory_order_relaxed)) engine_->submit_now(o);
+  } else {
+    submit(std::move(own));
+  }
 }
 
 // A Content-Length that is not the body's size would desynchronize the connection (the client
@@ -1568,7 +1571,7 @@ NB_MODULE(_engine, m) {
                             {&g.s_add, "add"}, {&g.s_loop, "loop"}, {&g.s_name, "name"},
                             {&g.s_context, "context"}, {&g.s_self, "__self__"}, {&g.s_state, "_state"},
                             {&g.s_exception, "_exception"}, {&g.s_finished, "FINISHED"},
-                            {&g.s_cycle, "_cycle"}, {&g.s_status, "_status"}, {&g.s_respond, "_respond"},
+                            {&g.s_respond, "_respond"},
                             {&g.m_get, "GET"}, {&g.m_head, "HEAD"}, {&g.m_post, "POST"}, {&g.m_put, "PUT"},
                             {&g.m_delete, "DELETE"}, {&g.m_connect, "CONNECT"}, {&g.m_options, "OPTIONS"},
                             {&g.m_trace, "TRACE"}, {&g.m_patch, "PATCH"}}) {

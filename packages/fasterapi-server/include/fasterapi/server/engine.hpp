@@ -439,6 +439,7 @@ class Engine {
     spare_records_.pop_back();
     return in;
   }
+  std::size_t spare_records() const noexcept { return spare_records_.size(); }
   void give_back(Inbound* in) noexcept {
     if (!inline_io() || spare_records_.size() >= kSpareRecords || in->kind != Inbound::Kind::request ||
         in->bytes.capacity() > kSpareRecordBytes) {

@@ -127,11 +127,11 @@ struct Outbound {
   std::string fields;  // "name: value\r\n" lines, already checked
   std::string body;
   // A whole response's body lent by the caller instead of `body`, for the length of a command it
-  // runs at once (Engine::submit_now: inline, the Python bytes themselves, not a copy).
+  // runs at once (Engine::submit_now: inline, the Python bytes themselves, not a copy). One of the
+  // two is empty.
   std::string_view lent;
-  bool lending = false;
 
-  std::string_view body_bytes() const noexcept { return lending ? lent : std::string_view(body); }
+  std::string_view body_bytes() const noexcept { return lent.empty() ? std::string_view(body) : lent; }
   bool has_length = false;    // the fields carry Content-Length
   std::uint64_t declared_length = 0;  // ... this one
   bool has_encoding = false;  // ... or Transfer-Encoding

@@ -860,7 +860,7 @@ class SolvePlan:
         alone = len(steps) == 1 and not root.children and not root.special
         # Nothing to read, call or pass: `run_plan` would give empty values and no errors.
         self.empty = alone and not root.reads
-        # Only path parameters, each read on its own: `read_path_params` does what `run_plan` would.
+        # Only path parameters, each read on its own: `read_path_values` does what `run_plan` would.
         self.path_readers: list[_FieldReader] | None = None
         if (
             alone
@@ -994,12 +994,6 @@ def read_path_values(readers: list[_FieldReader], path_params: Any) -> tuple[dic
         if value is not _MISSING:
             values[reader.name] = value
     return values, errors
-
-
-def read_path_params(readers: list[_FieldReader], path_params: Any) -> SolvedDependency:
-    """`run_plan` for a plan with `path_readers`, as a SolvedDependency."""
-    values, errors = read_path_values(readers, path_params)
-    return SolvedDependency(values, errors, None, None, {})
 
 
 def new_sub_response() -> Response:
