@@ -169,7 +169,8 @@ class NativeApp:
     def start_failed(self, request: Any, exc: BaseException) -> None:
         request._need_cycle()._after(exc)
 
-    dispatch_failed = staticmethod(dispatch_failed)  # (logged, answered 500: _asgi's)
+    def dispatch_failed(self, req: Request, exc: BaseException) -> None:
+        dispatch_failed(req, exc)  # (logged, answered 500)
 
     def logged(self, req: Request, status: int) -> None:
         self.shared.access.pending.append((req, status))
