@@ -37,8 +37,9 @@ struct Globals {
   PyObject *s_set_result = nullptr, *s_set_exception = nullptr;
   // EagerStart's: the names it looks up and the keywords it passes.
   PyObject *s_call_soon, *s_add, *s_loop, *s_name, *s_context, *s_self, *s_state, *s_exception, *s_finished;
-  // NativeDispatch's: the method of a request of the native path it passes on.
-  PyObject* s_respond;
+  // NativeDispatch's: the engine request's method it passes on as `_serve`'s direct; and the
+  // method of a request's cycle that answer() forwards to.
+  PyObject *s_answer, *s_respond;
   // Interned strings of the ASGI scope: its keys, and the values every request shares.
   PyObject *k_http_version, *k_client, *k_method, *k_path, *k_raw_path, *k_query_string,
       *k_headers, *k_state, *k_extensions, *k_pathsend, *k_path_params, *k_scheme;
@@ -380,8 +381,35 @@ class Request {
   nb::dict scope(nb::dict base, nb::dict state, nb::str root_path, bool path_params) const;
   std::uint64_t stream_id() const noexcept { return in_->stream->id; }
   int answered() const noexcept { return answered_; }
-  bool cycled() const noexcept { return cycled_; }
-  void set_cycled(bool v) noexcept { cycled_ = v; }
+  // The framework's cycle of the request (fasterapi_server._native.NativeCycle), when the native
+  // path made one: the request's end is then the cycle's, and answer() goes through it.
+  bool cycled() const noexcept { return cycle_.is_valid(); }
+  nb::object cycle() const { return cycle_.is_valid() ? cycle_ : nb::none(); }
+  void set_cycle(nb::object c) { cycle_ = c.is_none() ? nb::object() : std::move(c); }
+
+  // `_serve`'s direct on the native path: a whole response, to the cycle when there is one (it
+  // may have started a response already, or have someone waiting for its end), else respond().
+  void answer(int status, nb::handle headers, nb::handle body) {
+    if (!cycle_.is_valid()) return respond(status, headers, body);
+    nb::object code = nb::int_(status);
+    PyObject* args[4] = {cycle_.ptr(), code.ptr(), headers.ptr(), body.ptr()};
+    PyObject* r = PyObject_VectorcallMethod(g.s_respond, args, 4 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
+    if (!r) throw nb::python_error();
+    Py_DECREF(r);
+  }
+
+  // For the cycle collector: the cycle refers to this request.
+  static int traverse(PyObject* self, visitproc visit, void* arg) {
+    if (!nb::inst_ready(self)) return 0;
+    Py_VISIT(nb::inst_ptr<Request>(self)->cycle_.ptr());
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+  }
+  static int clear(PyObject* self) {
+    if (!nb::inst_ready(self)) return 0;
+    nb::inst_ptr<Request>(self)->cycle_ = nb::object();
+    return 0;
+  }
   bool closed() const noexcept { return in_->stream->closed.load(std::memory_order_relaxed); }
 
   void respond(int status, nb::handle headers, nb::handle body);
@@ -457,7 +485,7 @@ class Request {
   bool started_ = false;
   bool ended_ = false;
   int answered_ = 0;     // the status of the whole response respond() took
-  bool cycled_ = false;  // the native path made this request's cycle (NativeRequest._need_cycle)
+  nb::object cycle_;     // the native path's cycle of this request, once made (NativeRequest._need_cycle)
   bool limited_ = false;    // streamed with a Content-Length: ...
   std::uint64_t left_ = 0;  // ... bytes still due
 };
@@ -930,7 +958,7 @@ class NativeDispatch {
     if (!made) throw nb::python_error();
     nb::object request = nb::steal(made);
     if (nb::inst_ptr<Request>(req)->more_body()) request.attr("_need_cycle")();  // (its body's records go to the cycle)
-    PyObject* respond = PyObject_GetAttr(request.ptr(), g.s_respond);
+    PyObject* respond = PyObject_GetAttr(req.ptr(), g.s_answer);
     if (!respond) throw nb::python_error();
     nb::object respond_ = nb::steal(respond);
     PyObject* call[5] = {layers_.ptr(), PyTuple_GET_ITEM(known.ptr(), 1), PyTuple_GET_ITEM(known.ptr(), 0),
@@ -970,6 +998,12 @@ class NativeDispatch {
   std::uint64_t batch_ = 0;
   std::size_t served_ = 0;
   bool log_access_ = false;
+};
+
+PyType_Slot request_slots[] = {
+    {Py_tp_traverse, reinterpret_cast<void*>(&Request::traverse)},
+    {Py_tp_clear, reinterpret_cast<void*>(&Request::clear)},
+    {0, nullptr},
 };
 
 PyType_Slot dispatch_slots[] = {
@@ -1571,14 +1605,14 @@ NB_MODULE(_engine, m) {
                             {&g.s_add, "add"}, {&g.s_loop, "loop"}, {&g.s_name, "name"},
                             {&g.s_context, "context"}, {&g.s_self, "__self__"}, {&g.s_state, "_state"},
                             {&g.s_exception, "_exception"}, {&g.s_finished, "FINISHED"},
-                            {&g.s_respond, "_respond"},
+                            {&g.s_answer, "answer"}, {&g.s_respond, "respond"},
                             {&g.m_get, "GET"}, {&g.m_head, "HEAD"}, {&g.m_post, "POST"}, {&g.m_put, "PUT"},
                             {&g.m_delete, "DELETE"}, {&g.m_connect, "CONNECT"}, {&g.m_options, "OPTIONS"},
                             {&g.m_trace, "TRACE"}, {&g.m_patch, "PATCH"}}) {
     *slot = PyUnicode_InternFromString(text);  // kept for the life of the process
   }
 
-  nb::class_<Request>(m, "Request")
+  nb::class_<Request>(m, "Request", nb::type_slots(request_slots))
       .def_prop_ro("method", &Request::method)
       .def_prop_ro("target", &Request::target)
       .def_prop_ro("raw_path", &Request::raw_path)
@@ -1598,9 +1632,11 @@ NB_MODULE(_engine, m) {
            nb::arg("path_params") = false)
       .def_prop_ro("stream_id", &Request::stream_id)
       .def_prop_ro("answered", &Request::answered)
-      .def_prop_rw("cycled", &Request::cycled, &Request::set_cycled)
+      .def_prop_ro("cycled", &Request::cycled)
+      .def_prop_rw("cycle", &Request::cycle, &Request::set_cycle, nb::arg("cycle").none())
       .def_prop_ro("closed", &Request::closed)
       .def("respond", &Request::respond, nb::arg("status"), nb::arg("headers"), nb::arg("body"))
+      .def("answer", &Request::answer, nb::arg("status"), nb::arg("headers"), nb::arg("body"))
       .def("start", &Request::start, nb::arg("status"), nb::arg("headers"), nb::arg("size") = nb::none())
       .def("send", &Request::send, nb::arg("chunk"))
       .def("send_file", &Request::send_file, nb::arg("fd"))

@@ -40,12 +40,20 @@ class Request:
     @property
     def answered(self) -> int:
         """The status of the whole response respond() took; 0 before."""
-    cycled: bool  # the native path made the request's cycle: its end is the cycle's
+    @property
+    def cycled(self) -> bool:
+        """The native path made the request's cycle (`cycle`): its end is the cycle's."""
+    cycle: Any  # the native path's cycle of the request (NativeCycle), or None
+
     @property
     def closed(self) -> bool: ...
     def respond(
         self, status: int, headers: Iterable[tuple[bytes | str, bytes | str]], body: bytes | memoryview
     ) -> None: ...
+    def answer(
+        self, status: int, headers: Iterable[tuple[bytes | str, bytes | str]], body: bytes | memoryview
+    ) -> None:
+        """A whole response: through `cycle` when there is one (its `respond`), else respond()."""
     def start(
         self, status: int, headers: Iterable[tuple[bytes | str, bytes | str]], size: int | None = None
     ) -> None: ...

@@ -137,7 +137,7 @@ class NativeApp:
     #     if req.more_body:
     #         request._need_cycle()  # (its body's records go to the cycle)
     #     try:
-    #         task = drive(serve(layers, handler, plan, request, request._respond))
+    #         task = drive(serve(layers, handler, plan, request, req.answer))
     #     except BaseException as exc:  # the call itself failed (the Task catches the rest)
     #         start_failed(request, exc)
     #         if not isinstance(exc, Exception):
@@ -149,9 +149,9 @@ class NativeApp:
     #             finish(request, task)
     #
     # Most requests need no cycle: their handler answers with a plain response, handed to the
-    # engine whole (NativeRequest._respond), and finishes in its first step. The request makes its
-    # cycle for anything else (NativeRequest._need_cycle). Anything that fails in the dispatch
-    # itself (a bug of the server's) goes to dispatch_failed.
+    # engine whole (req.answer: through the request's cycle once it has one), and finishes in its
+    # first step. The request makes its cycle for anything else (NativeRequest._need_cycle).
+    # Anything that fails in the dispatch itself (a bug of the server's) goes to dispatch_failed.
 
     def plan_for(self, index: int) -> tuple[Any, Any] | None:
         """The plan of route `index` and its handler, when the native path may call it in this

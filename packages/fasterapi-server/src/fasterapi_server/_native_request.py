@@ -101,7 +101,7 @@ class NativeRequest(Request):
         self._native = native
         self._index = index
         self._layers = layers
-        self._cycle: NativeCycle | None = None  # the server's cycle, once made (req.cycled then)
+        self._cycle: NativeCycle | None = None  # the server's cycle, once made (req.cycle then)
         # (The class's defaults, on the instance: Python 3.11 reads a class attribute through an
         # instance in full each time, an instance's own through a specialized instruction.)
         self._exit_stack = None
@@ -114,9 +114,9 @@ class NativeRequest(Request):
         if cycle is None:
             req = self._req
             cycle = self._cycle = NativeCycle(req, self._native.shared)
-            req.cycled = True  # (what the engine's dispatch looks at: the end is the cycle's)
+            req.cycle = cycle  # (the engine's dispatch leaves the end to it; req.answer goes through it)
             cycle.body_done = self._stream_consumed  # (read by body(), without the cycle)
-            status = req.answered  # a response _respond handed to the engine, before the cycle
+            status = req.answered  # a response req.answer handed to the engine, before the cycle
             if status:
                 cycle.status = status
                 cycle.started = cycle.ended = True
@@ -130,16 +130,6 @@ class NativeRequest(Request):
             self._stream_consumed = True
             kept = self._body = self._req.body
         return kept if kept is not None else await super().body()
-
-    def _respond(self, status: int, headers: Any, body: bytes | memoryview) -> None:
-        """A plain response, whole (`_serve`'s `direct`): to the engine, through the cycle if there
-        is one (it may have started a response already; one that waits for the response's end
-        is woken)."""
-        cycle = self._cycle
-        if cycle is None:
-            self._req.respond(status, headers, body)  # (its status: req.answered)
-        else:
-            cycle.respond(status, headers, body)
 
     @property
     def headers(self) -> Headers:
