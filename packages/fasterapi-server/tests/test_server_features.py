@@ -517,6 +517,45 @@ def test_a_route_of_several_methods_takes_the_native_path_for_each() -> None:
         assert client.put("/both").status_code == 405
 
 
+def test_native_requests_one_after_another_are_each_their_own() -> None:
+    """The engine reuses the Python object of a request that nothing holds after its first step
+    (Engine.poll, keep_request): each request still reads only what it carried, and a request the
+    app keeps is never reused under it."""
+    app = FastAPI()
+    kept: list[Request] = []
+
+    @app.get("/echo/{kind}/{n}")
+    async def echo(request: Request, kind: str, n: int, q: str | None = None) -> dict[str, Any]:
+        if kind == "keep":
+            kept.append(request)  # (nothing of it read yet but its parameters: the rest, later)
+            return {"kind": kind, "n": n, "q": q}
+        x, client = request.headers.get("x-one"), request.client
+        return {"kind": kind, "n": n, "q": q, "x": x, "client": client and client.host}
+
+    with (
+        running(app) as (server, port),
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client,
+    ):
+        assert _native_routes(server) == ["/echo/{kind}/{n}"]
+        for i in range(40):
+            kind = "keep" if i % 10 == 3 else "plain"
+            headers = {"x-one": str(i)} if i % 2 else {}
+            q = {"q": f"v{i}"} if i % 3 == 0 else {}
+            answer = {"kind": kind, "n": i, "q": q.get("q")}
+            if kind == "plain":
+                answer |= {"x": headers.get("x-one"), "client": "127.0.0.1"}
+            assert client.get(f"/echo/{kind}/{i}", headers=headers, params=q).json() == answer
+    # Their scopes made after the requests that came later (from the engine's request, on first
+    # use): what each carried, still.
+    scopes = [r.scope for r in kept]
+    assert [(s["path"], s["query_string"], dict(s["headers"]).get(b"x-one")) for s in scopes] == [
+        ("/echo/keep/3", b"q=v3", b"3"),
+        ("/echo/keep/13", b"", b"13"),
+        ("/echo/keep/23", b"", b"23"),
+        ("/echo/keep/33", b"q=v33", b"33"),
+    ]
+
+
 def test_native_path_registers_what_it_can_route_exactly() -> None:
     app = FastAPI()
 

@@ -1116,12 +1116,14 @@ class PyEngine {
         switch (in->kind) {
           case fs::Inbound::Kind::request: {
             const std::int32_t route = in->route;
-            nb::object r = nb::cast(Request(engine_, std::move(in)));
+            nb::object r = new_request(std::move(in));
             if (dispatch == nullptr) {
               out.append(r);
             } else if (!dispatch->dispatch(r, route)) {
               waker.signal();  // the rest, on the next poll
               return out;
+            } else {
+              keep_request(r);
             }
             break;
           }
@@ -1154,6 +1156,24 @@ class PyEngine {
     return out;
   }
 
+  // A Python Request of `in`: the one kept by keep_request(), made anew in place, or a new one.
+  nb::object new_request(std::unique_ptr<fs::Inbound> in) {
+    if (!spare_request_.is_valid()) return nb::cast(Request(engine_, std::move(in)));
+    nb::object r = std::move(spare_request_);
+    new (nb::inst_ptr<Request>(r)) Request(engine_, std::move(in));
+    nb::inst_mark_ready(r);
+    return r;
+  }
+  // A dispatched Request that nothing refers to any more (its request finished in its first step)
+  // is kept for the next one instead of being freed: its C++ part is destroyed now (the record
+  // goes back to the engine), its Python object reused (about 800 instructions a request less).
+  // Nobody can tell: no one holds it, and it takes no weak references or attributes.
+  void keep_request(nb::object& r) {
+    if (spare_request_.is_valid() || Py_REFCNT(r.ptr()) != 1) return;
+    nb::inst_destruct(r);
+    spare_request_ = std::move(r);
+  }
+
   // The executor's completions that found the ring full (Engine::post): calls, in no set order.
   void run_posted() {
     for (fs::Inbound* raw : engine_->take_posted()) run_call(raw);
@@ -1183,6 +1203,7 @@ class PyEngine {
   std::shared_ptr<fs::Engine> engine_;
   std::unique_ptr<fs::Executor> executor_;
   std::size_t executor_threads_ = 40;
+  nb::object spare_request_;  // keep_request()'s, its C++ part destroyed
 };
 
 nb::dict Request::path_params() const {
