@@ -29,6 +29,7 @@ from fasterapi_server._config import default_threads
         ("body_timeout", 0.001, 0),
         ("write_timeout", 0.001, 0),
         ("shutdown_timeout", 0.001, 0),
+        ("fd", 0, -1),
     ],
 )
 def test_limits(field: str, edge: Any, past: Any) -> None:
@@ -91,3 +92,11 @@ def test_trusted_proxies_are_normalized_networks_and_names(monkeypatch: pytest.M
     for wrong in ([b"127.0.0.1"], b"127.0.0.1", 127, [None]):
         with pytest.raises(OptionError, match="forwarded_allow_ips"):
             Config(forwarded_allow_ips=wrong)  # type: ignore[arg-type]
+
+
+def test_a_socket_is_given_one_way() -> None:
+    assert Config(uds="/run/app.sock").uds == "/run/app.sock"
+    with pytest.raises(OptionError, match="uds and fd cannot go together"):
+        Config(uds="/run/app.sock", fd=3)
+    with pytest.raises(OptionError, match="uds must be a path"):
+        Config(uds="")

@@ -18,6 +18,7 @@ import shutil
 import signal
 import socket
 import ssl
+import stat
 import subprocess
 import threading
 import time
@@ -1237,6 +1238,119 @@ def test_access_log_records(caplog: pytest.LogCaptureFixture) -> None:
         ("GET", "/items/abc", 422),
     ]
     assert records[0].getMessage().endswith('"GET /items/7?x=1 HTTP/1.1" 200')
+
+
+# ---- listening on a socket given: a Unix domain socket (uds), an inherited one (fd)
+
+
+def _where_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/where")
+    async def where(request: Request) -> dict[str, Any]:
+        client = request.client
+        return {
+            "client": None if client is None else [client.host, client.port],
+            "server": request.scope["server"],
+            "url": str(request.url),
+        }
+
+    return app
+
+
+@pytest.mark.parametrize("path_kind", ["native", "asgi"])
+def test_a_unix_domain_socket(tmp_path: Path, caplog: pytest.LogCaptureFixture, path_kind: str) -> None:
+    """Served on a socket file that any local user may connect to, removed at the end. Its peers
+    have no address: the client is None (as uvicorn's), and so is the server; their proxy headers
+    are believed only when every peer is (forwarded_allow_ips="*")."""
+    app = _where_app() if path_kind == "native" else _asgi_only(_where_app())
+    path = tmp_path / "app.sock"
+    access = logging.getLogger("fasterapi.access")
+    access.setLevel(logging.INFO)
+    seen: dict[str, Any] = {}
+    try:
+        for allow in ("127.0.0.1", "*"):
+            with (
+                caplog.at_level(logging.INFO, logger="fasterapi.access"),
+                running(app, uds=str(path), access_log=True, forwarded_allow_ips=allow) as (server, port),
+                httpx.Client(transport=httpx.HTTPTransport(uds=str(path)), timeout=10) as client,
+            ):
+                assert port == 0
+                assert len(_native_routes(server)) == (1 if path_kind == "native" else 0)
+                mode = path.stat().st_mode
+                assert stat.S_ISSOCK(mode)
+                assert stat.S_IMODE(mode) == 0o666
+                seen[allow] = [
+                    client.get("http://app.test/where").json(),
+                    client.get("http://app.test/where", headers={"x-forwarded-for": "203.0.113.9"}).json(),
+                ]
+            assert not path.exists()
+        records = [r for r in caplog.records if r.name == "fasterapi.access"]
+    finally:
+        access.setLevel(logging.NOTSET)
+    plain = {"client": None, "server": None, "url": "http://app.test/where"}
+    assert seen["127.0.0.1"] == [plain, plain]
+    assert seen["*"] == [plain, {**plain, "client": ["203.0.113.9", 0]}]
+    assert [r.client for r in records] == ["", "", "", "203.0.113.9:0"]  # type: ignore[attr-defined]
+
+
+def test_a_socket_file_left_behind_is_replaced_and_any_other_file_is_refused(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "app.sock"
+    left = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    left.bind(str(path))  # a server's that is gone, and did not remove it
+    left.close()
+    path.chmod(0o600)
+    with (
+        running(_where_app(), uds=str(path)),
+        httpx.Client(transport=httpx.HTTPTransport(uds=str(path)), timeout=10) as client,
+    ):
+        assert client.get("http://app.test/where").json()["client"] is None
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600  # (the permissions it was given are kept)
+    assert not path.exists()
+
+    path.write_text("not a socket")
+    served = ServerThread(Server(_where_app(), uds=str(path)))
+    served.thread.join(30)
+    assert [type(e) for e in served.failure] == [SystemExit]
+    assert "exists and is not a socket" in caplog.text
+    assert path.read_text() == "not a socket"
+
+
+@pytest.mark.parametrize("family", ["tcp", "unix"])
+def test_an_inherited_socket(tmp_path: Path, family: str) -> None:
+    """`fd`: the engine listens on a duplicate of a socket its owner made (systemd's socket
+    activation, a supervisor's), which stays the owner's: open after the server stops, and its
+    file (a Unix domain socket's) is left where it is."""
+    if family == "tcp":
+        given = socket.create_server(("127.0.0.1", 0))
+        host, given_port = given.getsockname()
+        base, transport = f"http://127.0.0.1:{given_port}", httpx.HTTPTransport()
+        expected: dict[str, Any] = {"client": ["127.0.0.1"], "server": [host, given_port]}
+    else:
+        path = tmp_path / "given.sock"
+        given = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        given.bind(str(path))
+        given.listen()
+        base, transport = "http://app.test", httpx.HTTPTransport(uds=str(path))
+        expected = {"client": None, "server": None}
+    try:
+        with (
+            running(_where_app(), fd=given.fileno()) as (_, port),
+            httpx.Client(transport=transport, timeout=10) as client,
+        ):
+            assert port == (given_port if family == "tcp" else 0)
+            answer = client.get(f"{base}/where").json()
+            if answer["client"] is not None:
+                answer["client"] = answer["client"][:1]  # (the port is the client's own)
+            assert {k: answer[k] for k in expected} == expected
+        assert given.fileno() >= 0
+        os.fstat(given.fileno())  # (still open: the engine closed its duplicate only)
+        if family == "unix":
+            assert path.exists()
+    finally:
+        given.close()
 
 
 # ---- behind a reverse proxy: X-Forwarded-For and X-Forwarded-Proto

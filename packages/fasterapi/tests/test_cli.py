@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -44,6 +45,22 @@ def get(port: int, path: str = "/") -> str | None:
         return None
     finally:
         conn.close()
+
+
+def get_unix(path: Path, target: str = "/") -> str | None:
+    """get() over the Unix domain socket at `path`."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(5)
+        try:
+            sock.connect(str(path))
+            sock.sendall(f"GET {target} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n".encode())
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+        except OSError:
+            return None
+    head, _, body = data.partition(b"\r\n\r\n")
+    return body.decode() if head.startswith(b"HTTP/1.1 200 ") else None
 
 
 def wait_until(condition: Callable[[], Any], what: str | Callable[[], str], timeout: float = TIMEOUT) -> Any:
@@ -195,12 +212,20 @@ def test_every_server_option_has_a_flag() -> None:
         "--executor-threads", "6", "--max-requests", "11", "--no-native", "--no-gc-freeze",
         "--no-proxy-headers", "--forwarded-allow-ips", "10.0.0.0/8,*",
     ]  # fmt: skip
-    args = vars(parser().parse_args(["run", "m:app", *given]))
-    options = {k: v for k, v in args.items() if k not in (*PROCESS_OPTIONS, "command", "app")}
-    config = Config.from_kwargs(**options)
+
+    def config_of(*flags: str) -> Config:
+        args = vars(parser().parse_args(["run", "m:app", *flags]))
+        options = {k: v for k, v in args.items() if k not in (*PROCESS_OPTIONS, "command", "app")}
+        return Config.from_kwargs(**options)
+
     defaults = Config()
     names = {f.name for f in dataclasses.fields(Config)}
-    assert {name for name in names if getattr(config, name) != getattr(defaults, name)} == names
+    changed: set[str] = set()
+    for socket_flags in (["--uds", "/run/app.sock"], ["--fd", "3"]):  # (one or the other)
+        config = config_of(*given, *socket_flags)
+        changed |= {name for name in names if getattr(config, name) != getattr(defaults, name)}
+    assert changed == names
+    assert (config_of("--uds", "/run/app.sock").uds, config_of("--fd", "3").fd) == ("/run/app.sock", 3)
     assert (config.server_header, config.keep_alive_timeout, config.header_timeout) == ("", 2.5, 1.5)
     assert (config.executor, config.native, config.gc_freeze) == ("anyio", False, False)
     assert (config.proxy_headers, config.forwarded_allow_ips) == (False, "10.0.0.0/8,*")
@@ -240,6 +265,8 @@ def test_bad_import_strings(target: str, message: str, workers: str) -> None:
         (["--timeout-keep-alive", "0"], "keep_alive_timeout must be more than 0"),
         (["--timeout-header", "-1"], "header_timeout must be more than 0"),
         (["--executor-threads", "0"], "executor_threads must be at least 1"),
+        (["--uds", "a.sock", "--fd", "3"], "uds and fd cannot go together"),
+        (["--fd", "-1"], "fd must be at least 0"),
         (["--reload", "--reload-dir", "/no/such/dir"], "reload_dirs: '/no/such/dir' is not a directory"),
         ([], "WEB_CONCURRENCY must be a number of workers, not 'abc'"),
     ],
@@ -300,6 +327,36 @@ def test_workers(running: Callable[..., Running]) -> None:
     for pid in server.seen:
         assert not alive(pid)
     assert get(server.port) is None
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_unix_domain_socket(running: Callable[..., Running], tmp_path: Path, workers: str) -> None:
+    # --uds: one socket file, made once (the supervisor's, with workers), that any local user may
+    # connect to; every worker serves on it; gone after SIGTERM. Not on the TCP port.
+    path = tmp_path / "app.sock"
+    server = running("asgi_pid:app", "--uds", str(path), "--workers", workers)
+    first = int(wait_until(lambda: get_unix(path), lambda: f"an answer on {path}\n{server.stderr()}"))
+    server.seen.add(first)
+    mode = path.stat().st_mode
+    assert stat.S_ISSOCK(mode)
+    assert stat.S_IMODE(mode) == 0o666
+    assert get(server.port) is None
+    if workers == "1":
+        assert first == server.proc.pid
+    else:
+        # The workers share the one socket: while the one that answered cannot take connections,
+        # the other does.
+        assert first != server.proc.pid
+        os.kill(first, signal.SIGSTOP)
+        try:
+            other = int(wait_until(lambda: get_unix(path), "the other worker to answer"))
+        finally:
+            os.kill(first, signal.SIGCONT)
+        server.seen.add(other)
+        assert other not in (first, server.proc.pid)
+    assert "Serving on unix socket " + str(path) in server.stderr()
+    assert server.terminate() == 0
+    assert not path.exists()
 
 
 def test_max_requests(running: Callable[..., Running]) -> None:

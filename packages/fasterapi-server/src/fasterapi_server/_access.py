@@ -58,9 +58,9 @@ class AccessLog:
             if batch is None:
                 return
             for req, status in batch:
-                host, port = req.client
+                client = req.client  # (None from a Unix domain socket: "", as uvicorn logs it)
                 fields = {
-                    "client": f"{host}:{port}",
+                    "client": "" if client is None else f"{client[0]}:{client[1]}",
                     "method": req.method,
                     "path": req.target.decode("latin-1"),
                     "http_version": req.http_version,

@@ -58,7 +58,7 @@ class ServerState:
         self,
         app: ASGIApp,
         loop: asyncio.AbstractEventLoop,
-        server: tuple[str, int],
+        server: tuple[str, int] | None,
         root_path: str,
         scheme: str = "http",
     ) -> None:

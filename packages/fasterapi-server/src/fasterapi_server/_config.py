@@ -42,6 +42,11 @@ class Config:
     # A listening socket per I/O thread with SO_REUSEPORT, so that worker processes share the port
     # (the supervisor sets it). Off, a second server on a port in use fails instead of sharing it.
     reuse_port: bool = False
+    # Instead of host and port: a Unix domain socket at this path (made, and removed at exit), or
+    # an inherited listening socket, by descriptor (systemd's socket activation gives 3). Several
+    # workers listen on the one socket the supervisor makes.
+    uds: str | None = None
+    fd: int | None = None
     lifespan: Literal["auto", "on", "off"] = "auto"
     loop: Literal["auto", "asyncio", "uvloop"] = "auto"
     root_path: str = ""
@@ -84,6 +89,12 @@ class Config:
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
             raise OptionError(f"port must be 0..65535, not {self.port}")
+        if self.uds is not None and self.fd is not None:
+            raise OptionError("uds and fd cannot go together: each gives the socket to listen on")
+        if self.uds is not None and not self.uds:
+            raise OptionError("uds must be a path")
+        if self.fd is not None and self.fd < 0:
+            raise OptionError(f"fd must be at least 0, not {self.fd}")
         if self.threads < 0:
             raise OptionError(f"threads must be at least 0, not {self.threads}")
         if self.log_level.lower() not in LOG_LEVELS:

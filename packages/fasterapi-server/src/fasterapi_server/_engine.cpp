@@ -374,7 +374,7 @@ class Request {
   bool more_body() const noexcept { return in_->more_body; }
   bool keep_alive() const noexcept { return in_->keep_alive; }
   nb::str http_version() const { return nb::borrow<nb::str>(in_->version_minor == 0 ? g.v_http10 : g.v_http11); }
-  nb::tuple client() const { return nb::steal<nb::tuple>(client_pair(forwarded())); }
+  nb::object client() const { return nb::steal(client_pair(forwarded())); }
   int route() const noexcept { return in_->route; }
   bool tls() const noexcept { return in_->tls; }
   nb::dict path_params() const;
@@ -460,10 +460,13 @@ class Request {
     return f;
   }
   // scope["client"]: (host, port) of the peer, or (host, 0) of a forwarded client, whose port is
-  // not known (uvicorn gives 0 too). A new reference.
+  // not known (uvicorn gives 0 too); None for the peer of a Unix domain socket, which has no
+  // address (as uvicorn's). A new reference.
   PyObject* client_pair(const Forwarded& f) const {
     PyObject* pair = nullptr;
-    if (f.client.empty()) {
+    if (f.client.empty() && in_->peer_host.empty()) {
+      Py_RETURN_NONE;
+    } else if (f.client.empty()) {
       pair = client_pairs.get(in_->peer_host, in_->peer_port);
     } else {
       PyObject* h = PyUnicode_DecodeLatin1(f.client.data(), static_cast<Py_ssize_t>(f.client.size()), nullptr);
@@ -1695,7 +1698,7 @@ NB_MODULE(_engine, m) {
              double header_timeout, double keep_alive_timeout, double body_timeout, double write_timeout,
              bool reuse_port, const std::string& ssl_certfile, const std::string& ssl_keyfile,
              const std::vector<std::string>& forwarded_allow, std::size_t inbound_capacity,
-             std::size_t command_capacity) {
+             std::size_t command_capacity, int fd) {
             fs::Config c;
             c.host = host;
             c.port = port;
@@ -1718,6 +1721,7 @@ NB_MODULE(_engine, m) {
             c.forwarded_allow = forwarded_allow;
             c.inbound_capacity = inbound_capacity;
             c.command_capacity = command_capacity;
+            c.fd = fd;
             new (self) PyEngine(std::move(c));
           },
           nb::arg("host") = "127.0.0.1", nb::arg("port") = 8000, nb::arg("threads") = 1,
@@ -1726,7 +1730,8 @@ NB_MODULE(_engine, m) {
           nb::arg("max_header_bytes") = 65536, nb::arg("max_headers") = 100, nb::arg("header_timeout") = 10.0,
           nb::arg("keep_alive_timeout") = 5.0, nb::arg("body_timeout") = 30.0, nb::arg("write_timeout") = 60.0,
           nb::arg("reuse_port") = false, nb::arg("ssl_certfile") = "", nb::arg("ssl_keyfile") = "",
-          nb::arg("forwarded_allow") = std::vector<std::string>{}, nb::arg("inbound_capacity") = 1u << 16, nb::arg("command_capacity") = 1u << 14)
+          nb::arg("forwarded_allow") = std::vector<std::string>{}, nb::arg("inbound_capacity") = 1u << 16, nb::arg("command_capacity") = 1u << 14,
+          nb::arg("fd") = -1)
       .def("add_route", &PyEngine::add_route, nb::arg("methods"), nb::arg("pattern"), nb::arg("id"))
       .def("bind", &PyEngine::bind)
       .def("start", &PyEngine::start)

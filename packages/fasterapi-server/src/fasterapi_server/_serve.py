@@ -28,6 +28,7 @@ from fasterapi_server._asgi import ASGIApp, HTTPCycle, ServerState, dispatch_fai
 from fasterapi_server._config import Config
 from fasterapi_server._engine import Engine, Request
 from fasterapi_server._lifespan import Lifespan, LifespanFailed
+from fasterapi_server._listen import UnixListener, describe
 from fasterapi_server._workers import EXIT_STARTUP_FAILED, configure_logging
 
 logger = logging.getLogger("fasterapi.server")
@@ -42,6 +43,7 @@ class Server:
         self._stop: asyncio.Event | None = None
         self._shared: ServerState | None = None
         self._native: Any = None
+        self._unix: UnixListener | None = None  # the socket file made for config.uds
         self.served = 0  # requests handed to the app
 
     # ---- control
@@ -52,28 +54,37 @@ class Server:
             self._stop.set()
 
     async def serve(self, ready: Callable[[int], None] | None = None) -> None:
-        with _frozen_heap() if self.config.gc_freeze else contextlib.nullcontext():
-            await self._serve(ready)
+        try:
+            with _frozen_heap() if self.config.gc_freeze else contextlib.nullcontext():
+                await self._serve(ready)
+        finally:
+            if self._unix is not None:
+                self._unix.close()
+                self._unix = None
 
     async def _serve(self, ready: Callable[[int], None] | None) -> None:
         config = self.config
         loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         try:
+            if config.uds is not None:
+                self._unix = UnixListener(config.uds)
             engine = self._new_engine()
         except (OSError, RuntimeError, ValueError) as exc:  # a certificate that cannot be loaded...
             logger.error("%s", exc)
             raise SystemExit(1) from None
         self.engine = engine
+        scheme = "https" if config.ssl_certfile else "http"  # TLS is on every connection or none
         try:
             self.port = engine.bind()
+            listen_fd = self._listen_fd()
+            server, where = describe(listen_fd) if listen_fd >= 0 else ((config.host, self.port), "")
         except (OSError, RuntimeError) as exc:
             logger.error("%s", exc)
             raise SystemExit(1) from None
-        scheme = "https" if config.ssl_certfile else "http"  # TLS is on every connection or none
-        shared = self._shared = ServerState(
-            self.app, loop, (config.host, self.port), config.root_path, scheme
-        )
+        if server is not None:
+            where = f"{scheme}://{where}" if where else f"{scheme}://{config.host}:{self.port}"
+        shared = self._shared = ServerState(self.app, loop, server, config.root_path, scheme)
         access = None
         if config.access_log:
             access = shared.access = AccessLog()
@@ -95,7 +106,7 @@ class Server:
         if engine.io_fileno() >= 0:  # threads=0: this thread does the I/O too
             loop.add_reader(engine.io_fileno(), self._on_records)
         removers = self._install_signals(loop)
-        logger.info("Serving on %s://%s:%d (%d I/O threads)", scheme, config.host, self.port, config.threads)
+        logger.info("Serving on %s (%d I/O threads)", where, config.threads)
         if ready is not None:
             ready(self.port)
         try:
@@ -171,6 +182,12 @@ class Server:
 
         return concurrency.use_executor(offload, loop)
 
+    def _listen_fd(self) -> int:
+        """The socket the engine listens on when it was given one (uds, fd), else -1."""
+        if self._unix is not None:
+            return self._unix.fileno()
+        return -1 if self.config.fd is None else self.config.fd
+
     def _new_engine(self) -> Engine:
         config = self.config
         return Engine(
@@ -192,6 +209,7 @@ class Server:
             ssl_certfile=config.ssl_certfile or "",
             ssl_keyfile=config.ssl_keyfile or "",
             forwarded_allow=config.trusted_proxies(),
+            fd=self._listen_fd(),
         )
 
     # ---- the records

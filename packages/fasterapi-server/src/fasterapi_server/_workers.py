@@ -4,7 +4,8 @@
 this process becomes a supervisor that imports nothing of the app: it starts each worker as a
 fresh interpreter (`python -c`, the target and the Config as JSON on argv) and keeps the count
 up. Each worker binds its own SO_REUSEPORT sockets, so they share the port without the supervisor
-holding one.
+holding one. A Unix domain socket (uds) is made once, by the supervisor, and every worker listens on
+it (it is passed to them as fd); an inherited socket (fd) is passed on the same way.
 
 A worker talks back on a pipe of its own (the status pipe): one JSON line when it serves
 ({"ready": port}), or the reason its app could not be loaded ({"error": text}); EOF means it is
@@ -43,6 +44,7 @@ from types import FrameType
 from typing import Any
 
 from fasterapi_server._config import LOG_LEVELS, Config, OptionError
+from fasterapi_server._listen import UnixListener
 
 logger = logging.getLogger("fasterapi.supervisor")
 
@@ -180,7 +182,7 @@ def run(
     supervised = workers > 1 or reload or config.max_requests is not None
     if supervised and not isinstance(target, str):
         raise OptionError("workers, reload and max_requests need the app as an import string ('module:attr')")
-    if workers > 1 and config.port == 0:
+    if workers > 1 and config.port == 0 and config.uds is None and config.fd is None:
         raise OptionError(
             "port 0 would give each worker a port of its own: choose a port for several workers"
         )
@@ -207,15 +209,31 @@ def run(
         from fasterapi_server._reload import Reloader  # noqa: PLC0415  (only with reload)
 
         watcher = Reloader([os.path.abspath(d) for d in (reload_dirs or [app_dir])])
+    unix: UnixListener | None = None
+    if config.uds is not None:  # made here, once: the workers listen on it (as fd)
+        try:
+            unix = UnixListener(config.uds)
+        except OSError as exc:
+            logger.error("%s", exc)
+            raise SystemExit(1) from None
+        shared = dataclasses.replace(config, uds=None, fd=unix.fileno())
+    elif config.fd is not None:
+        shared = config
+    else:
+        # Workers share the port, and during a SIGHUP restart old and new ones serve side by side.
+        shared = dataclasses.replace(config, reuse_port=True)
     spec = {
         "target": target,
         "factory": factory,
         "app_dir": os.path.abspath(app_dir),
         "max_requests_jitter": max_requests_jitter,
-        # Workers share the port, and during a SIGHUP restart old and new ones serve side by side.
-        "config": dataclasses.asdict(dataclasses.replace(config, reuse_port=True)),
+        "config": dataclasses.asdict(shared),
     }
-    code = Supervisor(spec, config, workers, watcher).run()
+    try:
+        code = Supervisor(spec, config, workers, watcher).run()
+    finally:
+        if unix is not None:
+            unix.close()
     if code:
         raise SystemExit(code)
 
@@ -474,10 +492,10 @@ class Supervisor:
         status_r, status_w = os.pipe()
         spec = dict(self.spec, status_fd=status_w, alive_fd=self._alive_r)
         code = "from fasterapi_server._workers import worker_main; raise SystemExit(worker_main())"
+        listen_fd = spec["config"].get("fd")  # (the socket every worker listens on, if given)
+        passed = (status_w, self._alive_r) if listen_fd is None else (status_w, self._alive_r, listen_fd)
         try:
-            proc = subprocess.Popen(
-                [sys.executable, "-c", code, json.dumps(spec)], pass_fds=(status_w, self._alive_r)
-            )
+            proc = subprocess.Popen([sys.executable, "-c", code, json.dumps(spec)], pass_fds=passed)
         finally:
             os.close(status_w)
         os.set_blocking(status_r, False)
@@ -530,6 +548,8 @@ def worker_main(argv: list[str] | None = None) -> int:
     # Until the server installs its handlers, Ctrl-C in the terminal stops the worker quietly.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     config = Config.from_kwargs(**spec["config"])
+    if config.fd is not None:
+        os.set_inheritable(config.fd, False)  # (the engine listens on a duplicate; nobody else needs it)
     if config.max_requests is not None:  # workers are not all replaced at once
         config.max_requests += random.randint(0, spec["max_requests_jitter"])
     configure_logging(config.log_level, config.access_log)

@@ -73,6 +73,13 @@ def parser() -> argparse.ArgumentParser:
     add("--version", action="version", version=version())
     add("--host", default=hide, help="bind the socket to this host (default: 127.0.0.1)")
     add("--port", type=int, default=hide, help="bind the socket to this port (default: 8000)")
+    add("--uds", default=hide, metavar="PATH", help="listen on a Unix domain socket at PATH, not host:port")
+    add(
+        "--fd",
+        type=int,
+        default=hide,
+        help="listen on the socket inherited as this file descriptor instead of host:port (systemd: 3)",
+    )
     add("--workers", type=int, help="worker processes, sharing the port (default: $WEB_CONCURRENCY or 1)")
     add(
         "--threads",

@@ -104,6 +104,10 @@ struct Config {
   // socket (EPOLLEXCLUSIVE: one thread is woken per connection), and a second server on the same
   // port fails with "address in use" instead of silently taking half of the connections.
   bool reuse_port = false;
+  // A socket to listen on instead of host and port (a Unix domain socket, or one inherited from
+  // a supervisor or from systemd): the engine listens on a duplicate of it, shared by its threads
+  // (reuse_port does not apply), and leaves this descriptor to its owner. -1: none.
+  int fd = -1;
   std::string ssl_certfile;  // both set: TLS on every connection
   std::string ssl_keyfile;
   std::string server_header = "fasterapi";
@@ -374,7 +378,12 @@ class Engine {
     if (!threads_.empty()) return bound_port_;
     for (int i = 0; i < std::max(1, config_.threads); ++i) threads_.push_back(std::make_unique<IoThread>(*this, static_cast<std::uint32_t>(i)));
     int port = config_.port;
-    if (config_.reuse_port) {
+    if (config_.fd >= 0) {
+      shared_listen_fd_ = adopt_listener(config_.fd, config_.backlog);
+      port = local_port(shared_listen_fd_);  // (0 for a Unix domain socket)
+      for (auto& t : threads_) t->set_listen_fd(shared_listen_fd_);
+      listeners_left_.store(static_cast<int>(threads_.size()));
+    } else if (config_.reuse_port) {
       for (auto& t : threads_) {
         t->set_listen_fd(open_listener(config_.host, port, true, config_.backlog));
         if (port == 0) port = local_port(t->listen_fd());
@@ -553,12 +562,33 @@ class Engine {
     throw std::system_error(err, std::generic_category(), "cannot listen on " + host + ":" + service);
   }
 
+  // A duplicate of `given` (a stream socket), listening and non-blocking, owned by the engine.
+  static int adopt_listener(int given, int backlog) {
+    int type = 0;
+    socklen_t len = sizeof type;
+    if (::getsockopt(given, SOL_SOCKET, SO_TYPE, &type, &len) != 0) {
+      throw std::system_error(errno, std::generic_category(), "fd " + std::to_string(given) + " is not a socket");
+    }
+    if (type != SOCK_STREAM) throw std::runtime_error("fd " + std::to_string(given) + " is not a stream socket");
+    const int fd = ::fcntl(given, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot use fd " + std::to_string(given));
+    const int flags = ::fcntl(fd, F_GETFL);
+    // (listen() again on a listening socket only sets its backlog)
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 || ::listen(fd, backlog) != 0) {
+      const int err = errno;
+      ::close(fd);
+      throw std::system_error(err, std::generic_category(), "cannot listen on fd " + std::to_string(given));
+    }
+    return fd;
+  }
+
   static int local_port(int fd) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
     if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
-    return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    return 0;  // a Unix domain socket
   }
 
   Config config_;
@@ -833,8 +863,10 @@ inline void IoThread::accept_all() {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       return;  // EAGAIN, or out of descriptors: epoll says again when it can
     }
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+      const int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
     std::uint32_t slot;
     if (!free_.empty()) {
       slot = free_.back();
@@ -868,7 +900,8 @@ inline void IoThread::accept_all() {
     c.epoll_in = true;
     c.eof = c.close_after = c.paused_body = c.discard_body = false;
     c.next_seq = 0;
-    char host[INET6_ADDRSTRLEN] = {};
+    char host[INET6_ADDRSTRLEN] = {};  // (none for a Unix domain socket's peer: its client is None)
+    c.peer_port = 0;
     if (ss.ss_family == AF_INET) {
       auto* a = reinterpret_cast<sockaddr_in*>(&ss);
       ::inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
