@@ -20,6 +20,7 @@ import socket
 import ssl
 import stat
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -1474,7 +1475,7 @@ http {{
     fastcgi_temp_path {tmp}/fastcgi;
     uwsgi_temp_path {tmp}/uwsgi;
     scgi_temp_path {tmp}/scgi;
-    upstream app {{ server 127.0.0.1:{upstream}; keepalive 4; }}
+    upstream app {{ server {upstream}; keepalive 4; }}
     server {{
         listen 127.0.0.1:{port};
         location / {{
@@ -1490,7 +1491,8 @@ http {{
 """
 
 
-def test_behind_nginx_urls_and_client_are_the_proxys_clients(tmp_path: Path) -> None:
+@pytest.mark.parametrize("upstream_kind", ["tcp", "unix"])
+def test_behind_nginx_urls_and_client_are_the_proxys_clients(tmp_path: Path, upstream_kind: str) -> None:
     nginx = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
     if nginx is None:
         pytest.skip("no nginx (tools/apt-packages.txt lists it)")
@@ -1500,7 +1502,18 @@ def test_behind_nginx_urls_and_client_are_the_proxys_clients(tmp_path: Path) -> 
     async def items() -> list[int]:
         return [1, 2]
 
-    with running(app) as (_, upstream):
+    # Over a socket file, the proxy's headers are believed with forwarded_allow_ips="*" (its peers
+    # have no address: docs/deployment.md). nginx's worker runs as another user (nobody): the
+    # socket's permissions let it connect, in a folder it may enter.
+    folder = Path(tempfile.mkdtemp(prefix="fasterapi-uds-"))
+    folder.chmod(0o755)
+    path = folder / "app.sock"
+    unix = upstream_kind == "unix"
+    options: dict[str, Any] = {"uds": str(path), "forwarded_allow_ips": "*"} if unix else {}
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(shutil.rmtree, folder, ignore_errors=True)
+        _, upstream_port = cleanup.enter_context(running(app, **options))
+        upstream = f"unix:{path}" if unix else f"127.0.0.1:{upstream_port}"
         with socket.socket() as probe:  # a free port for nginx
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
