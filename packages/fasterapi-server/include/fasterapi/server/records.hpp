@@ -69,24 +69,22 @@ struct Inbound {
   void (*call)(void*) = nullptr;  // call: the function and its argument
   void* arg = nullptr;
 
-  // As new, its buffers kept (Engine::give_back).
+  // As new, its buffers' memory kept (Engine::give_back): a fresh record (so a field added above
+  // needs nothing here) given the emptied buffers back.
   void reset() noexcept {
-    kind = Kind::request;
-    stream.reset();
-    bytes.clear();
-    method = target = body = {};
-    fields.clear();
-    params.clear();
-    route = -1;
-    tree_route = 0;
-    more_body = continue_due = false;
-    keep_alive = true;
-    version_minor = 1;
-    peer_host.clear();
-    peer_port = 0;
-    proxy_trusted = tls = false;
-    call = nullptr;
-    arg = nullptr;
+    std::string kept_bytes = std::move(bytes);
+    std::vector<Span> kept_fields = std::move(fields);
+    std::vector<Span> kept_params = std::move(params);
+    std::string kept_host = std::move(peer_host);
+    *this = Inbound{};
+    kept_bytes.clear();
+    kept_fields.clear();
+    kept_params.clear();
+    kept_host.clear();
+    bytes = std::move(kept_bytes);
+    fields = std::move(kept_fields);
+    params = std::move(kept_params);
+    peer_host = std::move(kept_host);
   }
 
   std::string_view view(Span s) const noexcept { return {bytes.data() + s.off, s.len}; }
