@@ -8,6 +8,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import contextvars
+import gc
 import hashlib
 import http.client
 import ipaddress
@@ -32,7 +33,7 @@ import httpx
 import pytest
 from fasterapi_server import OptionError, Server
 from fasterapi_server._serve import new_event_loop
-from helpers import LOOPS, Reader
+from helpers import LOOPS, Reader, poll_until
 
 fasterapi = pytest.importorskip("fasterapi")
 from fasterapi import (  # noqa: E402
@@ -851,6 +852,36 @@ def test_native_path_makes_the_cycle_when_needed_as_the_asgi_path_would(
         (200, "13", "after waiting"),
     ]
     assert "the background task failed" in seen["native"][5]
+
+
+def test_a_request_and_its_cycle_are_freed_without_the_cycle_collector() -> None:
+    """The engine's request holds its cycle (for req.answer) and the cycle holds the request; the
+    link goes at the cycle's end, so that both are freed when the request ends, with the cycle
+    collector off (its older generations run rarely, and a waiting request's objects get there)."""
+    from fasterapi_server._native import NativeCycle
+
+    app = FastAPI()
+
+    @app.get("/waits")
+    async def waits() -> PlainTextResponse:
+        await asyncio.sleep(0)  # (a Task that waits: the native path makes the request's cycle)
+        return PlainTextResponse("after waiting")
+
+    def cycles() -> int:
+        return sum(type(o) is NativeCycle for o in gc.get_objects())
+
+    with (
+        running(app, gc_freeze=False) as (_, port),
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client,
+    ):
+        gc.collect()
+        gc.disable()
+        try:
+            for _ in range(50):
+                assert client.get("/waits").text == "after waiting"
+            poll_until(lambda: cycles() == 0, 5, what=lambda: f"{cycles()} cycles still alive")
+        finally:
+            gc.enable()
 
 
 def test_native_path_reads_the_content_type_as_the_asgi_path_would() -> None:

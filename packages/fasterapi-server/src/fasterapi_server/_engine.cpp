@@ -382,10 +382,18 @@ class Request {
   std::uint64_t stream_id() const noexcept { return in_->stream->id; }
   int answered() const noexcept { return answered_; }
   // The framework's cycle of the request (fasterapi_server._native.NativeCycle), when the native
-  // path made one: the request's end is then the cycle's, and answer() goes through it.
-  bool cycled() const noexcept { return cycle_.is_valid(); }
+  // path made one: the request's end is then the cycle's (cycled, for good), and answer() goes
+  // through it until the cycle lets go of it at its end (the two refer to each other meanwhile).
+  bool cycled() const noexcept { return cycled_; }
   nb::object cycle() const { return cycle_.is_valid() ? cycle_ : nb::none(); }
-  void set_cycle(nb::object c) { cycle_ = c.is_none() ? nb::object() : std::move(c); }
+  void set_cycle(nb::object c) {
+    if (c.is_none()) {
+      cycle_ = nb::object();
+    } else {
+      cycle_ = std::move(c);
+      cycled_ = true;
+    }
+  }
 
   // `_serve`'s direct on the native path: a whole response, to the cycle when there is one (it
   // may have started a response already, or have someone waiting for its end), else respond().
@@ -488,7 +496,8 @@ class Request {
   bool started_ = false;
   bool ended_ = false;
   int answered_ = 0;     // the status of the whole response respond() took
-  nb::object cycle_;     // the native path's cycle of this request, once made (NativeRequest._need_cycle)
+  nb::object cycle_;     // the native path's cycle of this request, until its end (NativeCycle.finish)
+  bool cycled_ = false;  // ... made (NativeRequest._need_cycle)
   bool limited_ = false;    // streamed with a Content-Length: ...
   std::uint64_t left_ = 0;  // ... bytes still due
 };

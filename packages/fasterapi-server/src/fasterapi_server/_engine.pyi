@@ -44,7 +44,7 @@ class Request:
     @property
     def cycled(self) -> bool:
         """The native path made the request's cycle (`cycle`): its end is the cycle's."""
-    cycle: Any  # the native path's cycle of the request (NativeCycle), or None
+    cycle: Any  # the native path's cycle of the request (NativeCycle) until its end, or None
 
     @property
     def closed(self) -> bool: ...

@@ -28,10 +28,16 @@ class NativeCycle(HTTPCycle):
     __slots__ = ()
 
     def respond(self, status: int, headers: Any, body: bytes | memoryview) -> None:
-        """A whole response at once, without ASGI messages (`_serve`'s `direct`)."""
+        """A whole response at once, without ASGI messages (`_serve`'s `direct`, req.answer)."""
         if self.started:
             raise RuntimeError("the response has already started")
         self._respond_whole(status, headers, body)
+
+    def finish(self) -> None:
+        super().finish()
+        # The engine's request held this cycle for req.answer, and this cycle holds it: the link
+        # goes at the end, so that both are freed with the request (not by the cycle collector).
+        self.req.cycle = None
 
 
 class NativeApp:
