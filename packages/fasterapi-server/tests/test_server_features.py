@@ -1377,12 +1377,21 @@ def test_an_inherited_socket(tmp_path: Path, family: str) -> None:
             if answer["client"] is not None:
                 answer["client"] = answer["client"][:1]  # (the port is the client's own)
             assert {k: answer[k] for k in expected} == expected
-        assert given.fileno() >= 0
         os.fstat(given.fileno())  # (still open: the engine closed its duplicate only)
         if family == "unix":
             assert path.exists()
     finally:
         given.close()
+
+
+def test_a_socket_given_unbound_is_refused(caplog: pytest.LogCaptureFixture) -> None:
+    """listen() would bind it to an address of its own choosing (any address, a random port)."""
+    with socket.socket() as unbound:
+        fd = unbound.fileno()
+        served = ServerThread(Server(_where_app(), fd=fd))
+        served.thread.join(30)
+    assert [type(e) for e in served.failure] == [SystemExit]
+    assert f"fd {fd} is not bound to an address" in caplog.text
 
 
 # ---- behind a reverse proxy: X-Forwarded-For and X-Forwarded-Proto

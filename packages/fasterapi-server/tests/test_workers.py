@@ -69,7 +69,7 @@ def alive(pid: int) -> bool:
 class Supervised:
     """`_workers.run(target, Config(port=...), **options)` in a process of its own, cwd tests/apps."""
 
-    def __init__(self, target: str, cwd: Path = APPS, **options: Any) -> None:
+    def __init__(self, target: str, cwd: Path = APPS, pass_fds: Collection[int] = (), **options: Any) -> None:
         self.port = free_port()
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
         config = {"port": self.port, "threads": 1, "shutdown_timeout": 5.0}
@@ -85,6 +85,7 @@ class Supervised:
             cwd=cwd,
             stdout=subprocess.DEVNULL,
             stderr=self.log,
+            pass_fds=tuple(pass_fds),
         )
         self.seen: set[int] = set()  # every worker PID that answered: stopped at the end if left
 
@@ -279,6 +280,31 @@ def test_workers_share_the_port_and_a_killed_one_is_replaced(
     assert get(server.port) is None
 
 
+def test_workers_listen_on_an_inherited_socket(supervised: Callable[..., Supervised]) -> None:
+    # fd: a socket made by whoever started the supervisor (systemd's socket activation), passed on
+    # to every worker. Each serves on it: while the one that answered cannot take connections, the
+    # other does. The socket stays its owner's: still listening after the supervisor is gone.
+    with socket.create_server(("127.0.0.1", 0)) as given:
+        port = given.getsockname()[1]
+        server = supervised(
+            "pid_app:app", workers=2, config={"fd": given.fileno()}, pass_fds=[given.fileno()]
+        )
+        server.port = port  # (what get() asks: the given socket's, not the one Supervised chose)
+        (first,) = server.pids(1)
+        os.kill(first, signal.SIGSTOP)
+        try:
+            (other,) = server.pids(1, exclude={first})
+        finally:
+            os.kill(first, signal.SIGCONT)
+        assert server.proc.pid not in (first, other)
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.exit_code() == 0
+        assert not alive(first)
+        assert not alive(other)
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass  # (queued in the owner's backlog: nobody accepts it now, but it is listening)
+
+
 def test_sigint_stops_the_workers_too(supervised: Callable[..., Supervised]) -> None:
     server = supervised("pid_app:app", workers=2)
     pids = server.pids(2)
@@ -396,3 +422,12 @@ def test_run_refuses_what_it_cannot_do() -> None:
         run("m:app", Config(), reload=True, reload_dirs=["/no/such/dir"])
     with pytest.raises(OptionError, match="import string"):
         run(app, Config(max_requests=1))
+    read_end, write_end = os.pipe()
+    os.close(write_end)
+    try:
+        with pytest.raises(OptionError, match=f"fd {read_end} is not a socket"):
+            run("m:app", Config(fd=read_end), workers=2)
+    finally:
+        os.close(read_end)
+    with pytest.raises(OptionError, match=f"fd {write_end} is not an open file descriptor"):
+        run("m:app", Config(fd=write_end), workers=2)

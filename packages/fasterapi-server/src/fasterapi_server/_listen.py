@@ -23,7 +23,7 @@ class UnixListener:
     close() removes the file, unless something else has replaced it since."""
 
     def __init__(self, path: str) -> None:
-        self.path = path
+        self.path = path = os.path.abspath(path)  # (removed at the end, wherever the app went since)
         mode = NEW_SOCKET_MODE
         try:
             found = os.stat(path)
@@ -37,11 +37,17 @@ class UnixListener:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             self.sock.bind(path)
-            os.chmod(path, mode)
-            self.sock.listen(BACKLOG)
-            self._file = os.stat(path)
         except OSError as exc:
             self.sock.close()
+            raise OSError(f"cannot listen on {path}: {exc.strerror or exc}") from None
+        try:
+            self._file = os.stat(path)
+            os.chmod(path, mode)
+            self.sock.listen(BACKLOG)
+        except OSError as exc:
+            self.sock.close()
+            with contextlib.suppress(OSError):
+                os.unlink(path)  # (made just now)
             raise OSError(f"cannot listen on {path}: {exc.strerror or exc}") from None
 
     def fileno(self) -> int:

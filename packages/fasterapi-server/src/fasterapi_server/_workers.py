@@ -34,6 +34,7 @@ import os
 import random
 import select
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -182,6 +183,13 @@ def run(
     supervised = workers > 1 or reload or config.max_requests is not None
     if supervised and not isinstance(target, str):
         raise OptionError("workers, reload and max_requests need the app as an import string ('module:attr')")
+    if config.fd is not None:  # (checked here: a supervisor passes it to every worker it starts)
+        try:
+            given = os.fstat(config.fd)
+        except OSError:
+            raise OptionError(f"fd {config.fd} is not an open file descriptor") from None
+        if not stat.S_ISSOCK(given.st_mode):
+            raise OptionError(f"fd {config.fd} is not a socket")
     if workers > 1 and config.port == 0 and config.uds is None and config.fd is None:
         raise OptionError(
             "port 0 would give each worker a port of its own: choose a port for several workers"

@@ -38,12 +38,14 @@
 #include <sys/timerfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstddef>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -105,8 +107,10 @@ struct Config {
   // port fails with "address in use" instead of silently taking half of the connections.
   bool reuse_port = false;
   // A socket to listen on instead of host and port (a Unix domain socket, or one inherited from
-  // a supervisor or from systemd): the engine listens on a duplicate of it, shared by its threads
-  // (reuse_port does not apply), and leaves this descriptor to its owner. -1: none.
+  // a supervisor or from systemd), bound already: the engine listens on a duplicate of it, shared
+  // by its threads (reuse_port does not apply), and leaves this descriptor to its owner (whose
+  // open file is made non-blocking: the flag is the open file's, shared by its duplicates).
+  // -1: none.
   int fd = -1;
   std::string ssl_certfile;  // both set: TLS on every connection
   std::string ssl_keyfile;
@@ -570,6 +574,15 @@ class Engine {
       throw std::system_error(errno, std::generic_category(), "fd " + std::to_string(given) + " is not a socket");
     }
     if (type != SOCK_STREAM) throw std::runtime_error("fd " + std::to_string(given) + " is not a stream socket");
+    // Bound to an address: listen() would bind an unbound socket to one of its own choosing (any
+    // address, a random port; an abstract name).
+    sockaddr_storage ss{};
+    socklen_t ss_len = sizeof ss;
+    const bool bound =
+        ::getsockname(given, reinterpret_cast<sockaddr*>(&ss), &ss_len) == 0 &&
+        (ss.ss_family == AF_UNIX ? ss_len > offsetof(sockaddr_un, sun_path)
+                                 : (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) && local_port(given) != 0);
+    if (!bound) throw std::runtime_error("fd " + std::to_string(given) + " is not bound to an address");
     const int fd = ::fcntl(given, F_DUPFD_CLOEXEC, 0);
     if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot use fd " + std::to_string(given));
     const int flags = ::fcntl(fd, F_GETFL);

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace fasterapi::server {
@@ -94,6 +95,9 @@ struct Inbound {
     return s;
   }
 };
+
+// (reset() assigns a fresh record: nothing in it may throw on the way)
+static_assert(std::is_nothrow_default_constructible_v<Inbound> && std::is_nothrow_move_assignable_v<Inbound>);
 
 // The bytes of a file still to send (http.response.pathsend): sendfile(2) on a plain socket,
 // read and encrypted on a TLS one. Owns the descriptor.
