@@ -321,7 +321,7 @@ class Request {
   Request(Request&&) noexcept = default;
   Request& operator=(Request&&) = delete;
   ~Request() {
-    if (in_ && in_->kind == fs::Inbound::Kind::request) engine_->give_back(in_.release());  // (with the GIL)
+    if (in_) engine_->give_back(in_.release());  // (with the GIL)
   }
 
   nb::str method() const {
@@ -505,8 +505,9 @@ class Request {
 // ---- Starting a request's Task eagerly on Python 3.11 (fasterapi_server._drive tells why)
 //
 // start(coro) constructs asyncio's C Task with `call_soon` on the loop instance standing for the
-// loop's own method for the length of the constructor: the constructor's one call_soon (the first
-// step) runs the step at once instead of scheduling it. A Task that finished with a result in that
+// loop's own method (the hooks, held for the constructor, or for a batch of starts: hold()): the
+// constructor's one call_soon (the first step), which start() arms, runs the step at once instead
+// of scheduling it; any other call goes to the loop's own. A Task that finished with a result in that
 // step is not added to asyncio's set of all tasks, which the constructor does right after: a
 // finished task is never in all_tasks() anyway (3.12's eager tasks skip the set the same way),
 // and the set's add and its weak reference's callback are Python code that would cost more than
@@ -610,13 +611,11 @@ class EagerStart {
   // The Task, or None when it finished with a result in its first step (one that failed or was
   // cancelled there is given back done: its exception is the caller's to retrieve).
   nb::object start(nb::handle coro) {
-    PyObject* loop_dict = loop_dict_.ptr();
-    if (held_) {
-      armed_ = true;  // (the hooks are in place: the next call_soon is the constructor's)
-    } else if (PyDict_GetItemWithError(loop_dict, g.s_call_soon) == nullptr) {
-      if (PyErr_Occurred() || PyDict_SetItem(loop_dict, g.s_call_soon, step_now_.ptr()) < 0) throw nb::python_error();
-      call_soon_hooked_ = true;
-    }  // (else the loop has a call_soon of its own, left alone: the Task is scheduled as usual)
+    // A start outside a batch holds the hooks for itself. Not held (the loop has a call_soon of
+    // its own, left alone), the Task is scheduled as usual.
+    const bool own_hold = !held_;
+    if (own_hold) hold();
+    armed_ = held_;  // (the next call_soon is the constructor's)
     finished_ = -1;
     PyObject* task = nullptr;
     if (spare_.is_valid()) {
@@ -630,17 +629,10 @@ class EagerStart {
       PyObject* args[3] = {coro.ptr(), loop_.ptr(), name_.ptr()};  // the keywords' values after coro
       task = PyObject_Vectorcall(task_type_.ptr(), args, 1, kwnames_.ptr());
     }
-    // The hooks are still there (or armed) if the constructor failed before using them (or, were
-    // the Task type not asyncio's own, never used them at all). Each notes when it removed itself.
+    // Still armed if the constructor failed before its call_soon (or, were the Task type not
+    // asyncio's own, never called it).
     armed_ = add_armed_ = false;
-    if (call_soon_hooked_ || add_hooked_) {
-      PyObject *type, *value, *tb;
-      PyErr_Fetch(&type, &value, &tb);
-      if (call_soon_hooked_) remove(loop_dict, g.s_call_soon);
-      if (add_hooked_) remove(all_dict_.ptr(), g.s_add);
-      call_soon_hooked_ = add_hooked_ = false;
-      PyErr_Restore(type, value, tb);
-    }
+    if (own_hold) release();  // (keeps the constructor's exception, if any)
     if (!task) throw nb::python_error();
     nb::object t = nb::steal(task);
     if (finished_ < 0) finished_ = succeeded(t.ptr());  // (the step did not run here)
@@ -717,17 +709,10 @@ class EagerStart {
   static PyObject* step_now(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
     Hooks& hooks = hooks_of(self);
     EagerStart* es = hooks.owner;
-    if (es == nullptr) return forward_call_soon(hooks, args, nargs, kwnames);  // (kept past its EagerStart)
-    if (es->held_) {
-      if (!es->armed_) return forward_call_soon(hooks, args, nargs, kwnames);  // anyone else's
-      es->armed_ = false;
-    } else if (es->call_soon_hooked_) {
-      if (PyDict_DelItem(es->loop_dict_.ptr(), g.s_call_soon) < 0) return nullptr;
-      es->call_soon_hooked_ = false;
-    } else {
-      // (`loop.call_soon` read while the hooks were held, and called since: the loop's own)
-      return forward_call_soon(hooks, args, nargs, kwnames);
-    }
+    // Anyone else's call, or one through a `loop.call_soon` read while the hooks were held and
+    // called since (past its EagerStart, even): the loop's own.
+    if (es == nullptr || !es->held_ || !es->armed_) return forward_call_soon(hooks, args, nargs, kwnames);
+    es->armed_ = false;
     if (nargs < 1) {
       PyErr_SetString(PyExc_TypeError, "call_soon() needs a callback");
       return nullptr;
@@ -753,11 +738,8 @@ class EagerStart {
     Py_XDECREF(task);
     if (es->finished_ < 0) {
       PyErr_Clear();  // not a Task's step: start() asks the Task, and it is added as usual
-    } else if (es->finished_ && es->held_ && es->holds_add_) {
+    } else if (es->finished_ && es->holds_add_) {
       es->add_armed_ = true;
-    } else if (es->finished_ && !es->held_ && es->all_dict_.is_valid()) {
-      if (PyDict_SetItem(es->all_dict_.ptr(), g.s_add, es->skip_add_.ptr()) < 0) return nullptr;
-      es->add_hooked_ = true;
     }
     Py_RETURN_NONE;
   }
@@ -775,21 +757,16 @@ class EagerStart {
     return PyObject_Vectorcall(hooks.class_call_soon.ptr(), all.data(), static_cast<std::size_t>(1 + nargs), kwnames);
   }
 
-  // _all_tasks.add(task) right after a step that finished the task: removes itself, adds nothing.
+  // _all_tasks.add(task) right after a step that finished the task: adds nothing.
   static PyObject* skip_add(PyObject* self, PyObject* item) {
     Hooks& hooks = hooks_of(self);
     EagerStart* es = hooks.owner;
-    // Anyone else's Task while held, or a call through `add` read while held and kept: the set's own.
-    if (es == nullptr || (es->held_ && !es->add_armed_) || (!es->held_ && !es->add_hooked_)) {
+    // Anyone else's Task, or a call through an `add` read while the hooks were held: the set's own.
+    if (es == nullptr || !es->held_ || !es->add_armed_) {
       PyObject* args[2] = {hooks.all.ptr(), item};
       return PyObject_Vectorcall(hooks.class_add.ptr(), args, 2, nullptr);
     }
-    if (es->held_) {
-      es->add_armed_ = false;
-      Py_RETURN_NONE;
-    }
-    if (PyDict_DelItem(es->all_dict_.ptr(), g.s_add) < 0) return nullptr;
-    es->add_hooked_ = false;
+    es->add_armed_ = false;
     Py_RETURN_NONE;
   }
 
@@ -811,8 +788,6 @@ class EagerStart {
   PyGetSetDef* exception_get_ = nullptr;  // and its _exception's
   bool reuse_ = false;
   int finished_ = -1;  // what the step of the Task being constructed left: a result (1) or not (0)
-  bool call_soon_hooked_ = false;  // step_now is the loop's call_soon
-  bool add_hooked_ = false;        // skip_add is the add of asyncio's set of all tasks
 };
 
 // item_reader(d, key): a callable of no arguments that returns d[key] (KeyError when it is
