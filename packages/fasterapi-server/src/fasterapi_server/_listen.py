@@ -63,8 +63,8 @@ class UnixListener:
 
 def describe(fd: int) -> tuple[tuple[str, int] | None, str]:
     """The scope's "server" and a readable name of the listening socket `fd`: (host, port) and
-    "http://host:port" for a TCP socket; None (as uvicorn's) and "unix socket PATH" for a Unix
-    domain socket."""
+    "host:port" for a TCP socket; None (as uvicorn's) and "unix socket PATH" for a Unix domain
+    socket."""
     with contextlib.closing(socket.socket(fileno=os.dup(fd))) as sock:
         name = sock.getsockname()
         if sock.family == socket.AF_UNIX:

@@ -78,12 +78,14 @@ class Server:
         try:
             self.port = engine.bind()
             listen_fd = self._listen_fd()
-            server, where = describe(listen_fd) if listen_fd >= 0 else ((config.host, self.port), "")
+            if listen_fd >= 0:  # (a socket given: what it is bound to)
+                server, name = describe(listen_fd)
+            else:
+                server, name = (config.host, self.port), f"{config.host}:{self.port}"
         except (OSError, RuntimeError) as exc:
             logger.error("%s", exc)
             raise SystemExit(1) from None
-        if server is not None:
-            where = f"{scheme}://{where}" if where else f"{scheme}://{config.host}:{self.port}"
+        where = name if server is None else f"{scheme}://{name}"  # (a Unix socket's name says so)
         shared = self._shared = ServerState(self.app, loop, server, config.root_path, scheme)
         access = None
         if config.access_log:

@@ -276,6 +276,8 @@ def _describe(returncode: int) -> str:
 class Supervisor:
     def __init__(self, spec: dict[str, Any], config: Config, count: int, watcher: Any = None) -> None:
         self.spec = spec
+        listen_fd = spec["config"].get("fd")  # the socket every worker listens on, if given
+        self.listen_fds = () if listen_fd is None else (listen_fd,)
         self.count = count
         self.watcher = watcher
         self.stop_timeout = config.shutdown_timeout + STOP_GRACE
@@ -500,8 +502,7 @@ class Supervisor:
         status_r, status_w = os.pipe()
         spec = dict(self.spec, status_fd=status_w, alive_fd=self._alive_r)
         code = "from fasterapi_server._workers import worker_main; raise SystemExit(worker_main())"
-        listen_fd = spec["config"].get("fd")  # (the socket every worker listens on, if given)
-        passed = (status_w, self._alive_r) if listen_fd is None else (status_w, self._alive_r, listen_fd)
+        passed = (status_w, self._alive_r, *self.listen_fds)
         try:
             proc = subprocess.Popen([sys.executable, "-c", code, json.dumps(spec)], pass_fds=passed)
         finally:

@@ -382,19 +382,15 @@ class Engine {
     if (!threads_.empty()) return bound_port_;
     for (int i = 0; i < std::max(1, config_.threads); ++i) threads_.push_back(std::make_unique<IoThread>(*this, static_cast<std::uint32_t>(i)));
     int port = config_.port;
-    if (config_.fd >= 0) {
-      shared_listen_fd_ = adopt_listener(config_.fd, config_.backlog);
-      port = local_port(shared_listen_fd_);  // (0 for a Unix domain socket)
-      for (auto& t : threads_) t->set_listen_fd(shared_listen_fd_);
-      listeners_left_.store(static_cast<int>(threads_.size()));
-    } else if (config_.reuse_port) {
+    if (config_.reuse_port && config_.fd < 0) {
       for (auto& t : threads_) {
         t->set_listen_fd(open_listener(config_.host, port, true, config_.backlog));
         if (port == 0) port = local_port(t->listen_fd());
       }
     } else {
-      shared_listen_fd_ = open_listener(config_.host, port, false, config_.backlog);
-      port = local_port(shared_listen_fd_);
+      shared_listen_fd_ = config_.fd >= 0 ? adopt_listener(config_.fd, config_.backlog)
+                                          : open_listener(config_.host, port, false, config_.backlog);
+      port = local_port(shared_listen_fd_);  // (0 for a Unix domain socket)
       for (auto& t : threads_) t->set_listen_fd(shared_listen_fd_);
       listeners_left_.store(static_cast<int>(threads_.size()));
     }
@@ -578,10 +574,8 @@ class Engine {
     // address, a random port; an abstract name).
     sockaddr_storage ss{};
     socklen_t ss_len = sizeof ss;
-    const bool bound =
-        ::getsockname(given, reinterpret_cast<sockaddr*>(&ss), &ss_len) == 0 &&
-        (ss.ss_family == AF_UNIX ? ss_len > offsetof(sockaddr_un, sun_path)
-                                 : (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) && local_port(given) != 0);
+    const bool bound = ::getsockname(given, reinterpret_cast<sockaddr*>(&ss), &ss_len) == 0 &&
+                       (ss.ss_family == AF_UNIX ? ss_len > offsetof(sockaddr_un, sun_path) : port_of(ss) != 0);
     if (!bound) throw std::runtime_error("fd " + std::to_string(given) + " is not bound to an address");
     const int fd = ::fcntl(given, F_DUPFD_CLOEXEC, 0);
     if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot use fd " + std::to_string(given));
@@ -599,9 +593,13 @@ class Engine {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-    if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
-    if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-    return 0;  // a Unix domain socket
+    return port_of(ss);
+  }
+  // The port of a TCP address; 0 for any other (a Unix domain socket's).
+  static int port_of(const sockaddr_storage& ss) noexcept {
+    if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port);
+    if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port);
+    return 0;
   }
 
   Config config_;
