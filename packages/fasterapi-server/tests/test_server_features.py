@@ -1350,6 +1350,45 @@ def test_a_socket_file_left_behind_is_replaced_and_any_other_file_is_refused(
     assert path.read_text() == "not a socket"
 
 
+@pytest.mark.parametrize("backlog", ["room", "full"])
+def test_a_socket_file_a_server_listens_on_is_not_taken(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, backlog: str
+) -> None:
+    """As a TCP port in use: the server that listens there keeps its socket file and its clients,
+    whether a connection would be taken or would wait (its backlog full: a non-blocking connect
+    says EAGAIN)."""
+    path = tmp_path / "app.sock"
+    live = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    waiting: list[socket.socket] = []
+    try:
+        live.bind(str(path))
+        live.listen(0 if backlog == "full" else 8)
+        if backlog == "full":
+            while True:  # (Linux queues backlog + 1 connections; no more than a few)
+                client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                client.setblocking(False)
+                waiting.append(client)
+                try:
+                    client.connect(str(path))
+                except BlockingIOError:
+                    break
+        inode = path.stat().st_ino
+        served = ServerThread(Server(_where_app(), uds=str(path)))
+        served.thread.join(30)
+        assert [type(e) for e in served.failure] == [SystemExit]
+        assert f"cannot listen on {path}: a server is listening on it already" in caplog.text
+        assert path.stat().st_ino == inode
+        if backlog == "room":
+            live.accept()[0].close()  # the server's probe, which found it listening
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+                client.connect(str(path))  # (still the live server's)
+                live.accept()[0].close()
+    finally:
+        for client in waiting:
+            client.close()
+        live.close()
+
+
 @pytest.mark.parametrize("family", ["tcp", "unix"])
 def test_an_inherited_socket(tmp_path: Path, family: str) -> None:
     """`fd`: the engine listens on a duplicate of a socket its owner made (systemd's socket

@@ -18,9 +18,10 @@ BACKLOG = 2048
 
 
 class UnixListener:
-    """A stream socket bound to `path`. A socket file already there (left by a server that is
-    gone) is replaced, as asyncio's create_unix_server does; any other file is an error (OSError).
-    close() removes the file, unless something else has replaced it since."""
+    """A stream socket bound to `path`. A socket file already there is replaced when it is left by
+    a server that is gone (nothing listens on it), as asyncio's create_unix_server does; one that
+    a server still listens on is an error (OSError), as a TCP port in use is, and so is any other
+    file. close() removes the file, unless something else has replaced it since."""
 
     def __init__(self, path: str) -> None:
         self.path = path = os.path.abspath(path)  # (removed at the end, wherever the app went since)
@@ -32,6 +33,8 @@ class UnixListener:
         else:
             if not stat.S_ISSOCK(found.st_mode):
                 raise OSError(f"cannot listen on {path}: it exists and is not a socket")
+            if _listened_on(path):
+                raise OSError(f"cannot listen on {path}: a server is listening on it already")
             mode = stat.S_IMODE(found.st_mode)
             os.unlink(path)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -59,6 +62,23 @@ class UnixListener:
             now = os.stat(self.path)
             if (now.st_dev, now.st_ino) == (self._file.st_dev, self._file.st_ino):
                 os.unlink(self.path)
+
+
+def _listened_on(path: str) -> bool:
+    """Whether something listens on the socket file `path`: a connection to it is taken or waits
+    in its backlog (full: EAGAIN). Refused, nothing does (its server is gone); any other failure
+    (no permission to connect, say) is raised."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.setblocking(False)  # (a full backlog would block a blocking connect)
+        try:
+            probe.connect(path)
+        except (ConnectionRefusedError, FileNotFoundError):
+            return False
+        except BlockingIOError:
+            return True
+        except OSError as exc:
+            raise OSError(f"cannot listen on {path}: {exc.strerror or exc}") from None
+    return True
 
 
 def describe(fd: int) -> tuple[tuple[str, int] | None, str]:
