@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace fasterapi::server {
@@ -42,7 +43,9 @@ struct Span {
   std::uint32_t len = 0;
 };
 
-struct Inbound {
+// An Inbound's fields that own nothing: what Inbound::reset sets again in one assignment, so that
+// a field added here needs no line there.
+struct InboundPlain {
   enum class Kind : std::uint8_t {
     request,     // a new request: head, and its body when it was all there
     body,        // more of a streamed request body (empty with more_body false: the end)
@@ -51,44 +54,38 @@ struct Inbound {
     call,        // run `call` on the Python thread (the executor's completions)
   };
   Kind kind = Kind::request;
-  std::shared_ptr<Stream> stream;
-  std::string bytes;  // request: method, target, field names and values, params, then the body
-  Span method, target, body;
-  std::vector<Span> fields;  // name, value, name, value...
-  std::vector<Span> params;  // the route's captures, in order
-  std::int32_t route = -1;   // the engine's route id, or -1: the app routes it
+  Span method, target, body;  // in Inbound::bytes
+  std::int32_t route = -1;    // the engine's route id, or -1: the app routes it
   std::uint32_t tree_route = 0;  // the router's own id of that route (its param names, converters)
   bool more_body = false;
   bool continue_due = false;  // the I/O thread's: "Expect: 100-continue" not yet answered (pipelined)
   bool keep_alive = true;
   std::uint8_t version_minor = 1;
-  std::string peer_host;
   std::uint16_t peer_port = 0;
   bool proxy_trusted = false;  // the peer may tell the client and scheme (X-Forwarded-*)
   bool tls = false;
   void (*call)(void*) = nullptr;  // call: the function and its argument
   void* arg = nullptr;
+};
+static_assert(std::is_trivially_copyable_v<InboundPlain>, "a field that owns something goes in Inbound");
 
-  // As new, its buffers' memory kept (Engine::give_back). Every field is set here, a field added
-  // above too: assigning a fresh record instead cost ~250 instructions a request (callgrind), on
-  // every request of an inline engine.
+struct Inbound : InboundPlain {
+  std::shared_ptr<Stream> stream;
+  std::string bytes;  // request: method, target, field names and values, params, then the body
+  std::vector<Span> fields;  // name, value, name, value...
+  std::vector<Span> params;  // the route's captures, in order
+  std::string peer_host;
+
+  // As new, its buffers' memory kept (Engine::give_back). The plain fields in one assignment; each
+  // owning one here by hand (assigning a fresh record instead, which frees and moves the buffers,
+  // cost ~250 instructions a request, callgrind, on every request of an inline engine).
   void reset() noexcept {
-    kind = Kind::request;
+    static_cast<InboundPlain&>(*this) = InboundPlain{};
     stream.reset();
     bytes.clear();
-    method = target = body = {};
     fields.clear();
     params.clear();
-    route = -1;
-    tree_route = 0;
-    more_body = continue_due = false;
-    keep_alive = true;
-    version_minor = 1;
     peer_host.clear();
-    peer_port = 0;
-    proxy_trusted = tls = false;
-    call = nullptr;
-    arg = nullptr;
   }
 
   std::string_view view(Span s) const noexcept { return {bytes.data() + s.off, s.len}; }
@@ -98,6 +95,11 @@ struct Inbound {
     return s;
   }
 };
+// A field added to Inbound itself (one that owns something) changes its size: reset() must empty
+// it, and this sum count it.
+static_assert(sizeof(Inbound) == sizeof(InboundPlain) + sizeof(std::shared_ptr<Stream>) + 2 * sizeof(std::string) +
+                                     2 * sizeof(std::vector<Span>),
+              "a field added to Inbound: reset() must empty it (and this count it)");
 
 // The bytes of a file still to send (http.response.pathsend): sendfile(2) on a plain socket,
 // read and encrypted on a TLS one. Owns the descriptor.
@@ -113,7 +115,8 @@ struct FileRange {
   }
 };
 
-struct Outbound {
+// An Outbound's fields that own nothing: what Outbound::reset sets again in one assignment.
+struct OutboundPlain {
   enum class Kind : std::uint8_t {
     response,  // a whole response: head and body
     start,     // the head of a streamed response
@@ -124,16 +127,11 @@ struct Outbound {
     abort,     // close the connection now (the app failed mid-response)
   };
   Kind kind = Kind::response;
-  std::shared_ptr<Stream> stream;
   int status = 200;
-  std::string fields;  // "name: value\r\n" lines, already checked
-  std::string body;
-  // A whole response's body lent by the caller instead of `body`, for the length of a command it
-  // runs at once (Engine::submit_now: inline, the Python bytes themselves, not a copy). One of the
-  // two is empty.
+  // A whole response's body lent by the caller instead of Outbound::body, for the length of a
+  // command it runs at once (Engine::submit_now: inline, the Python bytes themselves, not a copy).
+  // One of the two is empty.
   std::string_view lent;
-
-  std::string_view body_bytes() const noexcept { return lent.empty() ? std::string_view(body) : lent; }
   bool has_length = false;    // the fields carry Content-Length
   std::uint64_t declared_length = 0;  // ... this one
   bool has_encoding = false;  // ... or Transfer-Encoding
@@ -141,7 +139,29 @@ struct Outbound {
   bool has_server = false;
   bool close = false;  // the fields say "Connection: close"
   std::int64_t accounted = 0;  // bytes counted in stream->out_pending
-  std::shared_ptr<FileRange> file;  // a file piece's
 };
+static_assert(std::is_trivially_copyable_v<OutboundPlain>, "a field that owns something goes in Outbound");
+
+struct Outbound : OutboundPlain {
+  std::shared_ptr<Stream> stream;
+  std::string fields;  // "name: value\r\n" lines, already checked
+  std::string body;
+  std::shared_ptr<FileRange> file;  // a file piece's
+
+  std::string_view body_bytes() const noexcept { return lent.empty() ? std::string_view(body) : lent; }
+
+  // As new, its buffers' memory kept (a command used again: the Python thread's kept one). As
+  // Inbound::reset, and for the same reason.
+  void reset() noexcept {
+    static_cast<OutboundPlain&>(*this) = OutboundPlain{};
+    stream.reset();
+    fields.clear();
+    body.clear();
+    file.reset();
+  }
+};
+static_assert(sizeof(Outbound) == sizeof(OutboundPlain) + sizeof(std::shared_ptr<Stream>) + 2 * sizeof(std::string) +
+                                      sizeof(std::shared_ptr<FileRange>),
+              "a field added to Outbound: reset() must empty it (and this count it)");
 
 }  // namespace fasterapi::server
