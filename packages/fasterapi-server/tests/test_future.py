@@ -139,6 +139,54 @@ def test_calls_get_a_thread_each_up_to_the_bound_even_when_one_is_idle() -> None
     run(check)
 
 
+def test_a_pool_thread_keeps_its_python_thread_state_from_call_to_call() -> None:
+    """As a thread of anyio's or of a ThreadPoolExecutor: what a call keeps in a threading.local
+    (a per-thread connection, a session) is there for the next call on the same thread, and the
+    thread is one Python thread for its life (one identity, one native id). A thread that leaves
+    (the bound lowered) lets its thread state, and what its locals held, go."""
+
+    class Held:
+        pass
+
+    async def check(engine: Engine) -> None:
+        engine.set_executor_threads(1)
+        local = threading.local()
+        held: list[weakref.ref[Held]] = []
+
+        def visit() -> tuple[int, int, int]:
+            if not hasattr(local, "calls"):
+                local.calls = 0
+                local.held = Held()
+                held.append(weakref.ref(local.held))
+            local.calls += 1
+            return local.calls, threading.get_ident(), threading.get_native_id()
+
+        seen = [await engine.submit(visit) for _ in range(5)]
+        assert [calls for calls, _, _ in seen] == [1, 2, 3, 4, 5]
+        assert len({(ident, native) for _, ident, native in seen}) == 1
+        assert len(held) == 1
+        assert held[0]() is not None
+
+        engine.set_executor_threads(2)
+        gate, busy = threading.Event(), threading.Event()
+
+        def block() -> bool:
+            busy.set()
+            return gate.wait(5)
+
+        blocked = engine.submit(block)
+        assert busy.wait(5)  # the one thread busy: a second starts for the next call
+        assert (await engine.submit(visit))[0] == 1  # (a thread of its own: its own local)
+        gate.set()
+        assert await blocked is True
+        engine.set_executor_threads(1)
+        poll_until(lambda: engine.executor_threads() == 1, what="the idle thread to leave")
+        gc.collect()
+        poll_until(lambda: sum(ref() is not None for ref in held) == 1, what="the left thread's local to go")
+
+    run(check)
+
+
 def test_the_pool_bound_changes_while_it_runs() -> None:
     async def check(engine: Engine) -> None:
         engine.set_executor_threads(1)

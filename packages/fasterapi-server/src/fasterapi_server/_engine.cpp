@@ -229,6 +229,42 @@ void resolve(CallState& st) {
 
 // A call for the executor: taken on the loop's thread, made on a pool thread that holds the GIL,
 // completed back on the loop's thread.
+// A pool thread's Python thread state, made at its first call and kept until the thread leaves
+// the pool, as a thread of anyio's or of a ThreadPoolExecutor is one Python thread for its life:
+// what a call keeps in a threading.local (a per-thread connection or session) is there for the
+// next call on the thread. Each call takes the GIL with it (PyGILState_Ensure finds it) and gives
+// it back. (Without it, every call made a thread state and deleted it: the thread's locals lost,
+// and its frame stack's 16 KiB mapped and unmapped each time.)
+struct PoolThreadState {
+  bool kept = false;
+
+  // At the thread's first call: one PyGILState_Ensure not released until the thread leaves,
+  // which keeps the state it made; the GIL given back at once.
+  void keep() {
+    if (kept) return;
+    PyGILState_Ensure();
+    PyEval_SaveThread();
+    kept = true;
+  }
+  // The executor's on_leave: the state cleared (its locals let go) and deleted. At interpreter
+  // finalization, the interpreter's to delete (and taking the GIL then would end the thread).
+  void leave() {
+    if (!kept) return;
+    kept = false;
+    if (finalizing()) return;
+    PyEval_RestoreThread(PyGILState_GetThisThreadState());
+    PyGILState_Release(PyGILState_UNLOCKED);  // the count at 0: cleared and deleted, the GIL given back
+  }
+  static bool finalizing() {
+#if PY_VERSION_HEX >= 0x030D0000
+    return Py_IsFinalizing() != 0;
+#else
+    return _Py_IsFinalizing() != 0;
+#endif
+  }
+};
+thread_local PoolThreadState pool_thread_state;
+
 struct Job {
   PyObject* fn = nullptr;
   PyObject* args = nullptr;
@@ -1035,7 +1071,7 @@ class PyEngine {
 
   // Calls fn(*args) on a pool thread; its Future completes on the loop's thread (inside poll()).
   PyFuture submit(nb::handle fn, nb::args args) {
-    if (!executor_) executor_ = std::make_unique<fs::Executor>(executor_threads_);
+    if (!executor_) executor_ = std::make_unique<fs::Executor>(executor_threads_, [] { pool_thread_state.leave(); });
     auto state = std::make_shared<CallState>();
     auto* job = new Job;
     job->fn = fn.inc_ref().ptr();
@@ -1044,6 +1080,7 @@ class PyEngine {
     std::shared_ptr<fs::Engine> engine = engine_;
     executor_
         ->submit([job]() -> bool {
+          pool_thread_state.keep();
           nb::gil_scoped_acquire gil;
           job->result = PyObject_Call(job->fn, job->args, nullptr);
           if (job->result == nullptr) {

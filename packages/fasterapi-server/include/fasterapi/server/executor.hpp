@@ -5,7 +5,11 @@
 // thread, which resolves an asyncio future). Threads start as jobs come, up to `size`: one more
 // whenever the queued jobs outnumber the idle threads; set_size() changes that bound at any time
 // (threads past a smaller one leave once idle). stop() lets the running jobs finish, drops the
-// queued ones (their futures get an exception) and joins.
+// queued ones (their futures get an exception) and joins. `on_leave`, when given, is run by each
+// thread as it leaves, before anyone may join it and without the pool's lock: what the thread
+// keeps of its own is let go there (the binding's: the thread's Python thread state, which takes
+// the GIL; the pool joins a thread that left a smaller pool from submit(), where its caller may
+// hold the GIL).
 #pragma once
 
 #include <algorithm>
@@ -30,7 +34,8 @@ struct ExecutorStopped : std::runtime_error {
 
 class Executor {
  public:
-  explicit Executor(std::size_t size) : size_(size ? size : 1) {}
+  explicit Executor(std::size_t size, std::function<void()> on_leave = {})
+      : size_(size ? size : 1), on_leave_(std::move(on_leave)) {}
   ~Executor() { stop(); }
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
@@ -130,6 +135,11 @@ class Executor {
       --idle_;
       if (stopped_ || live_ > size_) {
         --live_;
+        if (on_leave_) {
+          guard.unlock();
+          on_leave_();
+          guard.lock();
+        }
         if (!stopped_) left_.push_back(std::this_thread::get_id());  // joined by reap()
         return;
       }
@@ -143,6 +153,7 @@ class Executor {
   }
 
   std::size_t size_;
+  std::function<void()> on_leave_;
   std::mutex lock_;
   std::condition_variable ready_;
   std::deque<Job> queue_;
