@@ -139,6 +139,25 @@ def test_calls_get_a_thread_each_up_to_the_bound_even_when_one_is_idle() -> None
     run(check)
 
 
+def test_calls_queued_behind_a_blocking_one_do_not_wait_for_it() -> None:
+    """Queued calls are taken by whichever pool thread is at hand, one after another: a call that
+    blocks (releasing the GIL) leaves the ones queued after it to another thread."""
+
+    async def check(engine: Engine) -> None:
+        engine.set_executor_threads(4)
+        gate = threading.Event()
+        order: list[int] = []
+        blocked = engine.submit(gate.wait, 10)
+        quick = [engine.submit(order.append, i) for i in range(20)]  # queued together, behind it
+        await asyncio.wait_for(asyncio.gather(*quick), 5)
+        assert not blocked.done()
+        assert sorted(order) == list(range(20))
+        gate.set()
+        assert await blocked is True
+
+    run(check)
+
+
 def test_a_pool_thread_keeps_its_python_thread_state_from_call_to_call() -> None:
     """As a thread of anyio's or of a ThreadPoolExecutor: what a call keeps in a threading.local
     (a per-thread connection, a session) is there for the next call on the same thread, and the

@@ -227,8 +227,6 @@ void resolve(CallState& st) {
   Py_XDECREF(r);
 }
 
-// A call for the executor: taken on the loop's thread, made on a pool thread that holds the GIL,
-// completed back on the loop's thread.
 // A pool thread's Python thread state, made at its first call and kept until the thread leaves
 // the pool, as a thread of anyio's or of a ThreadPoolExecutor is one Python thread for its life:
 // what a call keeps in a threading.local (a per-thread connection or session) is there for the
@@ -265,6 +263,8 @@ struct PoolThreadState {
 };
 thread_local PoolThreadState pool_thread_state;
 
+// A call for the executor: taken on the loop's thread, made on a pool thread that holds the GIL,
+// completed back on the loop's thread.
 struct Job {
   PyObject* fn = nullptr;
   PyObject* args = nullptr;
