@@ -189,15 +189,20 @@ def test_a_pool_thread_keeps_its_python_thread_state_from_call_to_call() -> None
         engine.set_executor_threads(2)
         gate, busy = threading.Event(), threading.Event()
 
-        def block() -> bool:
+        def block() -> tuple[int, int]:
             busy.set()
-            return gate.wait(5)
+            gate.wait(5)
+            return visit()[0], threading.get_ident()
 
+        # Two calls at once, on two threads (which of them runs on the first thread is the pool's
+        # choice): one sees the first thread's local, the other a new thread's own.
         blocked = engine.submit(block)
-        assert busy.wait(5)  # the one thread busy: a second starts for the next call
-        assert (await engine.submit(visit))[0] == 1  # (a thread of its own: its own local)
+        assert busy.wait(5)
+        calls, ident = await engine.submit(lambda: (visit()[0], threading.get_ident()))
         gate.set()
-        assert await blocked is True
+        blocked_calls, blocked_ident = await blocked
+        assert ident != blocked_ident
+        assert sorted([calls, blocked_calls]) == [1, 6]
         engine.set_executor_threads(1)
         poll_until(lambda: engine.executor_threads() == 1, what="the idle thread to leave")
         gc.collect()

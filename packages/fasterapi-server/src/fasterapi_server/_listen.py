@@ -36,7 +36,8 @@ class UnixListener:
             if _listened_on(path):
                 raise OSError(f"cannot listen on {path}: a server is listening on it already")
             mode = stat.S_IMODE(found.st_mode)
-            os.unlink(path)
+            with contextlib.suppress(FileNotFoundError):  # (gone meanwhile)
+                os.unlink(path)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             self.sock.bind(path)
