@@ -232,6 +232,51 @@ def test_the_pool_bound_changes_while_it_runs() -> None:
     run(check)
 
 
+def test_the_engine_stops_while_another_thread_changes_the_pool_bound() -> None:
+    """set_executor_threads() from another thread (the GIL is free while the stop joins the pool)
+    reaps the threads that left a smaller pool: the stop must not join from the same list. It
+    joined a thread twice, or one reaped meanwhile (std::system_error, "Invalid argument")."""
+
+    async def once() -> None:
+        loop = asyncio.get_running_loop()
+        engine = Engine(host="127.0.0.1", port=0, threads=1)
+        engine.bind()
+        engine.start()
+
+        def on_records() -> None:
+            engine.poll()
+            engine.flush()
+
+        loop.add_reader(engine.fileno(), on_records)
+        engine.set_executor_threads(4)
+        calls = [engine.submit(sum, [i, 1]) for i in range(20)]
+        assert await asyncio.gather(*calls[:5]) == [1, 2, 3, 4, 5]
+        done = threading.Event()
+
+        def churn() -> None:
+            bound = 1
+            while not done.is_set():
+                bound = bound % 4 + 1
+                engine.set_executor_threads(bound)
+
+        changer = threading.Thread(target=churn)
+        changer.start()
+        try:
+            await asyncio.sleep(0.002)
+            loop.remove_reader(engine.fileno())
+            engine.stop()
+        finally:
+            done.set()
+            changer.join()
+        assert all(call.done() for call in calls)
+
+    async def main() -> None:
+        for _ in range(100):
+            await once()
+
+    asyncio.run(main())
+
+
 def test_a_future_in_a_reference_cycle_is_collected() -> None:
     class Marked(Exception):
         pass

@@ -87,15 +87,17 @@ class Executor {
 
   void stop() {
     std::deque<Job> dropped;
+    std::vector<std::thread> joining;  // (taken under the lock: set_size() from another thread reaps the list)
     {
       std::lock_guard guard(lock_);
       if (stopped_) return;
       stopped_ = true;
       dropped.swap(queue_);
+      joining.swap(threads_);
+      left_.clear();  // (among those joined here)
     }
     ready_.notify_all();
-    for (auto& t : threads_) t.join();
-    threads_.clear();
+    for (auto& t : joining) t.join();
     for (auto& job : dropped) job.drop();
   }
 
