@@ -43,7 +43,7 @@ class UnixListener:
             self.sock.bind(path)
         except OSError as exc:
             self.sock.close()
-            raise OSError(f"cannot listen on {path}: {exc.strerror or exc}") from None
+            raise _cannot_listen(path, exc) from None
         try:
             self._file = os.stat(path)
             os.chmod(path, mode)
@@ -52,7 +52,7 @@ class UnixListener:
             self.sock.close()
             with contextlib.suppress(OSError):
                 os.unlink(path)  # (made just now)
-            raise OSError(f"cannot listen on {path}: {exc.strerror or exc}") from None
+            raise _cannot_listen(path, exc) from None
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -78,8 +78,12 @@ def _listened_on(path: str) -> bool:
         except BlockingIOError:
             return True
         except OSError as exc:
-            raise OSError(f"cannot listen on {path}: {exc.strerror or exc}") from None
+            raise _cannot_listen(path, exc) from None
     return True
+
+
+def _cannot_listen(path: str, exc: OSError) -> OSError:
+    return OSError(f"cannot listen on {path}: {exc.strerror or exc}")
 
 
 def describe(fd: int) -> tuple[tuple[str, int] | None, str]:

@@ -45,8 +45,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cstddef>
 #include <charconv>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <deque>
