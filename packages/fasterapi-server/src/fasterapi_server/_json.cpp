@@ -337,7 +337,54 @@ class Encoder {
     return write_other(o);
   }
 
+  // The kinds of value a field of a plain model takes (dumps_model's `fields`): a bit set of the
+  // types below; kList: a list whose items are of the kinds in bits 8 and up.
+  enum Kind : long { kInt = 1, kStr = 2, kFloat = 4, kBool = 8, kNone = 16, kList = 32 };
+
+  // The fields of a pydantic model as its serializer writes them (dumps_model): its __dict__ in
+  // the dict's order, each key written as `fields` has it, each value of exactly a kind its field
+  // takes; anything else gives up (false).
+  bool write_model(PyObject* values, PyObject* fields) {
+    if (!PyDict_CheckExact(values) || PyDict_GET_SIZE(values) != PyDict_GET_SIZE(fields)) return false;
+    w_.put('{');
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    bool first = true;
+    while (PyDict_Next(values, &pos, &k, &v)) {
+      // (the same number of keys, each one a field's: every field once)
+      PyObject* field = PyUnicode_CheckExact(k) ? PyDict_GetItemWithError(fields, k) : nullptr;
+      if (!field || !PyTuple_CheckExact(field) || PyTuple_GET_SIZE(field) != 2) return false;
+      PyObject* key = PyTuple_GET_ITEM(field, 0);
+      PyObject* kind = PyTuple_GET_ITEM(field, 1);
+      const long kinds = PyLong_CheckExact(kind) ? PyLong_AsLong(kind) : -1;  // (-1: an error too)
+      if (!PyBytes_CheckExact(key) || kinds < 0 || !takes(kinds, v)) return false;
+      if (!first) w_.put(',');
+      first = false;
+      w_.put(std::string_view(PyBytes_AS_STRING(key), static_cast<std::size_t>(PyBytes_GET_SIZE(key))));
+      if (!write(v)) return false;
+    }
+    w_.put('}');
+    return true;
+  }
+
  private:
+  static bool takes(long kinds, PyObject* v) {
+    PyTypeObject* t = Py_TYPE(v);
+    if (t == &PyUnicode_Type) return (kinds & kStr) != 0;
+    if (t == &PyLong_Type) return (kinds & kInt) != 0;
+    if (t == &PyFloat_Type) return (kinds & kFloat) != 0;
+    if (t == &PyBool_Type) return (kinds & kBool) != 0;
+    if (v == Py_None) return (kinds & kNone) != 0;
+    if (t == &PyList_Type && (kinds & kList) != 0) {
+      const long items = kinds >> 8;
+      for (Py_ssize_t i = 0; i < PyList_GET_SIZE(v); ++i) {
+        if (!takes(items, PyList_GET_ITEM(v, i))) return false;
+      }
+      return true;
+    }
+    return false;
+  }
+
   // Depth is counted per container (and per object turned into another: an Enum, a model, a
   // default() result). Hitting the limit is either a cycle or a too-deep value; the stack of
   // objects being written tells which.
@@ -799,10 +846,10 @@ struct KeptBuffer {
 KeptBuffer kept;
 constexpr std::size_t kKeptWriterBytes = 16u << 20;
 
-// The bytes that Encoder(writer, encoder_args...) writes, or nullptr with an error set (a plain
-// encoder that gave up may have set none).
-template <typename... EncoderArgs>
-PyObject* write_document(nb::handle obj, EncoderArgs... encoder_args) {
+// The bytes that write(writer) writes, or nullptr with an error set (a plain encoder that gave up
+// may have set none).
+template <typename Write>
+PyObject* write_document(Write&& write) {
   if (!g.encode_error) throw nb::type_error("fasterapi_server._json is used through fasterapi_server.json");
   const bool use_kept = !kept.busy;
   fj::Writer w = use_kept ? fj::Writer(std::exchange(kept.data, nullptr), kept.capacity) : fj::Writer();
@@ -821,13 +868,13 @@ PyObject* write_document(nb::handle obj, EncoderArgs... encoder_args) {
       kept = {data, capacity, false};
     }
   } give_back{w, use_kept};
-  Encoder encoder(w, encoder_args...);
-  if (!encoder.write(obj.ptr())) return nullptr;
+  if (!write(w)) return nullptr;
   return PyBytes_FromStringAndSize(w.data(), static_cast<Py_ssize_t>(w.size()));
 }
 
 nb::bytes dumps(nb::handle obj, nb::handle default_fn, bool sort_keys, bool stdlib) {
-  PyObject* out = write_document(obj, default_fn.is_none() ? nullptr : default_fn.ptr(), sort_keys, stdlib);
+  PyObject* fn = default_fn.is_none() ? nullptr : default_fn.ptr();
+  PyObject* out = write_document([&](fj::Writer& w) { return Encoder(w, fn, sort_keys, stdlib).write(obj.ptr()); });
   if (!out) throw nb::python_error();
   return nb::steal<nb::bytes>(out);
 }
@@ -839,7 +886,29 @@ nb::bytes dumps(nb::handle obj, nb::handle default_fn, bool sort_keys, bool stdl
 // pydantic-core's to_json writes for the value under an `Any` schema instead (the same bytes for
 // these types, but for the keys beginning "_sa" it keeps and the tiny floats it writes otherwise).
 nb::object dumps_plain(nb::handle obj, bool pydantic) {
-  PyObject* out = write_document(obj, Encoder::Plain{pydantic});
+  PyObject* out = write_document([&](fj::Writer& w) { return Encoder(w, Encoder::Plain{pydantic}).write(obj.ptr()); });
+  if (!out) {
+    PyErr_Clear();
+    return nb::none();
+  }
+  return nb::steal(out);
+}
+
+// What a pydantic model's serializer writes for `model` (to_json), for a model whose schema the
+// caller found plain (fasterapi: its fields of str, int, float, bool, None and lists of them, no
+// serializer, alias or option of its own but the keys'): `fields` maps each field's name to (its
+// key as JSON text with the colon after it, the kinds of value it takes: Encoder::Kind). None
+// when the instance is not written so: a value of another type (the serializer warns about it),
+// a key that is not a field, a field missing, a float pydantic-core writes otherwise (see
+// dumps_plain); errors included. The caller then asks pydantic-core.
+nb::object dumps_model(nb::handle model, nb::dict fields) {
+  nb::object values = nb::steal(PyObject_GenericGetDict(model.ptr(), nullptr));
+  if (!values.is_valid()) {
+    PyErr_Clear();
+    return nb::none();
+  }
+  PyObject* out = write_document(
+      [&](fj::Writer& w) { return Encoder(w, Encoder::Plain{true}).write_model(values.ptr(), fields.ptr()); });
   if (!out) {
     PyErr_Clear();
     return nb::none();
@@ -901,6 +970,10 @@ NB_MODULE(_json, m) {
         "dumps(obj, stdlib=True) for a value of plain JSON types only (exact dict with str keys, list, tuple, "
         "str, int, finite float, bool, None), else None. pydantic=True: what pydantic-core's to_json writes for it "
         "under an Any schema instead, else None.");
+  m.def("dumps_model", &fs::dumps_model, nb::arg(), nb::arg(),
+        nb::sig("def dumps_model(model: typing.Any, fields: dict[str, tuple[bytes, int]], /) -> bytes | None"),
+        "What pydantic-core's to_json writes for a model of plain fields (see fasterapi's model_dump_fields), "
+        "or None: the fields' JSON keys and value kinds by name.");
   m.def("_register", &fs::register_python_side, nb::arg("decode_error"), nb::arg("exact_loads"),
         nb::arg("encode_error"), "Called once by fasterapi_server.json with its error types and helpers.");
 }

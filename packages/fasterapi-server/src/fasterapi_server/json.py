@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from . import _json
 
-__all__ = ["JSONDecodeError", "JSONEncodeError", "dumps", "dumps_plain", "loads"]
+__all__ = ["JSONDecodeError", "JSONEncodeError", "dumps", "dumps_model", "dumps_plain", "loads"]
 
 
 class JSONDecodeError(_stdlib_json.JSONDecodeError):
@@ -188,3 +188,4 @@ _json._register(_decode_error, _exact_loads, JSONEncodeError)
 loads = _json.loads
 dumps = _json.dumps
 dumps_plain = _json.dumps_plain
+dumps_model = _json.dumps_model

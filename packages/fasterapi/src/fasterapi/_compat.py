@@ -29,7 +29,7 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import GenerateJsonSchema as _PydanticGenerateJsonSchema
 from pydantic.json_schema import JsonSchemaValue
 from pydantic.version import VERSION as PYDANTIC_VERSION
-from pydantic_core import CoreSchema, PydanticUndefined, Url
+from pydantic_core import CoreSchema, PydanticUndefined, Url, to_json
 
 from fasterapi.openapi.constants import REF_TEMPLATE
 
@@ -285,6 +285,118 @@ def plain_json_types(field: ModelField) -> tuple[type, ...] | None:
         if schema == plain:
             return outer
     return None
+
+
+def _keys(names: str) -> frozenset[str]:
+    return frozenset(names.split())
+
+
+# model_dump_fields: what may be in a plain model's core schema (anything else, a serializer of its
+# own above all, makes the model not plain). Keys that only validation reads are allowed; config
+# keys that serialization reads are allowed where they cannot change how these types are written
+# (ser_json_inf_nan: the native writer leaves non-finite floats to pydantic-core).
+_PLAIN_MODEL_KEYS = _keys(
+    "type cls generic_origin schema custom_init root_model post_init config frozen strict"
+    " revalidate_instances ref metadata"
+)
+_PLAIN_FIELDS_KEYS = _keys(
+    "type fields model_name computed_fields strict extra_behavior from_attributes ref metadata"
+)
+_PLAIN_FIELD_KEYS = _keys("type schema metadata serialization_alias validation_alias frozen")
+_PLAIN_CONFIG_KEYS = _keys(
+    "title extra_fields_behavior strict from_attributes revalidate_instances str_strip_whitespace"
+    " str_to_lower str_to_upper str_max_length str_min_length validate_by_alias validate_by_name"
+    " populate_by_name loc_by_alias hide_input_in_errors validation_error_cause coerce_numbers_to_str"
+    " regex_engine cache_strings allow_inf_nan ser_json_inf_nan ser_json_timedelta ser_json_temporal"
+    " ser_json_bytes val_json_bytes serialize_by_alias validate_default typed_dict_total"
+    " url_preserve_empty_path"
+)
+_PLAIN_DEFAULT_KEYS = _keys(
+    "type schema default default_factory default_factory_takes_data on_error validate_default"
+    " copy_default ref metadata"
+)
+_PLAIN_NULLABLE_KEYS = _keys("type schema strict ref metadata")
+_PLAIN_LIST_KEYS = _keys("type items_schema min_length max_length fail_fast strict ref metadata")
+# The scalar types and the keys each may have (validation's constraints), with the kind the native
+# writer's dumps_model gives them (fasterapi_server._json's Encoder::Kind).
+_PLAIN_SCALARS: dict[str, tuple[frozenset[str], int]] = {
+    "int": (_keys("type multiple_of le ge lt gt strict ref metadata"), 1),
+    "str": (
+        _keys(
+            "type pattern max_length min_length strip_whitespace to_lower to_upper regex_engine strict"
+            " coerce_numbers_to_str ref metadata"
+        ),
+        2,
+    ),
+    "float": (_keys("type allow_inf_nan multiple_of le ge lt gt strict ref metadata"), 4),
+    "bool": (_keys("type strict ref metadata"), 8),
+}
+_KIND_NONE, _KIND_LIST = 16, 32
+
+
+def _plain_value_kinds(schema: Mapping[str, Any], items: bool = False) -> int:
+    """The kinds of value a field of this schema takes that dumps_model writes as pydantic-core
+    would (0: none, the model is not plain)."""
+    kinds = 0
+    kind = schema.get("type")
+    if kind == "default" and not items and schema.keys() <= _PLAIN_DEFAULT_KEYS:
+        return _plain_value_kinds(schema["schema"])
+    if kind == "nullable" and schema.keys() <= _PLAIN_NULLABLE_KEYS:
+        kinds, schema = _KIND_NONE, schema["schema"]
+        kind = schema.get("type")
+    if kind in _PLAIN_SCALARS:
+        keys, bit = _PLAIN_SCALARS[kind]
+        return kinds | bit if schema.keys() <= keys else 0
+    if kind == "list" and not items and schema.keys() <= _PLAIN_LIST_KEYS and "items_schema" in schema:
+        of = _plain_value_kinds(schema["items_schema"], items=True)
+        return kinds | _KIND_LIST | of << 8 if of else 0
+    return 0
+
+
+def model_dump_fields(field: ModelField, by_alias: bool) -> tuple[type, dict[str, tuple[bytes, int]]] | None:
+    """When `field`'s serializer is a pydantic model's whose fields are all of str, int, float,
+    bool, None or lists of them, with no serializer, computed field, extra or exclusion of its
+    own: the model class and what fasterapi_server.json.dumps_model needs to write its instances
+    as `field`'s to_json(by_alias=by_alias) does (each field's JSON key and kinds of value, by
+    name). Else None. Read from the core schema, which is what the serializer is built from.
+    Such a model does not revalidate its instances: `field`'s validator gives an instance of
+    exactly the model back as it is (with no validator of the model's own around it, which would
+    show in the schema), so the caller need not ask it."""
+    if field.config:
+        return None
+    try:
+        schema: Mapping[str, Any] = field._type_adapter.core_schema
+    except Exception:  # a schema not built yet (forward references): the usual path
+        return None
+    if schema.get("type") != "model" or schema.get("root_model") or not schema.keys() <= _PLAIN_MODEL_KEYS:
+        return None
+    config = schema.get("config") or {}
+    if (
+        not config.keys() <= _PLAIN_CONFIG_KEYS
+        or config.get("extra_fields_behavior") == "allow"
+        or config.get("revalidate_instances", "never") == "always"
+        or schema.get("revalidate_instances", "never") == "always"
+    ):
+        return None
+    inner = schema.get("schema") or {}
+    if (
+        inner.get("type") != "model-fields"
+        or not inner.keys() <= _PLAIN_FIELDS_KEYS
+        or inner.get("computed_fields")
+        or inner.get("extra_behavior") == "allow"
+    ):
+        return None
+    fields: dict[str, tuple[bytes, int]] = {}
+    for name, spec in inner["fields"].items():
+        if spec.get("type") != "model-field" or not spec.keys() <= _PLAIN_FIELD_KEYS:
+            return None
+        kinds = _plain_value_kinds(spec["schema"])
+        if not kinds:
+            return None
+        key = spec.get("serialization_alias", name) if by_alias else name
+        fields[name] = (to_json(key) + b":", kinds)
+    cls = schema.get("cls")
+    return (cls, fields) if isinstance(cls, type) and fields else None
 
 
 class ModelField:

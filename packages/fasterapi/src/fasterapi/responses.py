@@ -310,15 +310,17 @@ _JSON_DUMPS = json.dumps
 _JSON_RENDER = JSONResponse.render
 _native_dumps: Callable[..., bytes] | None = None
 _native_dumps_plain: Callable[..., bytes | None] | None = None
+_native_dumps_model: Callable[[Any, dict[str, tuple[bytes, int]]], bytes | None] | None = None
 
 
 def _load_native_dumps() -> Callable[..., bytes]:
     # On first use: importing fasterapi alone does not import the server.
-    global _native_dumps, _native_dumps_plain  # noqa: PLW0603
-    from fasterapi_server.json import dumps, dumps_plain  # noqa: PLC0415
+    global _native_dumps, _native_dumps_plain, _native_dumps_model  # noqa: PLW0603
+    from fasterapi_server.json import dumps, dumps_model, dumps_plain  # noqa: PLC0415
 
     _native_dumps = dumps
     _native_dumps_plain = dumps_plain
+    _native_dumps_model = dumps_model
     return dumps
 
 
@@ -353,6 +355,16 @@ def native_writes_as_pydantic() -> bool:
     except (ImportError, TypeError):
         return False
     return bool(written == TypeAdapter(list[Any]).dump_json(_FLOAT_PROBES))
+
+
+def native_model_dumper() -> Callable[[Any, dict[str, tuple[bytes, int]]], bytes | None] | None:
+    """fasterapi_server.json.dumps_model, where native_writes_as_pydantic() (else None): the bytes
+    a plain model's serializer writes (see fasterapi._compat.model_dump_fields), or None."""
+    if not native_writes_as_pydantic():
+        return None
+    if _native_dumps_model is None:
+        _load_native_dumps()
+    return _native_dumps_model
 
 
 def plain_model_json_response(content: Any, status_code: int = 200) -> Response | None:

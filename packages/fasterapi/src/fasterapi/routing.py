@@ -34,6 +34,7 @@ from fasterapi._compat import (
     ModelField,
     json_body_validator,
     lenient_issubclass,
+    model_dump_fields,
     plain_json_types,
     prefix_errors,
 )
@@ -95,6 +96,7 @@ from fasterapi.responses import (
     Response,
     StreamingResponse,
     json_bytes_response,
+    native_model_dumper,
     native_writes_as_pydantic,
     plain_json_response,
     plain_model_json_response,
@@ -640,6 +642,17 @@ class APIRoute(_BaseHTTPRoute):
             and native_writes_as_pydantic()
             else None
         )
+        # A response model of plain fields (model_dump_fields): an instance of exactly that model,
+        # returned or validated, is written by the native writer, with the serializer's bytes (it
+        # gives up on anything the serializer would write otherwise or warn about; the serializer
+        # then does).
+        model_dump = (
+            model_dump_fields(response_field, fast_dump_options["by_alias"])
+            if fast_dump and response_field is not None and fast_dump_options.keys() <= {"by_alias"}
+            else None
+        )
+        dumps_model = native_model_dumper() if model_dump is not None else None
+        model_type, model_fields = (None, None) if model_dump is None or dumps_model is None else model_dump
         validate_response: Callable[..., Any] = (
             response_field._validate_python if response_field else _no_call
         )
@@ -835,11 +848,19 @@ class APIRoute(_BaseHTTPRoute):
                         plain = plain_model_json_response(raw, fast_status)
                         if plain is not None:
                             return plain
+                    elif type(raw) is model_type:  # (valid as it is: model_dump_fields)
+                        body = dumps_model(raw, model_fields)  # type: ignore[misc]
+                        if body is not None:
+                            return json_bytes_response(body, fast_status)
                     try:
                         value = validate_response(raw, from_attributes=True)
                     except ValidationError as exc:
                         invalid = prefix_errors(exc.errors(include_url=False), ("response",))
                     else:
+                        if type(value) is model_type:
+                            body = dumps_model(value, model_fields)  # type: ignore[misc]
+                            if body is not None:
+                                return json_bytes_response(body, fast_status)
                         return json_bytes_response(dump_response(value, **fast_dump_options), fast_status)
                     raise ResponseValidationError(
                         errors=invalid, body=raw, endpoint_ctx=endpoint_ctx(request)
