@@ -652,7 +652,10 @@ class APIRoute(_BaseHTTPRoute):
             else None
         )
         dumps_model = native_model_dumper() if model_dump is not None else None
-        model_type, model_fields = (None, None) if model_dump is None or dumps_model is None else model_dump
+        model_type: type | None = None  # (None: no instance is of it)
+        model_fields: dict[str, tuple[bytes, int]] = {}
+        if model_dump is not None and dumps_model is not None:
+            model_type, model_fields = model_dump
         validate_response: Callable[..., Any] = (
             response_field._validate_python if response_field else _no_call
         )
@@ -849,7 +852,7 @@ class APIRoute(_BaseHTTPRoute):
                         if plain is not None:
                             return plain
                     elif type(raw) is model_type:  # (valid as it is: model_dump_fields)
-                        body = dumps_model(raw, model_fields)  # type: ignore[misc]
+                        body = dumps_model(raw, model_fields)  # type: ignore[misc]  # (set with model_type)
                         if body is not None:
                             return json_bytes_response(body, fast_status)
                     try:
@@ -858,7 +861,7 @@ class APIRoute(_BaseHTTPRoute):
                         invalid = prefix_errors(exc.errors(include_url=False), ("response",))
                     else:
                         if type(value) is model_type:
-                            body = dumps_model(value, model_fields)  # type: ignore[misc]
+                            body = dumps_model(value, model_fields)  # type: ignore[misc]  # (set with model_type)
                             if body is not None:
                                 return json_bytes_response(body, fast_status)
                         return json_bytes_response(dump_response(value, **fast_dump_options), fast_status)
