@@ -195,6 +195,24 @@ def test_dumps_model_gives_up_on_what_its_fields_do_not_say() -> None:
     assert fj.dumps_model(model(**good), {**fields, "x": (b'"x":', 1)}) is None  # a field missing
     assert fj.dumps_model(model(**good), {**fields, "i": (b'"i":', "1")}) is None  # not the shape
     assert fj.dumps_model(object(), fields) is None
+    # A key of `fields` whose __eq__ empties the model's dict while it is looked up: the value
+    # being written is held (it was freed there, and read after: a crash, or digits of freed
+    # memory), and a dict changed under the lookups gives None (before: the fields written so far).
+    row = model(**{**good, "i": int("7" * 40)})  # (an int of its own, freed with the dict's last hold)
+
+    class Colliding(str):
+        __slots__ = ()
+
+        def __hash__(self) -> int:
+            return hash("i")
+
+        def __eq__(self, other: object) -> bool:
+            row.__dict__.clear()
+            return True
+
+    crafted = {k: v for k, v in fields.items() if k != "i"}
+    crafted[Colliding("zz")] = (b'"zz":', 1)
+    assert fj.dumps_model(row, crafted) is None
     with pytest.raises(TypeError):
         fj.dumps_model(model(**good), list(fields.items()))  # type: ignore[arg-type]
 

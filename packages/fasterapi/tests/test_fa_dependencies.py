@@ -5,9 +5,15 @@ from typing import Annotated, Any
 
 import pytest
 from fasterapi.datastructures import Headers, QueryParams
-from fasterapi.dependencies.utils import NOTHING_SOLVED, compile_plan, get_dependant, run_plan
+from fasterapi.dependencies.utils import (
+    NOTHING_SOLVED,
+    compile_plan,
+    get_dependant,
+    read_path_values,
+    run_plan,
+)
 from fasterapi.param_functions import Body, Depends, Header, Query
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 
 
 class _Conn:
@@ -63,6 +69,31 @@ def test_missing_and_invalid_errors_shape() -> None:
     assert solved.errors == [
         {"type": "missing", "loc": ("query", "n"), "msg": "Field required", "input": None}
     ]
+
+
+def test_path_values_are_read_once_with_run_plans_values_and_errors() -> None:
+    calls: list[int] = []
+
+    def counted(v: int) -> int:
+        calls.append(v)
+        if v < 0:
+            raise ValueError("negative")
+        return v
+
+    def endpoint(item_id: Annotated[int, AfterValidator(counted)], other: int) -> None: ...
+
+    dependant = get_dependant(path="/items/{item_id}/{other}", call=endpoint)
+    plan = compile_plan(dependant, embed_body_fields=False)
+    assert plan.path_readers is not None  # (the plan that read_path_values reads)
+    for params in ({"item_id": "5", "other": "6"}, {"item_id": "-5", "other": "x"}, {"item_id": "7"}):
+        calls.clear()
+        values, errors = read_path_values(plan.path_readers, params)
+        validated = len(calls)
+        solved = asyncio.run(run_plan(plan, _Conn(path_params=params)))
+        assert values == solved.values
+        assert repr(errors) == repr(solved.errors)  # (a ValueError in ctx equals only itself)
+        assert validated == 1  # each value validated once, an invalid one too (a validator may count)
+    assert [e["loc"] for e in errors] == [("path", "other")]
 
 
 def test_header_underscore_conversion_and_lists() -> None:

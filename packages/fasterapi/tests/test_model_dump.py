@@ -364,3 +364,60 @@ def test_routes_write_plain_models_natively_with_the_serializers_bytes(
     # serializer writes it as ever (with its warning).
     with pytest.warns(UserWarning, match="serializ"):
         check("/wrong", b'{"id":"7","name":"w","email":"e","active":true}', True)
+
+
+def test_with_pydantics_plugins_the_validator_still_sees_every_instance(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loader = pytest.importorskip("pydantic.plugin._loader")
+    if not hasattr(loader, "_plugins"):
+        pytest.skip("this pydantic keeps its plugins otherwise")
+    seen: list[str] = []
+
+    class Handler:
+        def on_enter(self, input: Any, **kwargs: Any) -> None:
+            seen.append(type(input).__name__)
+
+    class Plugin:
+        def new_schema_validator(self, *args: Any, **kwargs: Any) -> tuple[Handler, Handler, Handler]:
+            return Handler(), Handler(), Handler()
+
+    monkeypatch.setattr(loader, "_plugins", {"watching": Plugin()})
+    app = FastAPI()  # (the route's validators are built now, with the plugin)
+
+    @app.get("/user", response_model=User)
+    async def user() -> Any:
+        return User(id=1, name="n", email="e")
+
+    response = TestClient(app).get("/user")
+    assert response.content == b'{"id":1,"name":"n","email":"e","active":true}'
+    assert "User" in seen  # the response validator was asked about the returned instance
+
+
+def test_a_server_without_dumps_model_leaves_every_model_to_pydantic(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fasterapi import responses
+
+    native = pytest.importorskip("fasterapi_server.json")
+    monkeypatch.delattr(native, "dumps_model")  # (as an older fasterapi-server)
+    for name in ("_native_dumps", "_native_dumps_plain", "_native_dumps_model"):
+        monkeypatch.setattr(responses, name, None)
+    assert responses.native_model_dumper() is None
+    app = FastAPI()
+
+    @app.get("/user", response_model=User)
+    async def user() -> Any:
+        return User(id=1, name="n", email="e")
+
+    @app.get("/plain")
+    async def plain() -> dict[str, Any]:
+        return {"a": 1}
+
+    client = TestClient(app)
+    assert client.get("/user").content == b'{"id":1,"name":"n","email":"e","active":true}'
+    assert client.get("/plain").content == b'{"a":1}'
+    assert responses._native_dumps_plain is not None  # (the plain data's writer is still used)
+
+
+def test_by_alias_none_is_left_to_the_serializer() -> None:
+    field = ModelField(FieldInfo(annotation=Aliased), "response", mode="serialization")
+    assert model_dump_fields(field, None) is None  # type: ignore[arg-type]  # (the model's config decides)

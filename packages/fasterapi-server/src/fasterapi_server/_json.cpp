@@ -350,21 +350,28 @@ class Encoder {
     Py_ssize_t pos = 0;
     PyObject *k, *v;
     bool first = true;
+    Py_ssize_t written = 0;
     while (PyDict_Next(values, &pos, &k, &v)) {
+      // Held: looking the key up in `fields` may run Python code (a key of a str subclass there,
+      // with an __eq__ of its own), which may change either dict.
+      nb::object hold_k = nb::borrow(k), hold_v = nb::borrow(v);
       // (the same number of keys, each one a field's: every field once)
-      PyObject* field = PyUnicode_CheckExact(k) ? PyDict_GetItemWithError(fields, k) : nullptr;
-      if (!field || !PyTuple_CheckExact(field) || PyTuple_GET_SIZE(field) != 2) return false;
-      PyObject* key = PyTuple_GET_ITEM(field, 0);
-      PyObject* kind = PyTuple_GET_ITEM(field, 1);
+      PyObject* found = PyUnicode_CheckExact(k) ? PyDict_GetItemWithError(fields, k) : nullptr;
+      if (!found) return false;
+      nb::object field = nb::borrow(found);
+      if (!PyTuple_CheckExact(found) || PyTuple_GET_SIZE(found) != 2) return false;
+      PyObject* key = PyTuple_GET_ITEM(found, 0);
+      PyObject* kind = PyTuple_GET_ITEM(found, 1);
       const long kinds = PyLong_CheckExact(kind) ? PyLong_AsLong(kind) : -1;  // (-1: an error too)
       if (!PyBytes_CheckExact(key) || kinds < 0 || !takes(kinds, v)) return false;
       if (!first) w_.put(',');
       first = false;
       w_.put(std::string_view(PyBytes_AS_STRING(key), static_cast<std::size_t>(PyBytes_GET_SIZE(key))));
       if (!write(v)) return false;
+      ++written;
     }
     w_.put('}');
-    return true;
+    return written == PyDict_GET_SIZE(fields);  // (else a dict changed under the lookups)
   }
 
  private:

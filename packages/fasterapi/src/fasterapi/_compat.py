@@ -361,8 +361,9 @@ def model_dump_fields(field: ModelField, by_alias: bool) -> tuple[type, dict[str
     name). Else None. Read from the core schema, which is what the serializer is built from.
     Such a model does not revalidate its instances: `field`'s validator gives an instance of
     exactly the model back as it is (with no validator of the model's own around it, which would
-    show in the schema), so the caller need not ask it."""
-    if field.config:
+    show in the schema), so the caller need not ask it (where it is pydantic-core's own: a
+    validator wrapped by pydantic's plugins reports every call to them)."""
+    if field.config or not isinstance(by_alias, bool):  # (None: the model's config decides)
         return None
     try:
         schema: Mapping[str, Any] = field._type_adapter.core_schema

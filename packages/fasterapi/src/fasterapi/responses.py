@@ -325,12 +325,13 @@ _native_dumps_model: Callable[[Any, dict[str, tuple[bytes, int]]], bytes | None]
 def _load_native_dumps() -> Callable[..., bytes]:
     # On first use: importing fasterapi alone does not import the server.
     global _native_dumps, _native_dumps_plain, _native_dumps_model  # noqa: PLW0603
-    from fasterapi_server.json import dumps, dumps_model, dumps_plain  # noqa: PLC0415
+    from fasterapi_server import json as native  # noqa: PLC0415
 
-    _native_dumps = dumps
-    _native_dumps_plain = dumps_plain
-    _native_dumps_model = dumps_model
-    return dumps
+    _native_dumps = native.dumps
+    _native_dumps_plain = native.dumps_plain
+    # (a server older than dumps_model has none: the serializer writes every model)
+    _native_dumps_model = getattr(native, "dumps_model", None)
+    return native.dumps
 
 
 def plain_json_response(content: Any, status_code: int = 200) -> Response | None:
@@ -367,8 +368,9 @@ def native_writes_as_pydantic() -> bool:
 
 
 def native_model_dumper() -> Callable[[Any, dict[str, tuple[bytes, int]]], bytes | None] | None:
-    """fasterapi_server.json.dumps_model, where native_writes_as_pydantic() (else None): the bytes
-    a plain model's serializer writes (see fasterapi._compat.model_dump_fields), or None."""
+    """fasterapi_server.json.dumps_model, where native_writes_as_pydantic() and the server has it
+    (else None): the bytes a plain model's serializer writes (see
+    fasterapi._compat.model_dump_fields), or None."""
     if not native_writes_as_pydantic():
         return None
     if _native_dumps_model is None:

@@ -26,6 +26,7 @@ from typing import Any, Literal, TypedDict, TypeVar, cast
 
 import anyio
 from pydantic import ValidationError
+from pydantic_core import SchemaValidator
 from typing_extensions import deprecated
 
 from fasterapi import params, sse
@@ -659,6 +660,11 @@ class APIRoute(_BaseHTTPRoute):
         validate_response: Callable[..., Any] = (
             response_field._validate_python if response_field else _no_call
         )
+        # An instance of exactly the plain model is valid as it is (model_dump_fields): the
+        # validator is not asked, where it is pydantic-core's own (pydantic's plugins wrap it to
+        # see every call, and then it is asked).
+        core_validator = type(getattr(validate_response, "__self__", None)) is SchemaValidator
+        model_as_is = model_type if core_validator else None
         # The core serializer's `to_json` itself when built (what `serialize_json` calls).
         dump_response: Callable[..., bytes] = (
             (response_field._to_json or response_field.serialize_json) if response_field else _no_call
@@ -851,7 +857,7 @@ class APIRoute(_BaseHTTPRoute):
                         plain = plain_model_json_response(raw, fast_status)
                         if plain is not None:
                             return plain
-                    elif type(raw) is model_type:  # (valid as it is: model_dump_fields)
+                    elif type(raw) is model_as_is:
                         body = dumps_model(raw, model_fields)  # type: ignore[misc]  # (set with model_type)
                         if body is not None:
                             return json_bytes_response(body, fast_status)

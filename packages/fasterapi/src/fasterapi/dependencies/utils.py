@@ -990,15 +990,15 @@ def read_path_values(readers: list[_FieldReader], path_params: Any) -> tuple[dic
     values: dict[str, Any] = {}
     errors: list[dict[str, Any]] = []
     for reader in readers:
-        # reader.read's usual case written out (a frame less a parameter): the value is there, and
-        # valid. Anything else goes to reader.read, which validates it again and gives the errors.
+        # reader.read written out for a value that is there (a frame less a parameter); a missing
+        # one goes to reader.read, which says so.
         value = path_params.get(reader.lookup)
         if value is not None and not reader.seq:
             try:
                 values[reader.name] = reader.validate(value, from_attributes=True)
-                continue
-            except ValidationError:
-                pass
+            except ValidationError as exc:
+                errors.extend(prefix_errors(exc.errors(include_url=False), reader.loc))
+            continue
         value = reader.read(path_params, False, errors)
         if value is not _MISSING:
             values[reader.name] = value
