@@ -132,16 +132,7 @@ class Response:
             charset = self.charset
             encoded = content.encode(charset)
             self.body: bytes | memoryview = encoded
-            media_type = self.media_type
-            if status_code == 200 and charset == "utf-8":
-                # _default_headers' shortest way, written out (a call less: PlainTextResponse,
-                # callgrind under load: about 300 instructions a request)
-                known_type = _UTF8_TYPES.get(media_type)
-                if known_type is not None:
-                    size = len(encoded)
-                    self.raw_headers = [_CONTENT_LENGTHS.get(size) or _content_length(size), known_type]
-                    return
-            self.raw_headers = _default_headers(encoded, status_code, media_type, charset)
+            self.raw_headers = _default_headers(encoded, status_code, self.media_type, charset)
             return
         self.body = self.render(content)
         self.init_headers(headers)
