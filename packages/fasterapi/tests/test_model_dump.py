@@ -343,27 +343,27 @@ def test_routes_write_plain_models_natively_with_the_serializers_bytes(
 
     client = TestClient(app, raise_server_exceptions=False)
 
-    def check(url: str, expected: bytes, native: bool) -> None:
+    def check(url: str, expected: bytes, tries: int) -> None:
         written.clear()
         response = client.get(url)
         assert response.status_code == 200, response.text
         assert response.headers["content-type"] == "application/json"
         assert response.content == expected, url
-        assert bool(written) == native, url
+        assert len(written) == tries, url  # (the writer tried once, or never)
 
-    check("/user", b'{"id":1,"name":"n","email":"e","active":true}', True)
-    check("/admin", b'{"id":2,"name":"a","email":"e","active":true}', False)
-    check("/dict", b'{"id":3,"name":"d","email":"e","active":true}', True)
+    check("/user", b'{"id":1,"name":"n","email":"e","active":true}', 1)
+    check("/admin", b'{"id":2,"name":"a","email":"e","active":true}', 0)
+    check("/dict", b'{"id":3,"name":"d","email":"e","active":true}', 1)
     aliased_bytes = (
         b'{"userId":4,"displayName":"x","score":null,"flags":[],"a \\"quoted\\"\\nkey \xc3\xbc":"x"}'
     )
-    check("/aliased", aliased_bytes, True)
-    check("/names", b'{"user_id":5,"display":"y","score":null,"flags":[],"odd":"x"}', True)
-    check("/unset", b'{"id":6,"name":"u","email":"e"}', False)  # (an option: the serializer)
+    check("/aliased", aliased_bytes, 1)
+    check("/names", b'{"user_id":5,"display":"y","score":null,"flags":[],"odd":"x"}', 1)
+    check("/unset", b'{"id":6,"name":"u","email":"e"}', 0)  # (an option: the serializer)
     # A value of the wrong type (not validated, as model_construct makes it): given up on, and the
     # serializer writes it as ever (with its warning).
     with pytest.warns(UserWarning, match="serializ"):
-        check("/wrong", b'{"id":"7","name":"w","email":"e","active":true}', True)
+        check("/wrong", b'{"id":"7","name":"w","email":"e","active":true}', 1)
 
 
 def test_with_pydantics_plugins_the_validator_still_sees_every_instance(

@@ -319,19 +319,19 @@ _PLAIN_NULLABLE_KEYS = _keys("type schema strict ref metadata")
 _PLAIN_LIST_KEYS = _keys("type items_schema min_length max_length fail_fast strict ref metadata")
 # The scalar types and the keys each may have (validation's constraints), with the kind the native
 # writer's dumps_model gives them (fasterapi_server._json's Encoder::Kind).
+_KIND_INT, _KIND_STR, _KIND_FLOAT, _KIND_BOOL, _KIND_NONE, _KIND_LIST = 1, 2, 4, 8, 16, 32
 _PLAIN_SCALARS: dict[str, tuple[frozenset[str], int]] = {
-    "int": (_keys("type multiple_of le ge lt gt strict ref metadata"), 1),
+    "int": (_keys("type multiple_of le ge lt gt strict ref metadata"), _KIND_INT),
     "str": (
         _keys(
             "type pattern max_length min_length strip_whitespace to_lower to_upper regex_engine strict"
             " coerce_numbers_to_str ref metadata"
         ),
-        2,
+        _KIND_STR,
     ),
-    "float": (_keys("type allow_inf_nan multiple_of le ge lt gt strict ref metadata"), 4),
-    "bool": (_keys("type strict ref metadata"), 8),
+    "float": (_keys("type allow_inf_nan multiple_of le ge lt gt strict ref metadata"), _KIND_FLOAT),
+    "bool": (_keys("type strict ref metadata"), _KIND_BOOL),
 }
-_KIND_NONE, _KIND_LIST = 16, 32
 
 
 def _plain_value_kinds(schema: Mapping[str, Any], items: bool = False) -> int:

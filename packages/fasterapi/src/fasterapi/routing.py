@@ -632,31 +632,28 @@ class APIRoute(_BaseHTTPRoute):
             and use_dump_json
             and is_body_allowed_for_status_code(fast_status)
         )
-        # A response model that takes plain JSON data as it is (`-> dict[str, Any]`), with no option
-        # that could change what is written: plain data goes out without the core's two passes.
-        # (None: not such a model; empty: any outer type)
-        plain_types = (
-            plain_json_types(response_field)
-            if fast_dump
+        # The native writer may write the response (see below) when no option but by_alias could
+        # change what is written (an empty include is an option too).
+        native_dump = (
+            fast_dump
             and response_field is not None
-            and fast_dump_options.keys() <= {"by_alias"}  # (an empty include is an option too)
+            and fast_dump_options.keys() <= {"by_alias"}
             and native_writes_as_pydantic()
-            else None
         )
+        # A response model that takes plain JSON data as it is (`-> dict[str, Any]`): plain data
+        # goes out without the core's two passes. (None: not such a model; empty: any outer type)
+        plain_types = plain_json_types(response_field) if native_dump and response_field is not None else None
         # A response model of plain fields (model_dump_fields): an instance of exactly that model,
         # returned or validated, is written by the native writer, with the serializer's bytes (it
         # gives up on anything the serializer would write otherwise or warn about; the serializer
         # then does).
+        dumps_model = native_model_dumper() if native_dump else None
         model_dump = (
             model_dump_fields(response_field, fast_dump_options["by_alias"])
-            if fast_dump and response_field is not None and fast_dump_options.keys() <= {"by_alias"}
+            if dumps_model is not None and response_field is not None
             else None
         )
-        dumps_model = native_model_dumper() if model_dump is not None else None
-        model_type: type | None = None  # (None: no instance is of it)
-        model_fields: dict[str, tuple[bytes, int]] = {}
-        if model_dump is not None and dumps_model is not None:
-            model_type, model_fields = model_dump
+        model_type, model_fields = model_dump or (None, {})
         validate_response: Callable[..., Any] = (
             response_field._validate_python if response_field else _no_call
         )
@@ -858,9 +855,11 @@ class APIRoute(_BaseHTTPRoute):
                         if plain is not None:
                             return plain
                     elif type(raw) is model_as_is:
+                        # (valid as it is; what the writer gives up on, the serializer writes)
                         body = dumps_model(raw, model_fields)  # type: ignore[misc]  # (set with model_type)
-                        if body is not None:
-                            return json_bytes_response(body, fast_status)
+                        if body is None:
+                            body = dump_response(raw, **fast_dump_options)
+                        return json_bytes_response(body, fast_status)
                     try:
                         value = validate_response(raw, from_attributes=True)
                     except ValidationError as exc:
