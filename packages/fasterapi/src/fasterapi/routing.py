@@ -808,34 +808,18 @@ class APIRoute(_BaseHTTPRoute):
                 )
             elif is_json_stream:
                 gen = call(**values)
-                if is_async_gen:
-
-                    async def jsonl_async() -> AsyncIterator[bytes]:
-                        async for item in gen:
-                            yield serialize_item(item, request) + b"\n"
-                            await anyio.sleep(0)
-
-                    content: Any = jsonl_async()
-                else:
-
-                    def jsonl_sync() -> Iterator[bytes]:
-                        for item in gen:
-                            yield serialize_item(item, request) + b"\n"
-
-                    content = jsonl_sync()
+                content: Any = (
+                    _jsonl_async(gen, serialize_item, request)
+                    if is_async_gen
+                    else _jsonl_sync(gen, serialize_item, request)
+                )
                 response = StreamingResponse(
                     content, media_type="application/jsonl", **response_args(background, sub)
                 )
             elif is_generator:
                 gen = call(**values)
                 if is_async_gen:
-
-                    async def raw_async(agen: Any) -> AsyncIterator[Any]:
-                        async for chunk in agen:
-                            yield chunk
-                            await anyio.sleep(0)
-
-                    gen = raw_async(gen)
+                    gen = _raw_async(gen)
                 response = actual_response_class(content=gen, **response_args(background, sub))
             else:
                 raw = (
@@ -899,6 +883,29 @@ class APIRoute(_BaseHTTPRoute):
             return response
 
         return handle
+
+
+# The streams of handle()'s generator endpoints, at module level: a function defined inside
+# handle() would make every call of it keep `request` and `gen` in cells (two objects a request).
+async def _jsonl_async(
+    gen: AsyncIterator[Any], serialize_item: Callable[[Any, Request], bytes], request: Request
+) -> AsyncIterator[bytes]:
+    async for item in gen:
+        yield serialize_item(item, request) + b"\n"
+        await anyio.sleep(0)
+
+
+def _jsonl_sync(
+    gen: Iterator[Any], serialize_item: Callable[[Any, Request], bytes], request: Request
+) -> Iterator[bytes]:
+    for item in gen:
+        yield serialize_item(item, request) + b"\n"
+
+
+async def _raw_async(agen: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for chunk in agen:
+        yield chunk
+        await anyio.sleep(0)
 
 
 async def _sse_response(
