@@ -5,16 +5,49 @@
 
 I/O threads written in C++ accept, read, parse (fasterapi-http1) and route (fasterapi-router)
 requests outside the GIL, and hand them to the Python thread in batches; see Server and Config.
+
+The server's names are imported on first use: `fasterapi_server.json`, or the native Response
+constructor that fasterapi installs (`_response`), come without the server (asyncio, the engine,
+the process model).
 """
 
-import os
+from __future__ import annotations
 
-from fasterapi_server._config import Config, OptionError, default_threads
-from fasterapi_server._serve import Server, serve
+import importlib
+import os
+from typing import TYPE_CHECKING, Any
+
 from fasterapi_server._version import __version__
-from fasterapi_server._workers import run
+
+if TYPE_CHECKING:
+    from fasterapi_server._config import Config, OptionError, default_threads
+    from fasterapi_server._serve import Server, serve
+    from fasterapi_server._workers import run
 
 __all__ = ["Config", "OptionError", "Server", "__version__", "default_threads", "get_include", "run", "serve"]
+
+# Where each name lives.
+_LAZY = {
+    "Config": "_config",
+    "OptionError": "_config",
+    "default_threads": "_config",
+    "Server": "_serve",
+    "serve": "_serve",
+    "run": "_workers",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # (found directly from now on)
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 def get_include() -> str:
