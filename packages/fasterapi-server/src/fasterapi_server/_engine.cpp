@@ -757,7 +757,7 @@ class EagerStart {
     const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
     for (Py_ssize_t i = 0; i < nkw; ++i) {
       PyObject* key = PyTuple_GET_ITEM(kwnames, i);
-      if (key == g.s_context || PyUnicode_Compare(key, g.s_context) == 0) context = args[nargs + i];
+      if (is_context_key(key)) context = args[nargs + i];
     }
     if (context == Py_None) context = nullptr;
     if (context && PyContext_Enter(context) < 0) return nullptr;
@@ -778,6 +778,17 @@ class EagerStart {
       es->add_armed_ = true;
     }
     Py_RETURN_NONE;
+  }
+
+  // A keyword named "context". asyncio's Task passes its own string, not the interned one: the
+  // first one met is held, and known by its identity after (a compare costs about 100
+  // instructions a request).
+  static bool is_context_key(PyObject* key) {
+    static PyObject* seen = nullptr;  // (held for good)
+    if (key == g.s_context || key == seen) return true;
+    if (!PyUnicode_Check(key) || PyUnicode_Compare(key, g.s_context) != 0) return false;
+    if (seen == nullptr) seen = Py_NewRef(key);
+    return true;
   }
 
   // The loop's own call_soon, for a call that is not the constructor's (held hooks).
@@ -981,7 +992,12 @@ class NativeDispatch {
     if (!made) throw nb::python_error();
     nb::object request = nb::steal(made);
     if (nb::inst_ptr<Request>(req)->more_body()) request.attr("_need_cycle")();  // (its body's records go to the cycle)
-    PyObject* respond = PyObject_GetAttr(req.ptr(), g.s_answer);
+    // req.answer, bound through the type's descriptor (the generic attribute read costs more)
+    PyTypeObject* req_type = Py_TYPE(req.ptr());
+    PyObject* answer = _PyType_Lookup(req_type, g.s_answer);  // (borrowed)
+    descrgetfunc bind = answer != nullptr ? Py_TYPE(answer)->tp_descr_get : nullptr;
+    PyObject* respond = bind != nullptr ? bind(answer, req.ptr(), reinterpret_cast<PyObject*>(req_type))
+                                        : PyObject_GetAttr(req.ptr(), g.s_answer);
     if (!respond) throw nb::python_error();
     nb::object respond_ = nb::steal(respond);
     PyObject* call[5] = {layers_.ptr(), PyTuple_GET_ITEM(known.ptr(), 1), PyTuple_GET_ITEM(known.ptr(), 0),
