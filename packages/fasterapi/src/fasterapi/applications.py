@@ -43,7 +43,7 @@ from fasterapi.openapi.docs import (
 from fasterapi.openapi.utils import get_openapi
 from fasterapi.requests import Request
 from fasterapi.responses import HTMLResponse, JSONResponse, Response
-from fasterapi.routing import APIRoute, BaseRoute
+from fasterapi.routing import APIRoute, BaseRoute, FastCall
 from fasterapi.staticfiles import StaticFiles
 from fasterapi.types import (
     ASGIApp,
@@ -96,7 +96,7 @@ _RESPONSE_CALL = Response.__call__
 
 async def _serve(
     layers: _FastLayers,
-    handle: Callable[[Request, SolvePlan], Coroutine[Any, Any, Response]],
+    handler: FastCall,
     plan: SolvePlan,
     request: Request,
     direct: Callable[[int, list[tuple[bytes, bytes]], bytes | memoryview], None] | None = None,
@@ -120,7 +120,21 @@ async def _serve(
         try:
             try:
                 try:
-                    response = await handle(request, plan)
+                    # The endpoint awaited here when nothing comes before it (FastCall), else
+                    # the route's whole handler.
+                    begin = handler.begin
+                    if begin is None:
+                        endpoint = None
+                    elif plan.empty and handler.bare is not None:
+                        endpoint = handler.bare()
+                    else:
+                        endpoint = begin(request, plan)
+                    if endpoint is not None:
+                        raw = await endpoint
+                        # (a Response is its own answer: shape() would only give it again)
+                        response = raw if isinstance(raw, Response) else handler.shape(raw, request)
+                    else:
+                        response = await handler.handle(request, plan)
                     if type(response).__call__ is _RESPONSE_CALL:
                         if direct is not None:
                             direct(response.status_code, response.raw_headers, response.body)

@@ -366,6 +366,33 @@ def _json_content_type(content_type: str | None, strict: bool) -> bool:
     return subtype == "json" or subtype.endswith("+json")
 
 
+class FastCall:
+    """A path operation's compiled handler, as `fasterapi.applications._serve` calls it.
+
+    `handle(request, plan)` makes the response. Where nothing is awaited before the endpoint (no
+    body; a plan that solves nothing, or only path parameters), `begin(request, plan)` gives what
+    handle would await for the endpoint's result (None when this plan needs handle), and
+    `shape(raw, request)` the response of that result: _serve then awaits the endpoint itself,
+    without handle's coroutine (about 1,500 of a plain request's 22,700 instructions, callgrind).
+    """
+
+    __slots__ = ("bare", "begin", "handle", "shape")
+
+    def __init__(
+        self,
+        handle: Callable[[Request, SolvePlan], Coroutine[Any, Any, Response]],
+        begin: Callable[[Request, SolvePlan], Awaitable[Any] | None] | None,
+        shape: Callable[[Any, Request], Response],
+        bare: Callable[[], Awaitable[Any]] | None = None,
+    ) -> None:
+        self.handle = handle
+        self.begin = begin
+        self.shape = shape
+        # begin(request, plan) for a plan that solves nothing, when the endpoint is a coroutine
+        # function: the endpoint itself, called without arguments (a call less).
+        self.bare = bare
+
+
 class APIRoute(_BaseHTTPRoute):
     """An HTTP path operation; its request handling is compiled once, at creation."""
 
@@ -502,7 +529,7 @@ class APIRoute(_BaseHTTPRoute):
         self._override_plans: dict[tuple[tuple[int, int], ...], SolvePlan] = {}
         # What the application's fast path needs (see `FastAPI.__call__`): the handler, and
         # the app it stands for; the fast path is taken only while `self.app` is that app.
-        self._fast_handle: Callable[[Request, SolvePlan], Coroutine[Any, Any, Response]] | None = None
+        self._fast_handle: FastCall | None = None
         self._fast_app: ASGIApp | None = None
         self._is_form = self.body_field is not None and isinstance(self.body_field.field_info, params.Form)
         if type(self).get_route_handler is APIRoute.get_route_handler:
@@ -531,7 +558,7 @@ class APIRoute(_BaseHTTPRoute):
         return plan
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handle = self._make_handler()
+        handle = self._make_handler().handle
 
         async def app(request: Request) -> Response:
             return await handle(request, self._current_plan())
@@ -539,7 +566,8 @@ class APIRoute(_BaseHTTPRoute):
         return app
 
     def _build_app(self) -> ASGIApp:
-        handle = self._fast_handle = self._make_handler()
+        fast_call = self._fast_handle = self._make_handler()
+        handle = fast_call.handle
         current_plan = self._current_plan
         is_form = self._is_form
 
@@ -583,7 +611,7 @@ class APIRoute(_BaseHTTPRoute):
             return None
         return json_body_validator(body_field)
 
-    def _make_handler(self) -> Callable[[Request, SolvePlan], Coroutine[Any, Any, Response]]:
+    def _make_handler(self) -> FastCall:
         call = self.dependant.call
         assert call is not None
         is_coroutine = _is_coroutine_callable(call)
@@ -746,6 +774,84 @@ class APIRoute(_BaseHTTPRoute):
             except Exception as e:
                 raise HTTPException(status_code=400, detail="There was an error parsing the body") from e
 
+        def shape(
+            raw: Any,
+            request: Request,
+            background: BackgroundTasks | None = None,
+            sub: Response | None = None,
+        ) -> Response:
+            """The response of the endpoint's result (not a stream), with what dependencies asked
+            for: `background` tasks and a `sub`-response's headers."""
+            response: Response
+            if isinstance(raw, Response):
+                if raw.background is None:
+                    raw.background = background
+                return raw
+            if plain_fast:
+                if sub is None and background is None:
+                    if status_body_allowed:
+                        plain = plain_json_response(raw, fast_status)
+                        if plain is not None:
+                            return plain
+                    if status_code is None:
+                        return JSONResponse(jsonable_encoder(raw))
+                    response = JSONResponse(jsonable_encoder(raw), status_code=status_code)
+                    if not status_body_allowed:
+                        response.body = b""
+                    return response
+                response = JSONResponse(jsonable_encoder(raw), **response_args(background, sub))
+                if not is_body_allowed_for_status_code(response.status_code):
+                    response.body = b""
+                if sub is not None:
+                    response.headers.raw.extend(sub.headers.raw)
+                return response
+            if fast_dump and sub is None and background is None:
+                # A response model serialized straight to JSON bytes, no sub-response, no
+                # background tasks: the response is built directly (the same one).
+                if plain_types is not None and (not plain_types or type(raw) in plain_types):
+                    plain = plain_model_json_response(raw, fast_status)
+                    if plain is not None:
+                        return plain
+                elif type(raw) is model_as_is:
+                    # (valid as it is; what the writer gives up on, the serializer writes)
+                    body = dumps_model(raw, model_fields)  # type: ignore[misc]  # (set with model_type)
+                    if body is None:
+                        body = dump_response(raw, **fast_dump_options)
+                    return json_bytes_response(body, fast_status)
+                try:
+                    value = validate_response(raw, from_attributes=True)
+                except ValidationError as exc:
+                    invalid = prefix_errors(exc.errors(include_url=False), ("response",))
+                else:
+                    if type(value) is model_type:
+                        body = dumps_model(value, model_fields)  # type: ignore[misc]  # (set with model_type)
+                        if body is not None:
+                            return json_bytes_response(body, fast_status)
+                    return json_bytes_response(dump_response(value, **fast_dump_options), fast_status)
+                raise ResponseValidationError(errors=invalid, body=raw, endpoint_ctx=endpoint_ctx(request))
+            args = response_args(background, sub)
+            if response_field is not None:
+                value, invalid = response_field.validate(raw, {}, loc=("response",))
+                if invalid:
+                    raise ResponseValidationError(
+                        errors=invalid, body=raw, endpoint_ctx=endpoint_ctx(request)
+                    )
+                if use_dump_json:
+                    response = Response(
+                        content=response_field.serialize_json(value, **dump_options),
+                        media_type="application/json",
+                        **args,
+                    )
+                else:
+                    response = actual_response_class(response_field.serialize(value, **dump_options), **args)
+            else:
+                response = actual_response_class(jsonable_encoder(raw), **args)
+            if not is_body_allowed_for_status_code(response.status_code):
+                response.body = b""
+            if sub is not None:
+                response.headers.raw.extend(sub.headers.raw)
+            return response
+
         async def handle(request: Request, plan: SolvePlan) -> Response:
             response: Response
             body = await read_body(request, plan) if body_field is not None else None
@@ -769,34 +875,6 @@ class APIRoute(_BaseHTTPRoute):
                 if type(body) is JsonValidatedBody:
                     body = await request.json()  # the parsed body, as the usual path gives it
                 raise RequestValidationError(errors, body=body, endpoint_ctx=endpoint_ctx(request))
-            if plain_fast:
-                # (`call()` when there is nothing to pass: 30 ns less than unpacking an empty dict)
-                raw = (
-                    await (call(**values) if values else call())
-                    if is_coroutine
-                    else await run_in_threadpool(call, **values)
-                )
-                if isinstance(raw, Response):
-                    if raw.background is None:
-                        raw.background = background
-                    return raw
-                if sub is None and background is None:
-                    if status_body_allowed:
-                        plain = plain_json_response(raw, fast_status)
-                        if plain is not None:
-                            return plain
-                    if status_code is None:
-                        return JSONResponse(jsonable_encoder(raw))
-                    response = JSONResponse(jsonable_encoder(raw), status_code=status_code)
-                    if not status_body_allowed:
-                        response.body = b""
-                    return response
-                response = JSONResponse(jsonable_encoder(raw), **response_args(background, sub))
-                if not is_body_allowed_for_status_code(response.status_code):
-                    response.body = b""
-                if sub is not None:
-                    response.headers.raw.extend(sub.headers.raw)
-                return response
             if is_sse_stream:
                 response = await _sse_response(
                     call,
@@ -822,67 +900,35 @@ class APIRoute(_BaseHTTPRoute):
                     gen = _raw_async(gen)
                 response = actual_response_class(content=gen, **response_args(background, sub))
             else:
+                # (`call()` when there is nothing to pass: 30 ns less than unpacking an empty dict)
                 raw = (
                     await (call(**values) if values else call())
                     if is_coroutine
                     else await run_in_threadpool(call, **values)
                 )
-                if isinstance(raw, Response):
-                    if raw.background is None:
-                        raw.background = background
-                    return raw
-                if fast_dump and sub is None and background is None:
-                    # A response model serialized straight to JSON bytes, no sub-response, no
-                    # background tasks: the response is built directly (the same one).
-                    if plain_types is not None and (not plain_types or type(raw) in plain_types):
-                        plain = plain_model_json_response(raw, fast_status)
-                        if plain is not None:
-                            return plain
-                    elif type(raw) is model_as_is:
-                        # (valid as it is; what the writer gives up on, the serializer writes)
-                        body = dumps_model(raw, model_fields)  # type: ignore[misc]  # (set with model_type)
-                        if body is None:
-                            body = dump_response(raw, **fast_dump_options)
-                        return json_bytes_response(body, fast_status)
-                    try:
-                        value = validate_response(raw, from_attributes=True)
-                    except ValidationError as exc:
-                        invalid = prefix_errors(exc.errors(include_url=False), ("response",))
-                    else:
-                        if type(value) is model_type:
-                            body = dumps_model(value, model_fields)  # type: ignore[misc]  # (set with model_type)
-                            if body is not None:
-                                return json_bytes_response(body, fast_status)
-                        return json_bytes_response(dump_response(value, **fast_dump_options), fast_status)
-                    raise ResponseValidationError(
-                        errors=invalid, body=raw, endpoint_ctx=endpoint_ctx(request)
-                    )
-                args = response_args(background, sub)
-                if response_field is not None:
-                    value, invalid = response_field.validate(raw, {}, loc=("response",))
-                    if invalid:
-                        raise ResponseValidationError(
-                            errors=invalid, body=raw, endpoint_ctx=endpoint_ctx(request)
-                        )
-                    if use_dump_json:
-                        response = Response(
-                            content=response_field.serialize_json(value, **dump_options),
-                            media_type="application/json",
-                            **args,
-                        )
-                    else:
-                        response = actual_response_class(
-                            response_field.serialize(value, **dump_options), **args
-                        )
-                else:
-                    response = actual_response_class(jsonable_encoder(raw), **args)
-                if not is_body_allowed_for_status_code(response.status_code):
-                    response.body = b""
+                return shape(raw, request, background, sub)
             if sub is not None:
                 response.headers.raw.extend(sub.headers.raw)
             return response
 
-        return handle
+        def begin(request: Request, plan: SolvePlan) -> Awaitable[Any] | None:
+            """What handle() awaits for the endpoint's result, when nothing is awaited before it
+            (the plan solves nothing, or only path parameters); None: handle() is needed."""
+            if plan.empty:
+                return call() if is_coroutine else run_in_threadpool(call)
+            readers = plan.path_readers
+            if readers is None:
+                return None
+            values, errors = read_path_values(readers, request.path_params)
+            if errors:
+                raise RequestValidationError(errors, body=None, endpoint_ctx=endpoint_ctx(request))
+            return call(**values) if is_coroutine else run_in_threadpool(call, **values)
+
+        # begin() for an endpoint called without a body, whose result is shaped (not streamed)
+        takes_begin = body_field is None and not (is_sse_stream or is_json_stream or is_generator)
+        if not takes_begin:
+            return FastCall(handle, None, shape)
+        return FastCall(handle, begin, shape, call if is_coroutine else None)
 
 
 # The streams of handle()'s generator endpoints, at module level: a function defined inside
