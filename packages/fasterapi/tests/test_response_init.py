@@ -53,6 +53,27 @@ class TextSub(str):
     pass
 
 
+class Shifted(Response):
+    """Status and body read back through properties (the Python __init__ reads them back for a
+    bytes body)."""
+
+    @property
+    def status_code(self) -> int:
+        return self._status + 1
+
+    @status_code.setter
+    def status_code(self, value: int) -> None:
+        self._status = value
+
+    @property
+    def body(self) -> bytes:
+        return self._body + b"!"
+
+    @body.setter
+    def body(self, value: bytes) -> None:
+        self._body = value
+
+
 def background() -> None:
     pass
 
@@ -88,6 +109,9 @@ CALLS: list[tuple[type[Response], tuple[Any, ...], dict[str, Any]]] = [
     (Response, (TextSub("sub"),), {"media_type": "text/plain"}),
     (Response, (bytearray(b"ba"),), {}),
     (Response, (memoryview(b"mv"),), {}),
+    (Shifted, (b"shifted", 199), {"media_type": "text/plain"}),
+    (Shifted, (None, 203), {}),
+    (Shifted, ("text", 203), {"media_type": "text/plain"}),
     (JSONResponse, ({"a": [1, None]},), {}),
     (JSONResponse, (None,), {"status_code": 201}),
     (RedirectResponse, ("/a b",), {}),

@@ -191,6 +191,12 @@ PyObject* native_init_call(PyObject* callable, PyObject* const* args, std::size_
   if (_PyType_Lookup(cls, s_render) != self->render || _PyType_Lookup(cls, s_init_headers) != self->init_headers) {
     return fallback(self, args, nargsf, kwnames);
   }
+  // For bytes and None, Python's init_headers() reads the body and the status back from the
+  // instance: a class attribute of either name (a property) could give them otherwise.
+  if (!PyUnicode_CheckExact(content) &&
+      (_PyType_Lookup(cls, s_body) != nullptr || _PyType_Lookup(cls, s_status_code) != nullptr)) {
+    return fallback(self, args, nargsf, kwnames);
+  }
   return init_plain(self, response, a);
 }
 
