@@ -373,7 +373,8 @@ class FastCall:
     body; a plan that solves nothing, or only path parameters), `begin(request, plan)` gives what
     handle would await for the endpoint's result (None when this plan needs handle), and
     `shape(raw, request)` the response of that result: _serve then awaits the endpoint itself,
-    without handle's coroutine (about 1,500 of a plain request's 22,700 instructions, callgrind).
+    without handle's coroutine (2,100 of `/plaintext`'s 22,700 instructions on fasterapi-server's
+    native path, callgrind).
     """
 
     __slots__ = ("bare", "begin", "handle", "shape")
@@ -787,24 +788,19 @@ class APIRoute(_BaseHTTPRoute):
                 if raw.background is None:
                     raw.background = background
                 return raw
-            if plain_fast:
-                if sub is None and background is None:
-                    if status_body_allowed:
-                        plain = plain_json_response(raw, fast_status)
-                        if plain is not None:
-                            return plain
-                    if status_code is None:
-                        return JSONResponse(jsonable_encoder(raw))
-                    response = JSONResponse(jsonable_encoder(raw), status_code=status_code)
-                    if not status_body_allowed:
-                        response.body = b""
-                    return response
-                response = JSONResponse(jsonable_encoder(raw), **response_args(background, sub))
-                if not is_body_allowed_for_status_code(response.status_code):
+            if plain_fast and sub is None and background is None:
+                if status_body_allowed:
+                    plain = plain_json_response(raw, fast_status)
+                    if plain is not None:
+                        return plain
+                if status_code is None:
+                    return JSONResponse(jsonable_encoder(raw))
+                response = JSONResponse(jsonable_encoder(raw), status_code=status_code)
+                if not status_body_allowed:
                     response.body = b""
-                if sub is not None:
-                    response.headers.raw.extend(sub.headers.raw)
                 return response
+            # (plain_fast with what dependencies asked for: the general way below, no response
+            # model and JSONResponse)
             if fast_dump and sub is None and background is None:
                 # A response model serialized straight to JSON bytes, no sub-response, no
                 # background tasks: the response is built directly (the same one).
