@@ -885,6 +885,10 @@ class NativeDispatch {
     start_failed_ = native_.attr("start_failed");
     dispatch_failed_ = native_.attr("dispatch_failed");
     logged_ = native_.attr("logged");
+    // req.answer is bound through the Request type's own descriptor, looked up once here (a
+    // generic attribute read of each request's costs more).
+    PyObject* answer = _PyType_Lookup(reinterpret_cast<PyTypeObject*>(nb::type<Request>().ptr()), g.s_answer);
+    if (answer != nullptr && Py_TYPE(answer)->tp_descr_get != nullptr) answer_ = nb::borrow(answer);
     // Driver.drive of asyncio's loop on 3.11 is an EagerStart's start: called without Python's call.
     nb::object owner = nb::getattr(drive_, "__self__", nb::none());
     if (nb::isinstance<EagerStart>(owner)) {
@@ -958,9 +962,9 @@ class NativeDispatch {
   }
 
  private:
-  std::array<nb::object*, 13> held() {
+  std::array<nb::object*, 14> held() {
     return {&native_, &request_type_, &serve_, &drive_, &plan_for_, &fallback_, &finish_, &start_failed_,
-            &dispatch_failed_, &logged_, &eager_owner_, &layers_, &pending_};
+            &dispatch_failed_, &logged_, &eager_owner_, &layers_, &pending_, &answer_};
   }
 
   // False when it kept an exception that must leave poll(). A request the engine did not route
@@ -992,12 +996,10 @@ class NativeDispatch {
     if (!made) throw nb::python_error();
     nb::object request = nb::steal(made);
     if (nb::inst_ptr<Request>(req)->more_body()) request.attr("_need_cycle")();  // (its body's records go to the cycle)
-    // req.answer, bound through the type's descriptor (the generic attribute read costs more)
-    PyTypeObject* req_type = Py_TYPE(req.ptr());
-    PyObject* answer = _PyType_Lookup(req_type, g.s_answer);  // (borrowed)
-    descrgetfunc bind = answer != nullptr ? Py_TYPE(answer)->tp_descr_get : nullptr;
-    PyObject* respond = bind != nullptr ? bind(answer, req.ptr(), reinterpret_cast<PyObject*>(req_type))
-                                        : PyObject_GetAttr(req.ptr(), g.s_answer);
+    PyObject* respond = answer_.is_valid()
+                            ? Py_TYPE(answer_.ptr())->tp_descr_get(answer_.ptr(), req.ptr(),
+                                                                   reinterpret_cast<PyObject*>(Py_TYPE(req.ptr())))
+                            : PyObject_GetAttr(req.ptr(), g.s_answer);
     if (!respond) throw nb::python_error();
     nb::object respond_ = nb::steal(respond);
     PyObject* call[5] = {layers_.ptr(), PyTuple_GET_ITEM(known.ptr(), 1), PyTuple_GET_ITEM(known.ptr(), 0),
@@ -1030,6 +1032,7 @@ class NativeDispatch {
   nb::object native_, request_type_, serve_, drive_;
   nb::object plan_for_, fallback_, finish_, start_failed_, dispatch_failed_, logged_;
   nb::object eager_owner_;  // drive_'s EagerStart, held
+  nb::object answer_;       // Request.answer's descriptor (or nothing: req.answer read as usual)
   EagerStart* eager_ = nullptr;
   nb::object layers_;   // this batch's, or None
   nb::object pending_;  // an exception that must leave poll()
