@@ -1,6 +1,6 @@
-// The constructor of fasterapi's Response, in native code (fasterapi.responses installs it as
-// Response.__init__). A response is made for nearly every request, and most are made the way
-// this writes out: a body of str (in UTF-8), bytes or None, of a class with the stock render()
+// Native parts of fasterapi's responses: JsonShape (below), and the constructor of Response
+// (fasterapi.responses installs it as Response.__init__). A response is made for nearly every
+// request, and most are made the way this writes out: a body of str (in UTF-8), bytes or None, of a class with the stock render()
 // and init_headers(), no headers given. Made in Python, PlainTextResponse("Hello, World!") took
 // two frames (__init__, _default_headers) and about 5,000 instructions, most of them the frames'
 // own; 464 ns against 285 here (timeit).
@@ -63,10 +63,30 @@ int keyword_index(PyObject* name) {
 }
 
 // A global of fasterapi.responses (borrowed), or null with NameError, as Python raises it.
-PyObject* global(NativeInit* self, PyObject* name) {
-  PyObject* value = PyDict_GetItemWithError(self->globals, name);
+PyObject* global(PyObject* globals, PyObject* name) {
+  PyObject* value = PyDict_GetItemWithError(globals, name);
   if (value == nullptr && !PyErr_Occurred()) PyErr_Format(PyExc_NameError, "name '%U' is not defined", name);
   return value;
+}
+
+// `_CONTENT_LENGTHS.get(len(body)) or _content_length(len(body))`: the content-length header of
+// a body of bytes (a new reference), or null (an error, or without one when _CONTENT_LENGTHS is
+// not a dict, which the caller's Python way reads as it is).
+PyObject* content_length(PyObject* globals, PyObject* body) {
+  PyObject* content_lengths = global(globals, s_content_lengths);
+  if (content_lengths == nullptr || !PyDict_CheckExact(content_lengths)) return nullptr;
+  PyObject* size = PyLong_FromSsize_t(PyBytes_GET_SIZE(body));
+  if (size == nullptr) return nullptr;
+  PyObject* length = PyDict_GetItemWithError(content_lengths, size);
+  if (length != nullptr && PyObject_IsTrue(length) > 0) {
+    Py_INCREF(length);
+  } else {
+    length = nullptr;
+    PyObject* make = PyErr_Occurred() ? nullptr : global(globals, s_content_length);
+    if (make != nullptr) length = PyObject_CallOneArg(make, size);
+  }
+  Py_DECREF(size);
+  return length;
 }
 
 // charset == "utf-8" for an exact str (the class attribute is not the interned one: compared by
@@ -89,24 +109,12 @@ PyObject* common_headers(NativeInit* self, PyObject* body, PyObject* status, PyO
     PyErr_Clear();
     return nullptr;
   }
-  PyObject* utf8_types = global(self, s_utf8_types);
+  PyObject* utf8_types = global(self->globals, s_utf8_types);
   if (utf8_types == nullptr) return nullptr;
   if (!PyDict_CheckExact(utf8_types)) return nullptr;  // (not as written: _default_headers reads it)
   PyObject* known_type = PyDict_GetItemWithError(utf8_types, media_type);  // borrowed
   if (known_type == nullptr) return nullptr;  // (or an error, which the caller sees)
-  PyObject* content_lengths = global(self, s_content_lengths);
-  if (content_lengths == nullptr || !PyDict_CheckExact(content_lengths)) return nullptr;
-  PyObject* size = PyLong_FromSsize_t(PyBytes_GET_SIZE(body));
-  if (size == nullptr) return nullptr;
-  PyObject* length = PyDict_GetItemWithError(content_lengths, size);  // `.get(size) or _content_length(size)`
-  if (length != nullptr && PyObject_IsTrue(length) > 0) {
-    Py_INCREF(length);
-  } else {
-    length = nullptr;
-    PyObject* make = PyErr_Occurred() ? nullptr : global(self, s_content_length);
-    if (make != nullptr) length = PyObject_CallOneArg(make, size);
-  }
-  Py_DECREF(size);
+  PyObject* length = content_length(self->globals, body);
   if (length == nullptr) return nullptr;
   PyObject* list = PyList_New(2);
   if (list == nullptr) {
@@ -147,7 +155,7 @@ PyObject* init_plain(NativeInit* self, PyObject* response, PyObject* const* a) {
     headers = common_headers(self, body, a[kStatus], media_type, charset);
     if (headers == nullptr && !PyErr_Occurred()) {
       PyObject* call[4] = {body, a[kStatus], media_type, charset};
-      PyObject* default_headers = global(self, s_default_headers);
+      PyObject* default_headers = global(self->globals, s_default_headers);
       if (default_headers != nullptr) headers = PyObject_Vectorcall(default_headers, call, 4, nullptr);
     }
     Py_DECREF(media_type);
@@ -300,10 +308,329 @@ PyType_Spec native_init_spec = {
     native_init_slots,
 };
 
+// ---- JsonShape: the response of an endpoint's JSON result, for the common cases
+
+// fasterapi.routing's shape(raw, request, background=None, sub=None) for a route whose result is
+// written as JSON with a fixed status (fasterapi.responses.native_json_shape tells when), called
+// without background tasks or a sub-response: plain JSON data (a route without a response model,
+// or one whose model takes plain data as it is: `-> dict[str, Any]`) written by the native writer,
+// and an instance of exactly the route's plain response model, written by its dumps_model. The
+// response is json_bytes_response()'s, made here. What the writers give up on and any other
+// result go to `rest(raw, request)`, the rest of the Python shape's way; a Response, other
+// arguments, or a guarded function patched, to the Python shape itself. A `GET /json` of the
+// server's bench skips three Python frames (shape, plain_model_json_response, json_bytes_response).
+struct JsonShape {
+  PyObject_HEAD
+  vectorcallfunc vectorcall;
+  PyObject* shape;          // the Python shape(raw, request, background, sub)
+  PyObject* rest;           // rest(raw, request): shape's way for what is not written here
+  PyObject* response_type;  // Response (fasterapi.responses' when made): a result that is one is shape's
+  PyObject* status;         // the route's status code (an int)
+  PyObject* plain_types;    // a tuple: the outer types written as plain data (empty: any), or null
+  PyObject* model_type;     // the plain response model, or null
+  PyObject* model_fields;   // its fields, for dumps_model
+  PyObject* dumps_model;    // dumps_model(raw, model_fields): bytes, or None when it gives up
+  PyObject* dump_model;     // dump_model(raw): the serializer's bytes, for what dumps_model gives up on
+  PyObject* guards;         // a tuple of (type or module, name, value): each must still be so, or null
+  // fasterapi.responses' globals, read at each call as its Python code reads them: Response,
+  // _new_object, _JSON_TYPE, _CONTENT_LENGTHS, _content_length, _native_dumps_plain (the writer,
+  // fasterapi_server.json.dumps_plain; None before it is loaded: then the shape loads it)
+  PyObject* globals;
+  bool pydantic;  // _native_dumps_plain(raw, pydantic=True): as pydantic-core writes plain data
+  bool sized;     // the status takes a body: a content-length header
+};
+
+PyObject *s_response, *s_json_type, *s_new_object, *s_application_json, *s_pydantic, *s_native_dumps_plain;
+PyObject* kw_pydantic;  // ("pydantic",)
+PyObject* object_new;   // object.__new__
+PyObject* empty_tuple;
+
+PyObject* shape_fallback(JsonShape* self, PyObject* const* args, std::size_t nargsf, PyObject* kwnames) {
+  return PyObject_Vectorcall(self->shape, args, nargsf, kwnames);
+}
+
+PyObject* shape_rest(JsonShape* self, PyObject* const* args) {
+  return PyObject_Vectorcall(self->rest, args, 2, nullptr);
+}
+
+// json_bytes_response(body, status) of fasterapi.responses, reading its globals as it does.
+PyObject* json_bytes_response(JsonShape* self, PyObject* body) {
+  PyObject* response_type = global(self->globals, s_response);
+  PyObject* new_object = response_type == nullptr ? nullptr : global(self->globals, s_new_object);
+  if (new_object == nullptr) return nullptr;
+  PyObject* response;
+  if (new_object == object_new && PyType_Check(response_type)) {
+    response = PyBaseObject_Type.tp_new(reinterpret_cast<PyTypeObject*>(response_type), empty_tuple, nullptr);
+  } else {
+    response = PyObject_CallOneArg(new_object, response_type);
+  }
+  if (response == nullptr) return nullptr;
+  if (PyObject_SetAttr(response, s_status_code, self->status) < 0 ||
+      PyObject_SetAttr(response, s_media_type, s_application_json) < 0 ||
+      PyObject_SetAttr(response, s_background, Py_None) < 0 || PyObject_SetAttr(response, s_body, body) < 0) {
+    Py_DECREF(response);
+    return nullptr;
+  }
+  PyObject* json_type = global(self->globals, s_json_type);
+  PyObject* headers = nullptr;
+  if (json_type != nullptr && !self->sized) {
+    headers = PyList_New(1);
+    if (headers != nullptr) PyList_SET_ITEM(headers, 0, Py_NewRef(json_type));
+  } else if (json_type != nullptr) {
+    PyObject* length = content_length(self->globals, body);
+    if (length == nullptr && !PyErr_Occurred()) {
+      // _CONTENT_LENGTHS is not a dict: its `.get` as Python calls it
+      PyObject* table = global(self->globals, s_content_lengths);
+      PyObject* size = table == nullptr ? nullptr : PyLong_FromSsize_t(PyBytes_GET_SIZE(body));
+      if (size != nullptr) {
+        length = PyObject_CallMethod(table, "get", "O", size);
+        if (length != nullptr && PyObject_IsTrue(length) <= 0) {
+          Py_CLEAR(length);
+          PyObject* make = PyErr_Occurred() ? nullptr : global(self->globals, s_content_length);
+          if (make != nullptr) length = PyObject_CallOneArg(make, size);
+        }
+        Py_DECREF(size);
+      }
+    }
+    if (length != nullptr) {
+      headers = PyList_New(2);
+      if (headers == nullptr) {
+        Py_DECREF(length);
+      } else {
+        PyList_SET_ITEM(headers, 0, length);
+        PyList_SET_ITEM(headers, 1, Py_NewRef(json_type));
+      }
+    }
+  }
+  if (headers == nullptr || PyObject_SetAttr(response, s_raw_headers, headers) < 0) {
+    Py_XDECREF(headers);
+    Py_DECREF(response);
+    return nullptr;
+  }
+  Py_DECREF(headers);
+  return response;
+}
+
+// Whether every guard still holds: the attribute `name` of a type (looked up as Python does) or of
+// a module (its dict) is `value`.
+bool guards_hold(JsonShape* self) {
+  if (self->guards == nullptr) return true;
+  for (Py_ssize_t i = 0, n = PyTuple_GET_SIZE(self->guards); i < n; ++i) {
+    PyObject* guard = PyTuple_GET_ITEM(self->guards, i);
+    PyObject* target = PyTuple_GET_ITEM(guard, 0);
+    PyObject* name = PyTuple_GET_ITEM(guard, 1);
+    PyObject* now;
+    if (PyType_Check(target)) {
+      now = _PyType_Lookup(reinterpret_cast<PyTypeObject*>(target), name);
+    } else {
+      now = PyDict_GetItemWithError(PyModule_GetDict(target), name);
+      if (now == nullptr) PyErr_Clear();
+    }
+    if (now != PyTuple_GET_ITEM(guard, 2)) return false;
+  }
+  return true;
+}
+
+bool is_plain_type(JsonShape* self, PyObject* type) {
+  const Py_ssize_t n = PyTuple_GET_SIZE(self->plain_types);
+  if (n == 0) return true;
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    if (PyTuple_GET_ITEM(self->plain_types, i) == type) return true;
+  }
+  return false;
+}
+
+PyObject* json_shape_call(PyObject* callable, PyObject* const* args, std::size_t nargsf, PyObject* kwnames) {
+  auto* self = reinterpret_cast<JsonShape*>(callable);
+  // (raw, request[, background[, sub]]): background tasks or a sub-response are the shape's
+  const Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+  if (nargs < 2 || nargs > 4 || kwnames != nullptr || (nargs > 2 && args[2] != Py_None) ||
+      (nargs > 3 && args[3] != Py_None) ||
+      PyObject_TypeCheck(args[0], reinterpret_cast<PyTypeObject*>(self->response_type))) {
+    return shape_fallback(self, args, nargsf, kwnames);
+  }
+  PyObject* raw = args[0];
+  auto* type = reinterpret_cast<PyObject*>(Py_TYPE(raw));
+  PyObject* body;
+  if (self->plain_types != nullptr && is_plain_type(self, type)) {
+    if (!guards_hold(self)) return shape_fallback(self, args, nargsf, kwnames);
+    PyObject* dumps_plain = global(self->globals, s_native_dumps_plain);
+    if (dumps_plain == nullptr) return nullptr;
+    if (dumps_plain == Py_None) return shape_fallback(self, args, nargsf, kwnames);
+    Py_INCREF(dumps_plain);  // (the call may change the globals)
+    if (self->pydantic) {
+      PyObject* call[2] = {raw, Py_True};
+      body = PyObject_Vectorcall(dumps_plain, call, 1, kw_pydantic);
+    } else {
+      body = PyObject_Vectorcall(dumps_plain, &raw, 1, nullptr);
+    }
+    Py_DECREF(dumps_plain);
+    if (body == Py_None) {  // not plain data after all: the rest of the way
+      Py_DECREF(body);
+      return shape_rest(self, args);
+    }
+  } else if (self->model_type != nullptr && type == self->model_type) {
+    PyObject* call[2] = {raw, self->model_fields};
+    body = PyObject_Vectorcall(self->dumps_model, call, 2, nullptr);
+    if (body == Py_None) {  // the serializer writes what the writer gives up on
+      Py_DECREF(body);
+      body = PyObject_Vectorcall(self->dump_model, &raw, 1, nullptr);
+    }
+  } else {
+    return shape_rest(self, args);
+  }
+  if (body == nullptr) return nullptr;  // (the writer's error, as shape() would raise it)
+  if (!PyBytes_CheckExact(body)) {
+    PyErr_Format(PyExc_TypeError, "JsonShape: the writer gave %.200s, not bytes", Py_TYPE(body)->tp_name);
+    Py_DECREF(body);
+    return nullptr;
+  }
+  PyObject* response = json_bytes_response(self, body);
+  Py_DECREF(body);
+  return response;
+}
+
+PyObject* json_shape_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
+  static const char* names[] = {"shape",        "rest",        "status_code", "pydantic", "plain_types", "model_type",
+                                "model_fields", "dumps_model", "dump_model",  "guards",   "globals",     nullptr};
+  PyObject *shape = nullptr, *rest = nullptr, *status = nullptr, *plain_types = Py_None, *model_type = Py_None,
+           *model_fields = Py_None, *dumps_model = Py_None, *dump_model = Py_None, *guards = Py_None,
+           *globals = nullptr;
+  int pydantic = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$OOO!pOOOOOOO!:JsonShape", const_cast<char**>(names), &shape,
+                                   &rest, &PyLong_Type, &status, &pydantic, &plain_types, &model_type,
+                                   &model_fields, &dumps_model, &dump_model, &guards, &PyDict_Type, &globals)) {
+    return nullptr;
+  }
+  if (shape == nullptr || rest == nullptr || status == nullptr || globals == nullptr) {
+    PyErr_SetString(PyExc_TypeError, "JsonShape: shape, rest, status_code and globals are required");
+    return nullptr;
+  }
+  if (!PyCallable_Check(shape) || !PyCallable_Check(rest)) {
+    PyErr_SetString(PyExc_TypeError, "JsonShape: shape and rest must be callable");
+    return nullptr;
+  }
+  PyObject* response_type = PyDict_GetItemWithError(globals, s_response);
+  if (response_type == nullptr || !PyType_Check(response_type)) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "JsonShape: globals must hold the Response class");
+    return nullptr;
+  }
+  if (plain_types != Py_None && !PyTuple_CheckExact(plain_types)) {
+    PyErr_SetString(PyExc_TypeError, "JsonShape: plain_types must be a tuple or None");
+    return nullptr;
+  }
+  if (model_type != Py_None && (!PyType_Check(model_type) || !PyDict_Check(model_fields) ||
+                                !PyCallable_Check(dumps_model) || !PyCallable_Check(dump_model))) {
+    PyErr_SetString(PyExc_TypeError, "JsonShape: model_type needs model_fields (a dict), dumps_model and dump_model");
+    return nullptr;
+  }
+  if (guards != Py_None) {
+    bool ok = PyTuple_CheckExact(guards);
+    for (Py_ssize_t i = 0; ok && i < PyTuple_GET_SIZE(guards); ++i) {
+      PyObject* g = PyTuple_GET_ITEM(guards, i);
+      ok = PyTuple_CheckExact(g) && PyTuple_GET_SIZE(g) == 3 &&
+           (PyType_Check(PyTuple_GET_ITEM(g, 0)) || PyModule_Check(PyTuple_GET_ITEM(g, 0))) &&
+           PyUnicode_CheckExact(PyTuple_GET_ITEM(g, 1));
+    }
+    if (!ok) {
+      PyErr_SetString(PyExc_TypeError, "JsonShape: guards must be a tuple of (type or module, name, value)");
+      return nullptr;
+    }
+  }
+  int overflow = 0;
+  const long code = PyLong_AsLongAndOverflow(status, &overflow);
+  if (code == -1 && PyErr_Occurred()) return nullptr;
+  auto* self = reinterpret_cast<JsonShape*>(type->tp_alloc(type, 0));
+  if (self == nullptr) return nullptr;
+  auto held = [](PyObject* o) { return o == Py_None ? nullptr : Py_NewRef(o); };
+  const bool model = model_type != Py_None;
+  self->vectorcall = json_shape_call;
+  self->shape = Py_NewRef(shape);
+  self->rest = Py_NewRef(rest);
+  self->response_type = Py_NewRef(response_type);
+  self->status = Py_NewRef(status);
+  self->plain_types = held(plain_types);
+  self->model_type = model ? Py_NewRef(model_type) : nullptr;
+  self->model_fields = model ? Py_NewRef(model_fields) : nullptr;
+  self->dumps_model = model ? Py_NewRef(dumps_model) : nullptr;
+  self->dump_model = model ? Py_NewRef(dump_model) : nullptr;
+  self->guards = held(guards);
+  self->globals = Py_NewRef(globals);
+  self->pydantic = pydantic != 0;
+  // json_bytes_response: `status_code < 200 or status_code in (204, 304)` has no content-length
+  self->sized = overflow > 0 || (!overflow && code >= 200 && code != 204 && code != 304);
+  return reinterpret_cast<PyObject*>(self);
+}
+
+int json_shape_traverse(PyObject* o, visitproc visit, void* arg) {
+  auto* self = reinterpret_cast<JsonShape*>(o);
+  Py_VISIT(Py_TYPE(o));
+  Py_VISIT(self->shape);
+  Py_VISIT(self->dump_model);
+  Py_VISIT(self->response_type);
+  Py_VISIT(self->rest);
+  Py_VISIT(self->status);
+  Py_VISIT(self->plain_types);
+  Py_VISIT(self->model_type);
+  Py_VISIT(self->model_fields);
+  Py_VISIT(self->dumps_model);
+  Py_VISIT(self->guards);
+  Py_VISIT(self->globals);
+  return 0;
+}
+
+int json_shape_clear(PyObject* o) {
+  auto* self = reinterpret_cast<JsonShape*>(o);
+  Py_CLEAR(self->shape);
+  Py_CLEAR(self->dump_model);
+  Py_CLEAR(self->response_type);
+  Py_CLEAR(self->rest);
+  Py_CLEAR(self->status);
+  Py_CLEAR(self->plain_types);
+  Py_CLEAR(self->model_type);
+  Py_CLEAR(self->model_fields);
+  Py_CLEAR(self->dumps_model);
+  Py_CLEAR(self->guards);
+  Py_CLEAR(self->globals);
+  return 0;
+}
+
+void json_shape_dealloc(PyObject* o) {
+  PyTypeObject* type = Py_TYPE(o);
+  PyObject_GC_UnTrack(o);
+  json_shape_clear(o);
+  type->tp_free(o);
+  Py_DECREF(type);
+}
+
+PyMemberDef json_shape_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(JsonShape, vectorcall), READONLY, nullptr},
+    {"__wrapped__", T_OBJECT, offsetof(JsonShape, shape), READONLY, nullptr},
+    {nullptr, 0, 0, 0, nullptr},
+};
+
+PyType_Slot json_shape_slots[] = {
+    {Py_tp_new, reinterpret_cast<void*>(json_shape_new)},
+    {Py_tp_call, reinterpret_cast<void*>(PyVectorcall_Call)},
+    {Py_tp_traverse, reinterpret_cast<void*>(json_shape_traverse)},
+    {Py_tp_clear, reinterpret_cast<void*>(json_shape_clear)},
+    {Py_tp_dealloc, reinterpret_cast<void*>(json_shape_dealloc)},
+    {Py_tp_members, json_shape_members},
+    {0, nullptr},
+};
+
+PyType_Spec json_shape_spec = {
+    "fasterapi_server._response.JsonShape",
+    sizeof(JsonShape),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    json_shape_slots,
+};
+
 PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,
     "_response",
-    "The native constructor of fasterapi's Response (installed by fasterapi.responses).",
+    "Native parts of fasterapi's responses: Response's constructor and the JSON responses of endpoints.",
     -1,
     nullptr,
     nullptr,
@@ -328,15 +655,29 @@ PyMODINIT_FUNC PyInit__response() {
       !intern(s_content_length, "_content_length") || !intern(s_default_headers, "_default_headers")) {
     return nullptr;
   }
+  if (!intern(s_response, "Response") || !intern(s_json_type, "_JSON_TYPE") || !intern(s_new_object, "_new_object") ||
+      !intern(s_application_json, "application/json") || !intern(s_pydantic, "pydantic") ||
+      !intern(s_native_dumps_plain, "_native_dumps_plain")) {
+    return nullptr;
+  }
   status_200 = PyLong_FromLong(200);
-  if (status_200 == nullptr) return nullptr;
+  kw_pydantic = PyTuple_Pack(1, s_pydantic);
+  empty_tuple = PyTuple_New(0);
+  object_new = PyObject_GetAttrString(reinterpret_cast<PyObject*>(&PyBaseObject_Type), "__new__");
+  if (status_200 == nullptr || kw_pydantic == nullptr || empty_tuple == nullptr || object_new == nullptr) return nullptr;
   PyObject* module = PyModule_Create(&module_def);
   if (module == nullptr) return nullptr;
-  PyObject* type = PyType_FromSpec(&native_init_spec);
-  if (type == nullptr || PyModule_AddObject(module, "NativeInit", type) < 0) {
-    Py_XDECREF(type);
-    Py_DECREF(module);
-    return nullptr;
+  const struct {
+    const char* name;
+    PyType_Spec* spec;
+  } types[] = {{"NativeInit", &native_init_spec}, {"JsonShape", &json_shape_spec}};
+  for (const auto& t : types) {
+    PyObject* type = PyType_FromSpec(t.spec);
+    if (type == nullptr || PyModule_AddObject(module, t.name, type) < 0) {
+      Py_XDECREF(type);
+      Py_DECREF(module);
+      return nullptr;
+    }
   }
   return module;
 }

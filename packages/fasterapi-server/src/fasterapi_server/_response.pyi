@@ -1,4 +1,5 @@
-"""The native constructor of fasterapi's Response (installed by fasterapi.responses)."""
+"""Native parts of fasterapi's responses: Response's constructor (installed by fasterapi.responses)
+and the JSON responses of endpoints (fasterapi.responses.native_json_shape)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -23,3 +24,27 @@ class NativeInit:
     ) -> None: ...
     def __call__(self, response: Any, /, *args: Any, **kwargs: Any) -> None: ...
     def __get__(self, instance: Any, owner: type | None = None, /) -> Callable[..., None]: ...
+
+class JsonShape:
+    """A route's shape(raw, request, background=None, sub=None) for JSON results, its common cases
+    written natively: plain data (`plain_types`, empty for any) by `globals["_native_dumps_plain"]`
+    (with `pydantic=True` where `pydantic`) while every guard (target, name, value) holds, and an
+    instance of exactly `model_type` by `dumps_model(raw, model_fields)`; the response is
+    json_bytes_response()'s, made from `globals` (fasterapi.responses', read at each call).
+    Anything else goes to `shape` as it was called."""
+
+    __wrapped__: Callable[..., Any]
+    def __init__(
+        self,
+        *,
+        shape: Callable[..., Any],
+        status_code: int,
+        globals: dict[str, Any],
+        pydantic: bool = False,
+        plain_types: tuple[type, ...] | None = None,
+        model_type: type | None = None,
+        model_fields: dict[str, tuple[bytes, int]] | None = None,
+        dumps_model: Callable[[Any, dict[str, tuple[bytes, int]]], bytes | None] | None = None,
+        guards: tuple[tuple[Any, str, Any], ...] | None = None,
+    ) -> None: ...
+    def __call__(self, raw: Any, request: Any, background: Any = None, sub: Any = None, /) -> Any: ...

@@ -406,6 +406,64 @@ def plain_model_json_response(content: Any, status_code: int = 200) -> Response 
     return None if body is None else json_bytes_response(body, status_code)
 
 
+def native_json_shape(
+    shape: Callable[..., Response],
+    rest: Callable[[Any, Any], Response],
+    status_code: int,
+    *,
+    plain_types: tuple[type, ...] | None = None,
+    model_type: type | None = None,
+    model_fields: dict[str, tuple[bytes, int]] | None = None,
+    dumps_model: Callable[[Any, dict[str, tuple[bytes, int]]], bytes | None] | None = None,
+    dump_model: Callable[[Any], bytes] | None = None,
+    stdlib: bool = False,
+) -> Callable[..., Response] | None:
+    """A route's `shape(raw, request, background=None, sub=None)` with its common cases written
+    natively, when the server has fasterapi_server._response.JsonShape (else None).
+
+    Without background tasks or a sub-response: where `stdlib` (a route without a response model),
+    any result is written as plain_json_response() writes it, while json.dumps and
+    JSONResponse.render are the stock ones; else a result of `plain_types` (empty: any) as
+    plain_model_json_response() writes it, and an instance of exactly `model_type` with
+    `dumps_model(raw, model_fields)`'s bytes (native_model_dumper()), or `dump_model(raw)`'s where
+    that gives up. The response is
+    json_bytes_response()'s. What the writer gives up on, and any other result, goes to `rest(raw,
+    request)`, the rest of shape's way; a Response, other arguments, and patched functions go to
+    `shape` itself. Measured (callgrind, fasterapi-server's bench app): a `GET /json` request
+    25,500 -> 23,100 instructions (three Python frames fewer), `GET /users/42` 45,200 -> 43,000."""
+    try:
+        from fasterapi_server._response import JsonShape  # type: ignore[attr-defined, unused-ignore]  # noqa: PLC0415
+    except ImportError:  # no server, or one without it
+        return None
+    if _native_dumps_plain is None:
+        _load_native_dumps()
+    if stdlib:
+        return JsonShape(  # type: ignore[no-any-return]
+            shape=shape,
+            rest=rest,
+            status_code=status_code,
+            plain_types=(),
+            guards=((json, "dumps", _JSON_DUMPS), (JSONResponse, "render", _JSON_RENDER)),
+            globals=globals(),
+        )
+    if model_type is not None and (dumps_model is None or dump_model is None):
+        model_type = None
+    if plain_types is None and model_type is None:
+        return None
+    return JsonShape(  # type: ignore[no-any-return]
+        shape=shape,
+        rest=rest,
+        status_code=status_code,
+        pydantic=True,
+        plain_types=plain_types,
+        model_type=model_type,
+        model_fields=model_fields,
+        dumps_model=dumps_model if model_type is not None else None,
+        dump_model=dump_model if model_type is not None else None,
+        globals=globals(),
+    )
+
+
 _JSON_TYPE = (b"content-type", b"application/json")
 _new_object = object.__new__  # (Response.__new__, read from a global: a class attribute is read in full)
 

@@ -97,6 +97,7 @@ from fasterapi.responses import (
     Response,
     StreamingResponse,
     json_bytes_response,
+    native_json_shape,
     native_model_dumper,
     native_writes_as_pydantic,
     plain_json_response,
@@ -775,6 +776,34 @@ class APIRoute(_BaseHTTPRoute):
             except Exception as e:
                 raise HTTPException(status_code=400, detail="There was an error parsing the body") from e
 
+        # shape()'s ways for what its native writers do not write (JsonShape calls them too).
+        def encoded_response(raw: Any, request: Request) -> Response:
+            """A route without a response model: jsonable_encoder's data, in a JSONResponse."""
+            if status_code is None:
+                return JSONResponse(jsonable_encoder(raw))
+            response = JSONResponse(jsonable_encoder(raw), status_code=status_code)
+            if not status_body_allowed:
+                response.body = b""
+            return response
+
+        def validated_response(raw: Any, request: Request) -> Response:
+            """A response model's answer: the result validated, then serialized."""
+            try:
+                value = validate_response(raw, from_attributes=True)
+            except ValidationError as exc:
+                invalid = prefix_errors(exc.errors(include_url=False), ("response",))
+            else:
+                if type(value) is model_type:
+                    body = dumps_model(value, model_fields)  # type: ignore[misc]  # (set with model_type)
+                    if body is not None:
+                        return json_bytes_response(body, fast_status)
+                return json_bytes_response(dump_response(value, **fast_dump_options), fast_status)
+            raise ResponseValidationError(errors=invalid, body=raw, endpoint_ctx=endpoint_ctx(request))
+
+        def dump_model(value: Any) -> bytes:
+            """The serializer's bytes of a valid result (what the native writer gives up on)."""
+            return dump_response(value, **fast_dump_options)
+
         def shape(
             raw: Any,
             request: Request,
@@ -793,12 +822,7 @@ class APIRoute(_BaseHTTPRoute):
                     plain = plain_json_response(raw, fast_status)
                     if plain is not None:
                         return plain
-                if status_code is None:
-                    return JSONResponse(jsonable_encoder(raw))
-                response = JSONResponse(jsonable_encoder(raw), status_code=status_code)
-                if not status_body_allowed:
-                    response.body = b""
-                return response
+                return encoded_response(raw, request)
             # (plain_fast with what dependencies asked for: the general way below, no response
             # model and JSONResponse)
             if fast_dump and sub is None and background is None:
@@ -811,20 +835,8 @@ class APIRoute(_BaseHTTPRoute):
                 elif type(raw) is model_as_is:
                     # (valid as it is; what the writer gives up on, the serializer writes)
                     body = dumps_model(raw, model_fields)  # type: ignore[misc]  # (set with model_type)
-                    if body is None:
-                        body = dump_response(raw, **fast_dump_options)
-                    return json_bytes_response(body, fast_status)
-                try:
-                    value = validate_response(raw, from_attributes=True)
-                except ValidationError as exc:
-                    invalid = prefix_errors(exc.errors(include_url=False), ("response",))
-                else:
-                    if type(value) is model_type:
-                        body = dumps_model(value, model_fields)  # type: ignore[misc]  # (set with model_type)
-                        if body is not None:
-                            return json_bytes_response(body, fast_status)
-                    return json_bytes_response(dump_response(value, **fast_dump_options), fast_status)
-                raise ResponseValidationError(errors=invalid, body=raw, endpoint_ctx=endpoint_ctx(request))
+                    return json_bytes_response(dump_model(raw) if body is None else body, fast_status)
+                return validated_response(raw, request)
             args = response_args(background, sub)
             if response_field is not None:
                 value, invalid = response_field.validate(raw, {}, loc=("response",))
@@ -847,6 +859,25 @@ class APIRoute(_BaseHTTPRoute):
             if sub is not None:
                 response.headers.raw.extend(sub.headers.raw)
             return response
+
+        # shape() with its common cases written natively (fasterapi-server), or shape itself.
+        json_shape: Callable[..., Response] = shape
+        if plain_fast and status_body_allowed:
+            json_shape = native_json_shape(shape, encoded_response, fast_status, stdlib=True) or shape
+        elif fast_dump:
+            json_shape = (
+                native_json_shape(
+                    shape,
+                    validated_response,
+                    fast_status,
+                    plain_types=plain_types,
+                    model_type=model_as_is,
+                    model_fields=model_fields,
+                    dumps_model=dumps_model,
+                    dump_model=dump_model,
+                )
+                or shape
+            )
 
         async def handle(request: Request, plan: SolvePlan) -> Response:
             response: Response
@@ -902,7 +933,7 @@ class APIRoute(_BaseHTTPRoute):
                     if is_coroutine
                     else await run_in_threadpool(call, **values)
                 )
-                return shape(raw, request, background, sub)
+                return json_shape(raw, request, background, sub)
             if sub is not None:
                 response.headers.raw.extend(sub.headers.raw)
             return response
@@ -923,8 +954,8 @@ class APIRoute(_BaseHTTPRoute):
         # begin() for an endpoint called without a body, whose result is shaped (not streamed)
         takes_begin = body_field is None and not (is_sse_stream or is_json_stream or is_generator)
         if not takes_begin:
-            return FastCall(handle, None, shape)
-        return FastCall(handle, begin, shape, call if is_coroutine else None)
+            return FastCall(handle, None, json_shape)
+        return FastCall(handle, begin, json_shape, call if is_coroutine else None)
 
 
 # The streams of handle()'s generator endpoints, at module level: a function defined inside
