@@ -1,5 +1,5 @@
-// Native parts of fasterapi's responses: JsonShape (below), and the constructor of Response
-// (fasterapi.responses installs it as Response.__init__). A response is made for nearly every
+// Native parts of fasterapi's request path: JsonShape and PathBegin (below), and the constructor
+// of Response (fasterapi.responses installs it as Response.__init__). A response is made for nearly every
 // request, and most are made the way this writes out: a body of str (in UTF-8), bytes or None, of a class with the stock render()
 // and init_headers(), no headers given. Made in Python, PlainTextResponse("Hello, World!") took
 // two frames (__init__, _default_headers) and about 5,000 instructions, most of them the frames'
@@ -627,10 +627,183 @@ PyType_Spec json_shape_spec = {
     json_shape_slots,
 };
 
+// ---- PathBegin: a route's begin(request, plan) for path parameters alone
+
+// fasterapi.routing's begin(request, plan) for a coroutine endpoint whose parameters are all path
+// parameters (its plan's path_readers): each read from request.path_params and validated, and the
+// endpoint called with them as keywords, giving its coroutine. What begin does in Python with
+// read_path_values (two frames and a dict of values). Anything else goes to the Python begin with
+// the same arguments: another plan (dependency_overrides make their own), path_params that are not
+// a dict, a parameter that is missing, and a value its validator refuses (begin validates it again
+// and raises the RequestValidationError of all the errors).
+struct PathBegin {
+  PyObject_HEAD
+  vectorcallfunc vectorcall;
+  PyObject* begin;             // the Python begin(request, plan)
+  PyObject* call;              // the endpoint
+  PyObject* readers;           // the plan's path_readers (the list: another plan has another)
+  PyObject* lookups;           // a tuple: each parameter's key in path_params
+  PyObject* names;             // a tuple: each parameter's name, the endpoint's keywords
+  PyObject* validators;        // a tuple: validate(value, from_attributes=True) of each
+  PyObject* validation_error;  // pydantic_core.ValidationError: a refused value
+};
+
+PyObject *s_path_readers, *s_path_params, *s_from_attributes;
+PyObject* kw_from_attributes;  // ("from_attributes",)
+
+PyObject* begin_fallback(PathBegin* self, PyObject* const* args, std::size_t nargsf, PyObject* kwnames) {
+  return PyObject_Vectorcall(self->begin, args, nargsf, kwnames);
+}
+
+constexpr Py_ssize_t kMaxPathParams = 16;
+
+PyObject* path_begin_call(PyObject* callable, PyObject* const* args, std::size_t nargsf, PyObject* kwnames) {
+  auto* self = reinterpret_cast<PathBegin*>(callable);
+  if (PyVectorcall_NARGS(nargsf) != 2 || kwnames != nullptr) return begin_fallback(self, args, nargsf, kwnames);
+  PyObject* readers = PyObject_GetAttr(args[1], s_path_readers);
+  if (readers == nullptr) return nullptr;
+  Py_DECREF(readers);  // (compared by identity only)
+  if (readers != self->readers) return begin_fallback(self, args, nargsf, kwnames);
+  PyObject* params = PyObject_GetAttr(args[0], s_path_params);
+  if (params == nullptr) return nullptr;
+  const Py_ssize_t n = PyTuple_GET_SIZE(self->names);
+  PyObject* raw[kMaxPathParams];  // borrowed from params, which is held
+  bool usual = PyDict_CheckExact(params);
+  for (Py_ssize_t i = 0; usual && i < n; ++i) {
+    raw[i] = PyDict_GetItemWithError(params, PyTuple_GET_ITEM(self->lookups, i));
+    if (raw[i] == nullptr && PyErr_Occurred()) {
+      Py_DECREF(params);
+      return nullptr;
+    }
+    usual = raw[i] != nullptr && raw[i] != Py_None;
+  }
+  if (!usual) {
+    Py_DECREF(params);
+    return begin_fallback(self, args, nargsf, kwnames);
+  }
+  PyObject* values[kMaxPathParams];
+  Py_ssize_t made = 0;
+  for (; made < n; ++made) {
+    PyObject* call[2] = {raw[made], Py_True};
+    values[made] = PyObject_Vectorcall(PyTuple_GET_ITEM(self->validators, made), call, 1, kw_from_attributes);
+    if (values[made] == nullptr) break;
+  }
+  Py_DECREF(params);
+  PyObject* result = nullptr;
+  if (made == n) {
+    result = PyObject_Vectorcall(self->call, values, 0, self->names);
+  } else if (PyErr_ExceptionMatches(self->validation_error)) {
+    PyErr_Clear();  // (begin gives the errors of every parameter)
+    result = begin_fallback(self, args, nargsf, kwnames);
+  }
+  for (Py_ssize_t i = 0; i < made; ++i) Py_DECREF(values[i]);
+  return result;
+}
+
+PyObject* path_begin_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
+  static const char* names[] = {"begin",      "call",       "readers", "lookups", "names", "validators",
+                                "validation_error", nullptr};
+  PyObject *begin, *call, *readers, *lookups, *kw, *validators, *validation_error;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$OOOO!O!O!O!:PathBegin", const_cast<char**>(names), &begin, &call,
+                                   &readers, &PyTuple_Type, &lookups, &PyTuple_Type, &kw, &PyTuple_Type, &validators,
+                                   &PyType_Type, &validation_error)) {
+    return nullptr;
+  }
+  if (PyTuple_GET_SIZE(args) != 0 || kwargs == nullptr || PyDict_GET_SIZE(kwargs) != 7) {
+    PyErr_SetString(PyExc_TypeError, "PathBegin: begin, call, readers, lookups, names, validators and "
+                                     "validation_error are required");
+    return nullptr;
+  }
+  const Py_ssize_t n = PyTuple_GET_SIZE(kw);
+  bool ok = PyCallable_Check(begin) && PyCallable_Check(call) && n > 0 && n <= kMaxPathParams &&
+            PyTuple_GET_SIZE(lookups) == n && PyTuple_GET_SIZE(validators) == n &&
+            PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(validation_error),
+                             reinterpret_cast<PyTypeObject*>(PyExc_BaseException));
+  for (Py_ssize_t i = 0; ok && i < n; ++i) {
+    ok = PyUnicode_CheckExact(PyTuple_GET_ITEM(kw, i)) && PyCallable_Check(PyTuple_GET_ITEM(validators, i));
+  }
+  if (!ok) {
+    PyErr_Format(PyExc_TypeError,
+                 "PathBegin: begin and call must be callable; names (1 to %d str), lookups and validators "
+                 "(callables) of one length; validation_error an exception type",
+                 static_cast<int>(kMaxPathParams));
+    return nullptr;
+  }
+  auto* self = reinterpret_cast<PathBegin*>(type->tp_alloc(type, 0));
+  if (self == nullptr) return nullptr;
+  self->vectorcall = path_begin_call;
+  self->begin = Py_NewRef(begin);
+  self->call = Py_NewRef(call);
+  self->readers = Py_NewRef(readers);
+  self->lookups = Py_NewRef(lookups);
+  self->names = Py_NewRef(kw);
+  self->validators = Py_NewRef(validators);
+  self->validation_error = Py_NewRef(validation_error);
+  return reinterpret_cast<PyObject*>(self);
+}
+
+int path_begin_traverse(PyObject* o, visitproc visit, void* arg) {
+  auto* self = reinterpret_cast<PathBegin*>(o);
+  Py_VISIT(Py_TYPE(o));
+  Py_VISIT(self->begin);
+  Py_VISIT(self->call);
+  Py_VISIT(self->readers);
+  Py_VISIT(self->lookups);
+  Py_VISIT(self->names);
+  Py_VISIT(self->validators);
+  Py_VISIT(self->validation_error);
+  return 0;
+}
+
+int path_begin_clear(PyObject* o) {
+  auto* self = reinterpret_cast<PathBegin*>(o);
+  Py_CLEAR(self->begin);
+  Py_CLEAR(self->call);
+  Py_CLEAR(self->readers);
+  Py_CLEAR(self->lookups);
+  Py_CLEAR(self->names);
+  Py_CLEAR(self->validators);
+  Py_CLEAR(self->validation_error);
+  return 0;
+}
+
+void path_begin_dealloc(PyObject* o) {
+  PyTypeObject* type = Py_TYPE(o);
+  PyObject_GC_UnTrack(o);
+  path_begin_clear(o);
+  type->tp_free(o);
+  Py_DECREF(type);
+}
+
+PyMemberDef path_begin_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(PathBegin, vectorcall), READONLY, nullptr},
+    {"__wrapped__", T_OBJECT, offsetof(PathBegin, begin), READONLY, nullptr},
+    {nullptr, 0, 0, 0, nullptr},
+};
+
+PyType_Slot path_begin_slots[] = {
+    {Py_tp_new, reinterpret_cast<void*>(path_begin_new)},
+    {Py_tp_call, reinterpret_cast<void*>(PyVectorcall_Call)},
+    {Py_tp_traverse, reinterpret_cast<void*>(path_begin_traverse)},
+    {Py_tp_clear, reinterpret_cast<void*>(path_begin_clear)},
+    {Py_tp_dealloc, reinterpret_cast<void*>(path_begin_dealloc)},
+    {Py_tp_members, path_begin_members},
+    {0, nullptr},
+};
+
+PyType_Spec path_begin_spec = {
+    "fasterapi_server._response.PathBegin",
+    sizeof(PathBegin),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    path_begin_slots,
+};
+
 PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,
     "_response",
-    "Native parts of fasterapi's responses: Response's constructor and the JSON responses of endpoints.",
+    "Native parts of fasterapi's request path: Response's constructor, an endpoint's start with path "
+    "parameters, and its JSON response.",
     -1,
     nullptr,
     nullptr,
@@ -657,20 +830,23 @@ PyMODINIT_FUNC PyInit__response() {
   }
   if (!intern(s_response, "Response") || !intern(s_json_type, "_JSON_TYPE") || !intern(s_new_object, "_new_object") ||
       !intern(s_application_json, "application/json") || !intern(s_pydantic, "pydantic") ||
-      !intern(s_native_dumps_plain, "_native_dumps_plain")) {
+      !intern(s_native_dumps_plain, "_native_dumps_plain") || !intern(s_path_readers, "path_readers") ||
+      !intern(s_path_params, "path_params") || !intern(s_from_attributes, "from_attributes")) {
     return nullptr;
   }
   status_200 = PyLong_FromLong(200);
   kw_pydantic = PyTuple_Pack(1, s_pydantic);
+  kw_from_attributes = PyTuple_Pack(1, s_from_attributes);
   empty_tuple = PyTuple_New(0);
   object_new = PyObject_GetAttrString(reinterpret_cast<PyObject*>(&PyBaseObject_Type), "__new__");
-  if (status_200 == nullptr || kw_pydantic == nullptr || empty_tuple == nullptr || object_new == nullptr) return nullptr;
+  if (status_200 == nullptr || kw_pydantic == nullptr || kw_from_attributes == nullptr || empty_tuple == nullptr || object_new == nullptr) return nullptr;
   PyObject* module = PyModule_Create(&module_def);
   if (module == nullptr) return nullptr;
   const struct {
     const char* name;
     PyType_Spec* spec;
-  } types[] = {{"NativeInit", &native_init_spec}, {"JsonShape", &json_shape_spec}};
+  } types[] = {
+      {"NativeInit", &native_init_spec}, {"JsonShape", &json_shape_spec}, {"PathBegin", &path_begin_spec}};
   for (const auto& t : types) {
     PyObject* type = PyType_FromSpec(t.spec);
     if (type == nullptr || PyModule_AddObject(module, t.name, type) < 0) {

@@ -1,5 +1,6 @@
-"""Native parts of fasterapi's responses: Response's constructor (installed by fasterapi.responses)
-and the JSON responses of endpoints (fasterapi.responses.native_json_shape)."""
+"""Native parts of fasterapi's request path: Response's constructor (installed by
+fasterapi.responses), an endpoint's JSON response (fasterapi.responses.native_json_shape) and its
+start with path parameters (fasterapi.dependencies.utils.native_path_begin)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -29,15 +30,17 @@ class JsonShape:
     """A route's shape(raw, request, background=None, sub=None) for JSON results, its common cases
     written natively: plain data (`plain_types`, empty for any) by `globals["_native_dumps_plain"]`
     (with `pydantic=True` where `pydantic`) while every guard (target, name, value) holds, and an
-    instance of exactly `model_type` by `dumps_model(raw, model_fields)`; the response is
-    json_bytes_response()'s, made from `globals` (fasterapi.responses', read at each call).
-    Anything else goes to `shape` as it was called."""
+    instance of exactly `model_type` by `dumps_model(raw, model_fields)`, or `dump_model(raw)`
+    where that gives None; the response is json_bytes_response()'s, made from `globals`
+    (fasterapi.responses', read at each call). What the writer gives up on and any other result go
+    to `rest(raw, request)`; a Response, other arguments, or a guard that fails, to `shape`."""
 
     __wrapped__: Callable[..., Any]
     def __init__(
         self,
         *,
         shape: Callable[..., Any],
+        rest: Callable[[Any, Any], Any],
         status_code: int,
         globals: dict[str, Any],
         pydantic: bool = False,
@@ -45,6 +48,27 @@ class JsonShape:
         model_type: type | None = None,
         model_fields: dict[str, tuple[bytes, int]] | None = None,
         dumps_model: Callable[[Any, dict[str, tuple[bytes, int]]], bytes | None] | None = None,
+        dump_model: Callable[[Any], bytes] | None = None,
         guards: tuple[tuple[Any, str, Any], ...] | None = None,
     ) -> None: ...
     def __call__(self, raw: Any, request: Any, background: Any = None, sub: Any = None, /) -> Any: ...
+
+class PathBegin:
+    """A route's begin(request, plan) for a coroutine endpoint `call` whose parameters are all path
+    parameters: when `plan.path_readers is readers`, each `request.path_params[lookup]` validated
+    by its validator (`from_attributes=True`) and `call(**{name: value})` returned; anything else,
+    and a value refused with `validation_error`, to `begin` as it was called."""
+
+    __wrapped__: Callable[..., Any]
+    def __init__(
+        self,
+        *,
+        begin: Callable[[Any, Any], Any],
+        call: Callable[..., Any],
+        readers: Any,
+        lookups: tuple[str, ...],
+        names: tuple[str, ...],
+        validators: tuple[Callable[..., Any], ...],
+        validation_error: type[BaseException],
+    ) -> None: ...
+    def __call__(self, request: Any, plan: Any, /) -> Any: ...

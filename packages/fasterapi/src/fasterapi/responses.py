@@ -438,7 +438,7 @@ def native_json_shape(
     if _native_dumps_plain is None:
         _load_native_dumps()
     if stdlib:
-        return JsonShape(  # type: ignore[no-any-return]
+        return JsonShape(
             shape=shape,
             rest=rest,
             status_code=status_code,
@@ -450,7 +450,7 @@ def native_json_shape(
         model_type = None
     if plain_types is None and model_type is None:
         return None
-    return JsonShape(  # type: ignore[no-any-return]
+    return JsonShape(
         shape=shape,
         rest=rest,
         status_code=status_code,

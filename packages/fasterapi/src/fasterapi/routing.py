@@ -78,6 +78,7 @@ from fasterapi.dependencies.utils import (
     get_parameterless_sub_dependant,
     get_stream_item_type,
     get_typed_return_annotation,
+    native_path_begin,
     read_path_values,
     run_plan,
 )
@@ -955,7 +956,9 @@ class APIRoute(_BaseHTTPRoute):
         takes_begin = body_field is None and not (is_sse_stream or is_json_stream or is_generator)
         if not takes_begin:
             return FastCall(handle, None, json_shape)
-        return FastCall(handle, begin, json_shape, call if is_coroutine else None)
+        # (begin with path parameters written natively, for a coroutine endpoint: fasterapi-server)
+        fast_begin = native_path_begin(begin, call, json_body_plan.path_readers) if is_coroutine else None
+        return FastCall(handle, fast_begin or begin, json_shape, call if is_coroutine else None)
 
 
 # The streams of handle()'s generator endpoints, at module level: a function defined inside
