@@ -217,6 +217,22 @@ def test_direct_calls() -> None:
     assert [c[0] for c in calls] == ["begin"] * 5
 
 
+def test_a_validator_that_changes_the_path_params() -> None:
+    readers: list[Any] = [object(), object()]
+    calls: list[Any] = []
+    params = {"a-key": "7", "b": "".join(["long value "] * 100)}
+
+    def clearing(value: Any, from_attributes: bool) -> int:
+        params.clear()  # (the values read before are still held)
+        return int(value)
+
+    begin = make(readers, calls, (clearing, lambda value, from_attributes: value.upper()))
+    coroutine = begin(Req(params), Plan(readers))
+    with pytest.raises(StopIteration) as done:
+        coroutine.send(None)
+    assert done.value.value == {"a": 7, "b": "LONG VALUE " * 100}
+
+
 def test_a_refused_value_goes_to_the_python_begin_and_other_errors_rise() -> None:
     readers: list[Any] = [object(), object()]
     calls: list[Any] = []

@@ -69,6 +69,15 @@ PyObject* global(PyObject* globals, PyObject* name) {
   return value;
 }
 
+// A call of a global of fasterapi.responses with one argument, the global held for the call (the
+// call could rebind it).
+PyObject* call_global(PyObject* function, PyObject* arg) {
+  Py_INCREF(function);
+  PyObject* result = PyObject_CallOneArg(function, arg);
+  Py_DECREF(function);
+  return result;
+}
+
 // `_CONTENT_LENGTHS.get(len(body)) or _content_length(len(body))`: the content-length header of
 // a body of bytes (a new reference), or null (an error, or without one when _CONTENT_LENGTHS is
 // not a dict, which the caller's Python way reads as it is).
@@ -83,7 +92,7 @@ PyObject* content_length(PyObject* globals, PyObject* body) {
   } else {
     length = nullptr;
     PyObject* make = PyErr_Occurred() ? nullptr : global(globals, s_content_length);
-    if (make != nullptr) length = PyObject_CallOneArg(make, size);
+    if (make != nullptr) length = call_global(make, size);
   }
   Py_DECREF(size);
   return length;
@@ -353,16 +362,41 @@ PyObject* shape_rest(JsonShape* self, PyObject* const* args) {
   return PyObject_Vectorcall(self->rest, args, 2, nullptr);
 }
 
-// json_bytes_response(body, status) of fasterapi.responses, reading its globals as it does.
+// `_CONTENT_LENGTHS.get(size) or _content_length(size)` for any _CONTENT_LENGTHS, as Python reads it.
+PyObject* content_length_any(PyObject* globals, PyObject* body) {
+  PyObject* length = content_length(globals, body);  // (a dict)
+  if (length != nullptr || PyErr_Occurred()) return length;
+  PyObject* table = global(globals, s_content_lengths);
+  PyObject* size = table == nullptr ? nullptr : PyLong_FromSsize_t(PyBytes_GET_SIZE(body));
+  if (size == nullptr) return nullptr;
+  Py_INCREF(table);
+  length = PyObject_CallMethod(table, "get", "O", size);
+  Py_DECREF(table);
+  const int found = length == nullptr ? -1 : PyObject_IsTrue(length);
+  if (found == 0) {
+    Py_CLEAR(length);
+    PyObject* make = global(globals, s_content_length);
+    if (make != nullptr) length = call_global(make, size);
+  } else if (found < 0) {
+    Py_CLEAR(length);
+  }
+  Py_DECREF(size);
+  return length;
+}
+
+// json_bytes_response(body, status) of fasterapi.responses, reading its globals as it does, in
+// its order.
 PyObject* json_bytes_response(JsonShape* self, PyObject* body) {
-  PyObject* response_type = global(self->globals, s_response);
-  PyObject* new_object = response_type == nullptr ? nullptr : global(self->globals, s_new_object);
-  if (new_object == nullptr) return nullptr;
+  PyObject* new_object = global(self->globals, s_new_object);
+  PyObject* response_type = new_object == nullptr ? nullptr : global(self->globals, s_response);
+  if (response_type == nullptr) return nullptr;
   PyObject* response;
   if (new_object == object_new && PyType_Check(response_type)) {
     response = PyBaseObject_Type.tp_new(reinterpret_cast<PyTypeObject*>(response_type), empty_tuple, nullptr);
   } else {
-    response = PyObject_CallOneArg(new_object, response_type);
+    Py_INCREF(response_type);
+    response = call_global(new_object, response_type);
+    Py_DECREF(response_type);
   }
   if (response == nullptr) return nullptr;
   if (PyObject_SetAttr(response, s_status_code, self->status) < 0 ||
@@ -371,43 +405,27 @@ PyObject* json_bytes_response(JsonShape* self, PyObject* body) {
     Py_DECREF(response);
     return nullptr;
   }
-  PyObject* json_type = global(self->globals, s_json_type);
-  PyObject* headers = nullptr;
-  if (json_type != nullptr && !self->sized) {
-    headers = PyList_New(1);
-    if (headers != nullptr) PyList_SET_ITEM(headers, 0, Py_NewRef(json_type));
-  } else if (json_type != nullptr) {
-    PyObject* length = content_length(self->globals, body);
-    if (length == nullptr && !PyErr_Occurred()) {
-      // _CONTENT_LENGTHS is not a dict: its `.get` as Python calls it
-      PyObject* table = global(self->globals, s_content_lengths);
-      PyObject* size = table == nullptr ? nullptr : PyLong_FromSsize_t(PyBytes_GET_SIZE(body));
-      if (size != nullptr) {
-        length = PyObject_CallMethod(table, "get", "O", size);
-        if (length != nullptr && PyObject_IsTrue(length) <= 0) {
-          Py_CLEAR(length);
-          PyObject* make = PyErr_Occurred() ? nullptr : global(self->globals, s_content_length);
-          if (make != nullptr) length = PyObject_CallOneArg(make, size);
-        }
-        Py_DECREF(size);
-      }
-    }
-    if (length != nullptr) {
-      headers = PyList_New(2);
-      if (headers == nullptr) {
-        Py_DECREF(length);
-      } else {
-        PyList_SET_ITEM(headers, 0, length);
-        PyList_SET_ITEM(headers, 1, Py_NewRef(json_type));
-      }
-    }
-  }
-  if (headers == nullptr || PyObject_SetAttr(response, s_raw_headers, headers) < 0) {
-    Py_XDECREF(headers);
+  // [length, _JSON_TYPE] (_JSON_TYPE read last, as Python's list display reads it), or [_JSON_TYPE]
+  PyObject* length = nullptr;
+  if (self->sized && (length = content_length_any(self->globals, body)) == nullptr) {
     Py_DECREF(response);
     return nullptr;
   }
+  PyObject* json_type = global(self->globals, s_json_type);
+  PyObject* headers = json_type == nullptr ? nullptr : PyList_New(length != nullptr ? 2 : 1);
+  if (headers == nullptr) {
+    Py_XDECREF(length);
+    Py_DECREF(response);
+    return nullptr;
+  }
+  if (length != nullptr) PyList_SET_ITEM(headers, 0, length);
+  PyList_SET_ITEM(headers, length != nullptr ? 1 : 0, Py_NewRef(json_type));
+  const int set = PyObject_SetAttr(response, s_raw_headers, headers);
   Py_DECREF(headers);
+  if (set < 0) {
+    Py_DECREF(response);
+    return nullptr;
+  }
   return response;
 }
 
@@ -667,18 +685,19 @@ PyObject* path_begin_call(PyObject* callable, PyObject* const* args, std::size_t
   PyObject* params = PyObject_GetAttr(args[0], s_path_params);
   if (params == nullptr) return nullptr;
   const Py_ssize_t n = PyTuple_GET_SIZE(self->names);
-  PyObject* raw[kMaxPathParams];  // borrowed from params, which is held
+  PyObject* raw[kMaxPathParams];  // held: a validator could change the dict
+  Py_ssize_t found = 0;
   bool usual = PyDict_CheckExact(params);
-  for (Py_ssize_t i = 0; usual && i < n; ++i) {
-    raw[i] = PyDict_GetItemWithError(params, PyTuple_GET_ITEM(self->lookups, i));
-    if (raw[i] == nullptr && PyErr_Occurred()) {
-      Py_DECREF(params);
-      return nullptr;
-    }
-    usual = raw[i] != nullptr && raw[i] != Py_None;
+  for (; usual && found < n; ++found) {
+    PyObject* value = PyDict_GetItemWithError(params, PyTuple_GET_ITEM(self->lookups, found));
+    usual = value != nullptr && value != Py_None;
+    if (!usual) break;
+    raw[found] = Py_NewRef(value);
   }
+  Py_DECREF(params);
   if (!usual) {
-    Py_DECREF(params);
+    for (Py_ssize_t i = 0; i < found; ++i) Py_DECREF(raw[i]);
+    if (PyErr_Occurred()) return nullptr;
     return begin_fallback(self, args, nargsf, kwnames);
   }
   PyObject* values[kMaxPathParams];
@@ -688,7 +707,7 @@ PyObject* path_begin_call(PyObject* callable, PyObject* const* args, std::size_t
     values[made] = PyObject_Vectorcall(PyTuple_GET_ITEM(self->validators, made), call, 1, kw_from_attributes);
     if (values[made] == nullptr) break;
   }
-  Py_DECREF(params);
+  for (Py_ssize_t i = 0; i < n; ++i) Py_DECREF(raw[i]);
   PyObject* result = nullptr;
   if (made == n) {
     result = PyObject_Vectorcall(self->call, values, 0, self->names);
