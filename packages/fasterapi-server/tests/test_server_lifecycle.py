@@ -153,6 +153,24 @@ def test_sigterm_with_pipelined_requests_in_flight(start_server) -> None:
     assert srv.proc.wait(TIMEOUT) == 0
 
 
+def test_sigterm_past_the_deadline_cancels_what_is_left(start_server) -> None:
+    srv = start_server({"shutdown_timeout": 0.5})
+    with connect(srv.port) as slow, connect(srv.port) as quick:
+        slow.sendall(request_bytes("GET", "/sleep/30000"))
+        quick.sendall(request_bytes("GET", "/sleep/100"))
+        poll_until(lambda: get(srv.port, "/in-flight").body == b"2")
+        started = time.monotonic()
+        srv.proc.send_signal(signal.SIGTERM)
+        done = Reader(quick).read()
+        assert done.status == 200  # within the deadline: answered
+        cut = Reader(slow).read()
+        assert cut.status == 500  # past it: cancelled, answered 500, not left hanging
+        assert not cut.keep_alive
+        assert srv.proc.wait(TIMEOUT) == 0
+        assert time.monotonic() - started < 10
+    assert "Cancel 1 running task(s), timeout graceful shutdown exceeded" in srv.stderr()
+
+
 def test_sigterm_with_streaming_response_exits(start_server) -> None:
     srv = start_server({"shutdown_timeout": 3})
     with connect(srv.port) as sock:

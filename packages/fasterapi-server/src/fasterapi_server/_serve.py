@@ -137,6 +137,8 @@ class Server:
             if engine.stats()["in_flight"] == 0 and not shared.tasks:
                 break
             await asyncio.sleep(0.02)
+        if shared.tasks:  # (as uvicorn says it)
+            logger.error("Cancel %d running task(s), timeout graceful shutdown exceeded", len(shared.tasks))
         for task in list(shared.tasks):
             task.cancel()
         loop.remove_reader(engine.fileno())
