@@ -309,8 +309,8 @@ def test_a_model_the_writer_gives_up_on_goes_to_the_serializer() -> None:
         dump_model=lambda raw: "not bytes",
         globals=vars(responses_module),
     )
-    with pytest.raises(TypeError, match="not bytes"):
-        bad(user, None)
+    # (what is not bytes goes to the Python json_bytes_response, which takes it as it is)
+    assert bad(user, None).body == "not bytes"
 
 
 def test_model_of_exactly_the_type(apps: Apps) -> None:
@@ -422,3 +422,111 @@ def test_bad_arguments(kwargs: dict[str, Any]) -> None:
 
 def test_good_arguments() -> None:
     assert callable(JsonShape(**BASE))
+
+
+class Proxy:
+    """Looks like a Response to isinstance (as mock.Mock(spec=...) and wrapt-style proxies do)."""
+
+    def __init__(self, inner: Response) -> None:
+        object.__setattr__(self, "_inner", inner)
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return Response
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._inner, name, value)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self._inner(scope, receive, send)
+
+
+def both_apps(monkeypatch: pytest.MonkeyPatch, make: Any) -> tuple[TestClient, TestClient]:
+    native = make()
+    with monkeypatch.context() as patch:
+        patch.setattr(routing_module, "native_json_shape", lambda *args, **kwargs: None)
+        python = make()
+    return TestClient(native, raise_server_exceptions=False), TestClient(
+        python, raise_server_exceptions=False
+    )
+
+
+def test_a_result_that_isinstance_calls_a_response_is_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    def make() -> FastAPI:
+        app = FastAPI()
+
+        @app.get("/proxy")
+        async def proxy(x: int = 0):  # type: ignore[no-untyped-def]  # (a query: handle() shapes it)
+            return Proxy(PlainTextResponse("proxied"))
+
+        return app
+
+    native, python = both_apps(monkeypatch, make)
+    assert answer(native, "GET", "/proxy") == answer(python, "GET", "/proxy")
+    assert native.get("/proxy").text == "proxied"
+
+
+def test_patched_functions_of_the_shape_are_called(monkeypatch: pytest.MonkeyPatch) -> None:
+    def make() -> FastAPI:
+        app = FastAPI()
+
+        @app.get("/plain")
+        async def plain():  # type: ignore[no-untyped-def]
+            return {"a": 1}
+
+        @app.get("/model", response_model=User)
+        async def model() -> Any:
+            return User(id=1, name="m")
+
+        @app.get("/any", response_model=dict[str, Any])
+        async def any_dict() -> Any:
+            return {"a": 1}
+
+        return app
+
+    native, python = both_apps(monkeypatch, make)
+    calls: list[bytes] = []
+    real = responses_module.json_bytes_response
+
+    def spy(body: bytes, status_code: int = 200) -> Response:
+        calls.append(body)
+        return real(body, status_code)
+
+    monkeypatch.setattr(responses_module, "json_bytes_response", spy)
+    monkeypatch.setattr(routing_module, "json_bytes_response", spy)
+    for url in ("/plain", "/model", "/any"):
+        for client in (native, python):
+            calls.clear()
+            assert client.get(url).status_code == 200
+            assert len(calls) == 1, url
+
+
+def test_a_response_class_that_object_new_refuses() -> None:
+    class NotObjects(dict):  # type: ignore[type-arg]
+        pass
+
+    globals_ = dict(vars(responses_module), _native_dumps_plain=lambda raw: b"{}")
+    shape = JsonShape(shape=len, rest=len, status_code=200, plain_types=(), globals=globals_)
+    globals_["Response"] = NotObjects
+    with pytest.raises(TypeError, match="is not safe"):
+        shape({}, None)
+    with pytest.raises(TypeError, match="is not safe"):
+        responses_module._new_object(NotObjects)
+
+
+def test_a_status_code_that_is_not_an_int(monkeypatch: pytest.MonkeyPatch) -> None:
+    def make() -> FastAPI:
+        app = FastAPI()
+
+        @app.get("/float", status_code=201.0)  # type: ignore[arg-type]
+        async def as_float() -> dict[str, int]:
+            return {"a": 1}
+
+        return app
+
+    native, python = both_apps(monkeypatch, make)
+    assert answer(native, "GET", "/float") == answer(python, "GET", "/float")
+    assert native.get("/float").status_code == 201

@@ -183,6 +183,10 @@ def make(readers: list[Any], calls: list[Any], validators: tuple[Any, ...] | Non
         calls.append(("begin", request, plan))
         return "python"
 
+    def refused(request: Any, index: int, exc: ValidationError) -> Any:
+        calls.append(("refused", index, exc))
+        raise LookupError(index)
+
     return PathBegin(
         begin=begin,
         call=call,
@@ -191,6 +195,7 @@ def make(readers: list[Any], calls: list[Any], validators: tuple[Any, ...] | Non
         names=("a", "b"),
         validators=validators or (int, str),
         validation_error=ValidationError,
+        refused=refused,
     )
 
 
@@ -233,7 +238,7 @@ def test_a_validator_that_changes_the_path_params() -> None:
     assert done.value.value == {"a": 7, "b": "LONG VALUE " * 100}
 
 
-def test_a_refused_value_goes_to_the_python_begin_and_other_errors_rise() -> None:
+def test_a_refused_value_goes_to_refused_and_other_errors_rise() -> None:
     readers: list[Any] = [object(), object()]
     calls: list[Any] = []
     refused = ValidationError.from_exception_data("x", [])
@@ -247,7 +252,9 @@ def test_a_refused_value_goes_to_the_python_begin_and_other_errors_rise() -> Non
     kept = object()
     refs = sys.getrefcount(kept)
     begin = make(readers, calls, (lambda v, from_attributes: kept, refuse))
-    assert begin(Req({"a-key": "7", "b": "x"}), Plan(readers)) == "python"
+    with pytest.raises(LookupError):
+        begin(Req({"a-key": "7", "b": "x"}), Plan(readers))
+    assert calls == [("refused", 1, refused)]  # the index of the refused value, and its error
     assert sys.getrefcount(kept) == refs  # the first value, made and dropped
     crashing = make(readers, calls, (lambda v, from_attributes: kept, crash))
     with pytest.raises(RuntimeError, match="crash"):
@@ -262,17 +269,18 @@ def test_no_native_begin_for_what_it_does_not_take() -> None:
         def __init__(self, seq: bool = False) -> None:
             self.seq, self.lookup, self.name, self.validate = seq, "k", "n", int
 
-    assert utils_module.native_path_begin(len, len, None) is None
-    assert utils_module.native_path_begin(len, len, []) is None
-    assert utils_module.native_path_begin(len, len, [Reader(seq=True)]) is None  # type: ignore[list-item]
-    assert utils_module.native_path_begin(len, len, [Reader()] * 17) is None  # type: ignore[list-item]
-    assert type(utils_module.native_path_begin(len, len, [Reader()] * 16)) is PathBegin  # type: ignore[list-item]
+    assert utils_module.native_path_begin(len, len, None, len) is None
+    assert utils_module.native_path_begin(len, len, [], len) is None
+    assert utils_module.native_path_begin(len, len, [Reader(seq=True)], len) is None  # type: ignore[list-item, arg-type]
+    assert utils_module.native_path_begin(len, len, [Reader()] * 17, len) is None  # type: ignore[list-item, arg-type]
+    assert type(utils_module.native_path_begin(len, len, [Reader()] * 16, len)) is PathBegin  # type: ignore[list-item, arg-type]
 
 
 @pytest.mark.parametrize(
     "change",
     [
         {"begin": 1},
+        {"refused": 1},
         {"names": ()},
         {"names": ("a",)},  # (lengths differ)
         {"names": ("a", 2)},
@@ -290,6 +298,7 @@ def test_bad_arguments(change: dict[str, Any]) -> None:
         "names": ("a", "b"),
         "validators": (int, str),
         "validation_error": ValidationError,
+        "refused": len,
     }
     assert callable(PathBegin(**kwargs))
     with pytest.raises(TypeError):
@@ -297,3 +306,30 @@ def test_bad_arguments(change: dict[str, Any]) -> None:
     del kwargs["call"]
     with pytest.raises(TypeError):
         PathBegin(**kwargs)
+
+
+def test_validators_run_once_for_a_refused_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    def make() -> FastAPI:
+        app = FastAPI()
+
+        @app.get("/p/{a}/{b}/{c}")
+        async def p(
+            a: Annotated[int, AfterValidator(counted)], b: int, c: Annotated[int, AfterValidator(counted)]
+        ):  # type: ignore[no-untyped-def]
+            return [a, b, c]
+
+        return app
+
+    native = make()
+    with monkeypatch.context() as patch:
+        patch.setattr("fasterapi.routing.native_path_begin", lambda *args: None)
+        python = make()
+    assert type(routes(native)["/p/{a}/{b}/{c}"]._fast_handle.begin) is PathBegin  # type: ignore[union-attr]
+    for url, validated in [("/p/1/x/3", [1, 3]), ("/p/x/y/z", []), ("/p/1/2/z", [1])]:
+        answers = []
+        for app in (native, python):
+            SEEN.clear()
+            answers.append(answer(TestClient(app), url))
+            assert validated == SEEN, url
+        assert answers[0] == answers[1]
+        assert answers[0][0] == 422

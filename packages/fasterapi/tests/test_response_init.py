@@ -232,6 +232,27 @@ def test_globals_read_at_each_call_as_python_reads_them(monkeypatch: pytest.Monk
     assert native == python == ("raised", NameError, "name '_default_headers' is not defined")
 
 
+def test_a_content_length_maker_that_empties_the_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The content-type header found before the content-length is made stays held while
+    # _content_length runs, whatever it does to the tables.
+    monkeypatch.setattr(responses, "_UTF8_TYPES", dict(responses._UTF8_TYPES))
+    monkeypatch.setattr(responses, "_HEADER_LISTS", dict(responses._HEADER_LISTS))
+    monkeypatch.setattr(responses, "_CONTENT_LENGTHS", {})
+    PlainTextResponse("warm")  # (the media type's header, kept in the tables)
+    real = responses._content_length
+    garbage: list[tuple[bytes, bytes]] = []
+
+    def emptying(size: int) -> tuple[bytes, bytes]:
+        responses._HEADER_LISTS.clear()  # (the other references to the header)
+        responses._UTF8_TYPES.clear()
+        garbage.append((b"junk", bytes(size)))  # (a new tuple: it would reuse the memory)
+        return real(size)
+
+    monkeypatch.setattr(responses, "_content_length", emptying)
+    made = PlainTextResponse("hello world")
+    assert made.raw_headers == [(b"content-length", b"11"), (b"content-type", b"text/plain; charset=utf-8")]
+
+
 def test_introspection_sees_the_python_constructor() -> None:
     assert PYTHON is not None
     assert inspect.isfunction(PYTHON)

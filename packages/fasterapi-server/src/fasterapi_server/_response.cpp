@@ -86,11 +86,9 @@ PyObject* content_length(PyObject* globals, PyObject* body) {
   if (content_lengths == nullptr || !PyDict_CheckExact(content_lengths)) return nullptr;
   PyObject* size = PyLong_FromSsize_t(PyBytes_GET_SIZE(body));
   if (size == nullptr) return nullptr;
-  PyObject* length = PyDict_GetItemWithError(content_lengths, size);
-  if (length != nullptr && PyObject_IsTrue(length) > 0) {
-    Py_INCREF(length);
-  } else {
-    length = nullptr;
+  PyObject* length = Py_XNewRef(PyDict_GetItemWithError(content_lengths, size));
+  if (length == nullptr || PyObject_IsTrue(length) <= 0) {
+    Py_CLEAR(length);
     PyObject* make = PyErr_Occurred() ? nullptr : global(globals, s_content_length);
     if (make != nullptr) length = call_global(make, size);
   }
@@ -121,17 +119,17 @@ PyObject* common_headers(NativeInit* self, PyObject* body, PyObject* status, PyO
   PyObject* utf8_types = global(self->globals, s_utf8_types);
   if (utf8_types == nullptr) return nullptr;
   if (!PyDict_CheckExact(utf8_types)) return nullptr;  // (not as written: _default_headers reads it)
-  PyObject* known_type = PyDict_GetItemWithError(utf8_types, media_type);  // borrowed
+  // (held: content_length() may call Python, which may change the dict)
+  PyObject* known_type = Py_XNewRef(PyDict_GetItemWithError(utf8_types, media_type));
   if (known_type == nullptr) return nullptr;  // (or an error, which the caller sees)
   PyObject* length = content_length(self->globals, body);
-  if (length == nullptr) return nullptr;
-  PyObject* list = PyList_New(2);
+  PyObject* list = length == nullptr ? nullptr : PyList_New(2);
   if (list == nullptr) {
-    Py_DECREF(length);
+    Py_XDECREF(length);
+    Py_DECREF(known_type);
     return nullptr;
   }
   PyList_SET_ITEM(list, 0, length);
-  Py_INCREF(known_type);
   PyList_SET_ITEM(list, 1, known_type);
   return list;
 }
@@ -345,11 +343,15 @@ struct JsonShape {
   // _new_object, _JSON_TYPE, _CONTENT_LENGTHS, _content_length, _native_dumps_plain (the writer,
   // fasterapi_server.json.dumps_plain; None before it is loaded: then the shape loads it)
   PyObject* globals;
-  bool pydantic;  // _native_dumps_plain(raw, pydantic=True): as pydantic-core writes plain data
-  bool sized;     // the status takes a body: a content-length header
+  bool pydantic;   // _native_dumps_plain(raw, pydantic=True): as pydantic-core writes plain data
+  bool sized;      // the status takes a body: a content-length header
+  bool plain_new;  // object.__new__(response_type) is object's own allocation (checked once)
+  bool plain_isinstance;  // Response's metaclass is type: no __instancecheck__ of its own
+  bool model_own_class;   // the model's instances give it as their __class__ (own_class)
 };
 
-PyObject *s_response, *s_json_type, *s_new_object, *s_application_json, *s_pydantic, *s_native_dumps_plain;
+PyObject *s_response, *s_json_type, *s_new_object, *s_application_json, *s_pydantic, *s_native_dumps_plain,
+    *s_json_bytes_response, *s_getattribute, *s_dunder_class;
 PyObject* kw_pydantic;  // ("pydantic",)
 PyObject* object_new;   // object.__new__
 PyObject* empty_tuple;
@@ -391,7 +393,7 @@ PyObject* json_bytes_response(JsonShape* self, PyObject* body) {
   PyObject* response_type = new_object == nullptr ? nullptr : global(self->globals, s_response);
   if (response_type == nullptr) return nullptr;
   PyObject* response;
-  if (new_object == object_new && PyType_Check(response_type)) {
+  if (new_object == object_new && response_type == self->response_type && self->plain_new) {
     response = PyBaseObject_Type.tp_new(reinterpret_cast<PyTypeObject*>(response_type), empty_tuple, nullptr);
   } else {
     Py_INCREF(response_type);
@@ -449,6 +451,30 @@ bool guards_hold(JsonShape* self) {
   return true;
 }
 
+// Whether a type's instances give their type as __class__: attribute reads as object's, or
+// through a __getattr__ that only runs when they fail, and object's __class__.
+bool own_class(PyTypeObject* type) {
+  static PyObject* const getattribute = _PyType_Lookup(&PyBaseObject_Type, s_getattribute);
+  static PyObject* const dunder_class = _PyType_Lookup(&PyBaseObject_Type, s_dunder_class);
+  return _PyType_Lookup(type, s_getattribute) == getattribute && _PyType_Lookup(type, s_dunder_class) == dunder_class;
+}
+
+// isinstance(raw, Response): the type's subclass check, and for anything else Python's
+// isinstance (which asks __class__, and a metaclass's __instancecheck__), except where the answer
+// is known: JSON's built-in types (whose __class__ is their type), and the route's model when its
+// __class__ is its own (own_class, asked once).
+int is_a_response(JsonShape* self, PyObject* raw) {
+  if (PyObject_TypeCheck(raw, reinterpret_cast<PyTypeObject*>(self->response_type))) return 1;
+  if (self->plain_isinstance) {
+    if (PyDict_CheckExact(raw) || PyList_CheckExact(raw) || PyUnicode_CheckExact(raw) || PyLong_CheckExact(raw) ||
+        PyFloat_CheckExact(raw) || PyTuple_CheckExact(raw) || PyBool_Check(raw) || raw == Py_None) {
+      return 0;
+    }
+    if (self->model_own_class && reinterpret_cast<PyObject*>(Py_TYPE(raw)) == self->model_type) return 0;
+  }
+  return PyObject_IsInstance(raw, self->response_type);
+}
+
 bool is_plain_type(JsonShape* self, PyObject* type) {
   const Py_ssize_t n = PyTuple_GET_SIZE(self->plain_types);
   if (n == 0) return true;
@@ -463,15 +489,17 @@ PyObject* json_shape_call(PyObject* callable, PyObject* const* args, std::size_t
   // (raw, request[, background[, sub]]): background tasks or a sub-response are the shape's
   const Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
   if (nargs < 2 || nargs > 4 || kwnames != nullptr || (nargs > 2 && args[2] != Py_None) ||
-      (nargs > 3 && args[3] != Py_None) ||
-      PyObject_TypeCheck(args[0], reinterpret_cast<PyTypeObject*>(self->response_type))) {
+      (nargs > 3 && args[3] != Py_None)) {
     return shape_fallback(self, args, nargsf, kwnames);
   }
+  // isinstance(raw, Response) as Python asks it (a proxy's __class__ too): a Response is shape's
+  const int is_response = is_a_response(self, args[0]);
+  if (is_response < 0) return nullptr;
+  if (is_response || !guards_hold(self)) return shape_fallback(self, args, nargsf, kwnames);
   PyObject* raw = args[0];
   auto* type = reinterpret_cast<PyObject*>(Py_TYPE(raw));
   PyObject* body;
   if (self->plain_types != nullptr && is_plain_type(self, type)) {
-    if (!guards_hold(self)) return shape_fallback(self, args, nargsf, kwnames);
     PyObject* dumps_plain = global(self->globals, s_native_dumps_plain);
     if (dumps_plain == nullptr) return nullptr;
     if (dumps_plain == Py_None) return shape_fallback(self, args, nargsf, kwnames);
@@ -498,12 +526,16 @@ PyObject* json_shape_call(PyObject* callable, PyObject* const* args, std::size_t
     return shape_rest(self, args);
   }
   if (body == nullptr) return nullptr;  // (the writer's error, as shape() would raise it)
-  if (!PyBytes_CheckExact(body)) {
-    PyErr_Format(PyExc_TypeError, "JsonShape: the writer gave %.200s, not bytes", Py_TYPE(body)->tp_name);
-    Py_DECREF(body);
-    return nullptr;
+  PyObject* response;
+  if (PyBytes_CheckExact(body)) {
+    response = json_bytes_response(self, body);
+  } else {  // (a patched writer's answer: the Python json_bytes_response takes it as it is)
+    PyObject* python = global(self->globals, s_json_bytes_response);
+    PyObject* call[2] = {body, self->status};
+    if (python != nullptr) Py_INCREF(python);
+    response = python == nullptr ? nullptr : PyObject_Vectorcall(python, call, 2, nullptr);
+    Py_XDECREF(python);
   }
-  PyObject* response = json_bytes_response(self, body);
   Py_DECREF(body);
   return response;
 }
@@ -577,6 +609,14 @@ PyObject* json_shape_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
   self->pydantic = pydantic != 0;
   // json_bytes_response: `status_code < 200 or status_code in (204, 304)` has no content-length
   self->sized = overflow > 0 || (!overflow && code >= 200 && code != 204 && code != 304);
+  // Whether object.__new__(Response) takes this class (it refuses one whose C base is not object's,
+  // which object's own allocation, called directly, would not): asked once, of object.__new__.
+  self->plain_isinstance = Py_IS_TYPE(response_type, &PyType_Type);
+  self->model_own_class = model && own_class(reinterpret_cast<PyTypeObject*>(model_type));
+  PyObject* probe = PyObject_CallOneArg(object_new, response_type);
+  self->plain_new = probe != nullptr;
+  if (probe == nullptr) PyErr_Clear();
+  Py_XDECREF(probe);
   return reinterpret_cast<PyObject*>(self);
 }
 
@@ -652,8 +692,9 @@ PyType_Spec json_shape_spec = {
 // endpoint called with them as keywords, giving its coroutine. What begin does in Python with
 // read_path_values (two frames and a dict of values). Anything else goes to the Python begin with
 // the same arguments: another plan (dependency_overrides make their own), path_params that are not
-// a dict, a parameter that is missing, and a value its validator refuses (begin validates it again
-// and raises the RequestValidationError of all the errors).
+// a dict, a parameter that is missing. A value its validator refuses goes to `refused(request,
+// index, error)`, which validates the parameters after it and raises the RequestValidationError
+// of all the errors, as begin does: each validator is called once.
 struct PathBegin {
   PyObject_HEAD
   vectorcallfunc vectorcall;
@@ -664,6 +705,7 @@ struct PathBegin {
   PyObject* names;             // a tuple: each parameter's name, the endpoint's keywords
   PyObject* validators;        // a tuple: validate(value, from_attributes=True) of each
   PyObject* validation_error;  // pydantic_core.ValidationError: a refused value
+  PyObject* refused;           // refused(request, index, error): raises begin's error for it
 };
 
 PyObject *s_path_readers, *s_path_params, *s_from_attributes;
@@ -712,8 +754,19 @@ PyObject* path_begin_call(PyObject* callable, PyObject* const* args, std::size_t
   if (made == n) {
     result = PyObject_Vectorcall(self->call, values, 0, self->names);
   } else if (PyErr_ExceptionMatches(self->validation_error)) {
-    PyErr_Clear();  // (begin gives the errors of every parameter)
-    result = begin_fallback(self, args, nargsf, kwnames);
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    if (traceback != nullptr && value != nullptr) PyException_SetTraceback(value, traceback);
+    PyObject* index = PyLong_FromSsize_t(made);
+    if (index != nullptr && value != nullptr) {
+      PyObject* call[3] = {args[0], index, value};
+      result = PyObject_Vectorcall(self->refused, call, 3, nullptr);  // (raises, as begin would)
+    }
+    Py_XDECREF(index);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(traceback);
   }
   for (Py_ssize_t i = 0; i < made; ++i) Py_DECREF(values[i]);
   return result;
@@ -721,20 +774,21 @@ PyObject* path_begin_call(PyObject* callable, PyObject* const* args, std::size_t
 
 PyObject* path_begin_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
   static const char* names[] = {"begin",      "call",       "readers", "lookups", "names", "validators",
-                                "validation_error", nullptr};
-  PyObject *begin, *call, *readers, *lookups, *kw, *validators, *validation_error;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$OOOO!O!O!O!:PathBegin", const_cast<char**>(names), &begin, &call,
-                                   &readers, &PyTuple_Type, &lookups, &PyTuple_Type, &kw, &PyTuple_Type, &validators,
-                                   &PyType_Type, &validation_error)) {
+                                "validation_error", "refused", nullptr};
+  PyObject *begin, *call, *readers, *lookups, *kw, *validators, *validation_error, *refused;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$OOOO!O!O!O!O:PathBegin", const_cast<char**>(names), &begin,
+                                   &call, &readers, &PyTuple_Type, &lookups, &PyTuple_Type, &kw, &PyTuple_Type,
+                                   &validators, &PyType_Type, &validation_error, &refused)) {
     return nullptr;
   }
-  if (PyTuple_GET_SIZE(args) != 0 || kwargs == nullptr || PyDict_GET_SIZE(kwargs) != 7) {
-    PyErr_SetString(PyExc_TypeError, "PathBegin: begin, call, readers, lookups, names, validators and "
-                                     "validation_error are required");
+  if (PyTuple_GET_SIZE(args) != 0 || kwargs == nullptr || PyDict_GET_SIZE(kwargs) != 8) {
+    PyErr_SetString(PyExc_TypeError, "PathBegin: begin, call, readers, lookups, names, validators, "
+                                     "validation_error and refused are required");
     return nullptr;
   }
   const Py_ssize_t n = PyTuple_GET_SIZE(kw);
-  bool ok = PyCallable_Check(begin) && PyCallable_Check(call) && n > 0 && n <= kMaxPathParams &&
+  bool ok = PyCallable_Check(begin) && PyCallable_Check(call) && PyCallable_Check(refused) && n > 0 &&
+            n <= kMaxPathParams &&
             PyTuple_GET_SIZE(lookups) == n && PyTuple_GET_SIZE(validators) == n &&
             PyType_IsSubtype(reinterpret_cast<PyTypeObject*>(validation_error),
                              reinterpret_cast<PyTypeObject*>(PyExc_BaseException));
@@ -743,7 +797,7 @@ PyObject* path_begin_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
   }
   if (!ok) {
     PyErr_Format(PyExc_TypeError,
-                 "PathBegin: begin and call must be callable; names (1 to %d str), lookups and validators "
+                 "PathBegin: begin, call and refused must be callable; names (1 to %d str), lookups and validators "
                  "(callables) of one length; validation_error an exception type",
                  static_cast<int>(kMaxPathParams));
     return nullptr;
@@ -758,6 +812,7 @@ PyObject* path_begin_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
   self->names = Py_NewRef(kw);
   self->validators = Py_NewRef(validators);
   self->validation_error = Py_NewRef(validation_error);
+  self->refused = Py_NewRef(refused);
   return reinterpret_cast<PyObject*>(self);
 }
 
@@ -771,6 +826,7 @@ int path_begin_traverse(PyObject* o, visitproc visit, void* arg) {
   Py_VISIT(self->names);
   Py_VISIT(self->validators);
   Py_VISIT(self->validation_error);
+  Py_VISIT(self->refused);
   return 0;
 }
 
@@ -783,6 +839,7 @@ int path_begin_clear(PyObject* o) {
   Py_CLEAR(self->names);
   Py_CLEAR(self->validators);
   Py_CLEAR(self->validation_error);
+  Py_CLEAR(self->refused);
   return 0;
 }
 
@@ -849,7 +906,9 @@ PyMODINIT_FUNC PyInit__response() {
   }
   if (!intern(s_response, "Response") || !intern(s_json_type, "_JSON_TYPE") || !intern(s_new_object, "_new_object") ||
       !intern(s_application_json, "application/json") || !intern(s_pydantic, "pydantic") ||
-      !intern(s_native_dumps_plain, "_native_dumps_plain") || !intern(s_path_readers, "path_readers") ||
+      !intern(s_native_dumps_plain, "_native_dumps_plain") ||
+      !intern(s_json_bytes_response, "json_bytes_response") || !intern(s_getattribute, "__getattribute__") ||
+      !intern(s_dunder_class, "__class__") || !intern(s_path_readers, "path_readers") ||
       !intern(s_path_params, "path_params") || !intern(s_from_attributes, "from_attributes")) {
     return nullptr;
   }

@@ -56,8 +56,9 @@ class JsonShape:
 class PathBegin:
     """A route's begin(request, plan) for a coroutine endpoint `call` whose parameters are all path
     parameters: when `plan.path_readers is readers`, each `request.path_params[lookup]` validated
-    by its validator (`from_attributes=True`) and `call(**{name: value})` returned; anything else,
-    and a value refused with `validation_error`, to `begin` as it was called."""
+    by its validator (`from_attributes=True`) and `call(**{name: value})` returned; a value refused
+    with `validation_error` goes to `refused(request, index, error)` (which raises), anything else
+    to `begin` as it was called."""
 
     __wrapped__: Callable[..., Any]
     def __init__(
@@ -70,5 +71,6 @@ class PathBegin:
         names: tuple[str, ...],
         validators: tuple[Callable[..., Any], ...],
         validation_error: type[BaseException],
+        refused: Callable[[Any, int, Any], Any],
     ) -> None: ...
     def __call__(self, request: Any, plan: Any, /) -> Any: ...

@@ -417,6 +417,7 @@ def native_json_shape(
     dumps_model: Callable[[Any, dict[str, tuple[bytes, int]]], bytes | None] | None = None,
     dump_model: Callable[[Any], bytes] | None = None,
     stdlib: bool = False,
+    guards: tuple[tuple[Any, str, Any], ...] = (),
 ) -> Callable[..., Response] | None:
     """A route's `shape(raw, request, background=None, sub=None)` with its common cases written
     natively, when the server has fasterapi_server._response.JsonShape (else None).
@@ -428,22 +429,28 @@ def native_json_shape(
     `dumps_model(raw, model_fields)`'s bytes (native_model_dumper()), or `dump_model(raw)`'s where
     that gives up. The response is
     json_bytes_response()'s. What the writer gives up on, and any other result, goes to `rest(raw,
-    request)`, the rest of shape's way; a Response, other arguments, and patched functions go to
-    `shape` itself. Measured (callgrind, fasterapi-server's bench app): a `GET /json` request
-    25,500 -> 23,100 instructions (three Python frames fewer), `GET /users/42` 45,200 -> 43,000."""
+    request)`, the rest of shape's way; a Response, other arguments, and a function patched (the
+    caller's `guards`: (module or class, name, value); with plain data, this module's
+    json_bytes_response) go to `shape` itself. Measured (callgrind, fasterapi-server's bench app):
+    a `GET /json` request 25,500 -> 23,300 instructions (three Python frames fewer), `GET
+    /users/42` 45,200 -> 43,000."""
     try:
         from fasterapi_server._response import JsonShape  # type: ignore[attr-defined, unused-ignore]  # noqa: PLC0415
     except ImportError:  # no server, or one without it
         return None
+    if type(status_code) is not int:  # (JsonShape keeps an int; anything else, Python's way)
+        return None
     if _native_dumps_plain is None:
         _load_native_dumps()
+    if stdlib or plain_types is not None:  # (plain_json_response and plain_model_json_response's)
+        guards = ((sys.modules[__name__], "json_bytes_response", json_bytes_response), *guards)
     if stdlib:
         return JsonShape(
             shape=shape,
             rest=rest,
             status_code=status_code,
             plain_types=(),
-            guards=((json, "dumps", _JSON_DUMPS), (JSONResponse, "render", _JSON_RENDER)),
+            guards=((json, "dumps", _JSON_DUMPS), (JSONResponse, "render", _JSON_RENDER), *guards),
             globals=globals(),
         )
     if model_type is not None and (dumps_model is None or dump_model is None):
@@ -460,6 +467,7 @@ def native_json_shape(
         model_fields=model_fields,
         dumps_model=dumps_model if model_type is not None else None,
         dump_model=dump_model if model_type is not None else None,
+        guards=guards,
         globals=globals(),
     )
 

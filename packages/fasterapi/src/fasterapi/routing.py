@@ -10,6 +10,7 @@ import json
 import math
 import os
 import re
+import sys
 from collections.abc import (
     AsyncIterator,
     Awaitable,
@@ -22,7 +23,7 @@ from collections.abc import (
 )
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from enum import Enum, IntEnum
-from typing import Any, Literal, TypedDict, TypeVar, cast
+from typing import Any, Literal, NoReturn, TypedDict, TypeVar, cast
 
 import anyio
 from pydantic import ValidationError
@@ -861,11 +862,22 @@ class APIRoute(_BaseHTTPRoute):
                 response.headers.raw.extend(sub.headers.raw)
             return response
 
-        # shape() with its common cases written natively (fasterapi-server), or shape itself.
+        # shape() with its common cases written natively (fasterapi-server), or shape itself (also
+        # while a function shape calls is patched).
         json_shape: Callable[..., Response] = shape
+        module = sys.modules[__name__]
+        guards: tuple[tuple[Any, str, Any], ...]
         if plain_fast and status_body_allowed:
-            json_shape = native_json_shape(shape, encoded_response, fast_status, stdlib=True) or shape
+            guards = ((module, "plain_json_response", plain_json_response),)
+            json_shape = (
+                native_json_shape(shape, encoded_response, fast_status, stdlib=True, guards=guards) or shape
+            )
         elif fast_dump:
+            guards = (
+                ((module, "plain_model_json_response", plain_model_json_response),)
+                if plain_types is not None
+                else ((module, "json_bytes_response", json_bytes_response),)
+            )
             json_shape = (
                 native_json_shape(
                     shape,
@@ -876,6 +888,7 @@ class APIRoute(_BaseHTTPRoute):
                     model_fields=model_fields,
                     dumps_model=dumps_model,
                     dump_model=dump_model,
+                    guards=guards,
                 )
                 or shape
             )
@@ -956,8 +969,14 @@ class APIRoute(_BaseHTTPRoute):
         takes_begin = body_field is None and not (is_sse_stream or is_json_stream or is_generator)
         if not takes_begin:
             return FastCall(handle, None, json_shape)
+
+        def path_errors(request: Request, errors: list[dict[str, Any]]) -> NoReturn:
+            raise RequestValidationError(errors, body=None, endpoint_ctx=endpoint_ctx(request))
+
         # (begin with path parameters written natively, for a coroutine endpoint: fasterapi-server)
-        fast_begin = native_path_begin(begin, call, json_body_plan.path_readers) if is_coroutine else None
+        fast_begin = (
+            native_path_begin(begin, call, json_body_plan.path_readers, path_errors) if is_coroutine else None
+        )
         return FastCall(handle, fast_begin or begin, json_shape, call if is_coroutine else None)
 
 
