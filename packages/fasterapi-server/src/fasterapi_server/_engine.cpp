@@ -1647,6 +1647,8 @@ void Request::abort() {
 
 NB_MODULE(_engine, m) {
   m.doc() = "The native engine of fasterapi-server (see fasterapi_server for the API).";
+  // The backlog the engine listens with (a socket made elsewhere listens with it too: _listen).
+  m.attr("BACKLOG") = fs::Config{}.backlog;
   g.uuid = nb::module_::import_("uuid").attr("UUID").inc_ref();
   nb::module_ asyncio = nb::module_::import_("asyncio");
   g.get_running_loop = asyncio.attr("get_running_loop").inc_ref();

@@ -1,6 +1,8 @@
 from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any
 
+BACKLOG: int  # the backlog the engine listens with
+
 class Request:
     @property
     def method(self) -> str: ...

@@ -9,12 +9,13 @@ import os
 import socket
 import stat
 
+# Listening from the start with the engine's BACKLOG (it listens again on its duplicate):
+# connections wait in the backlog while workers start, instead of being refused.
+from fasterapi_server._engine import BACKLOG
+
 # The permissions of a new socket file: any local user may connect (uvicorn's), so that a proxy
 # running as another user can; a socket file replaced keeps the permissions it had.
 NEW_SOCKET_MODE = 0o666
-# Listening from the start (the engine's backlog; it listens again on its duplicate): connections
-# wait in the backlog while workers start, instead of being refused.
-BACKLOG = 2048
 
 
 class UnixListener:
