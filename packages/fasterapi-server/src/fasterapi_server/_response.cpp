@@ -24,6 +24,36 @@
 
 namespace {
 
+// What the types here share: the objects each holds (Held<T>::fields, null or a reference),
+// visited, cleared and released alike.
+template <typename T>
+struct Held;
+
+template <typename T>
+int held_traverse(PyObject* o, visitproc visit, void* arg) {
+  Py_VISIT(Py_TYPE(o));
+  for (PyObject* T::*field : Held<T>::fields) Py_VISIT(reinterpret_cast<T*>(o)->*field);
+  return 0;
+}
+
+template <typename T>
+int held_clear(PyObject* o) {
+  for (PyObject* T::*field : Held<T>::fields) {
+    PyObject*& slot = reinterpret_cast<T*>(o)->*field;
+    Py_CLEAR(slot);
+  }
+  return 0;
+}
+
+template <typename T>
+void held_dealloc(PyObject* o) {
+  PyTypeObject* type = Py_TYPE(o);
+  PyObject_GC_UnTrack(o);
+  held_clear<T>(o);
+  type->tp_free(o);
+  Py_DECREF(type);
+}
+
 struct NativeInit {
   PyObject_HEAD
   vectorcallfunc vectorcall;
@@ -36,6 +66,13 @@ struct NativeInit {
   // header}), _content_length(size) (the header, kept) and _default_headers(body, status, media
   // type, charset).
   PyObject* globals;
+};
+
+template <>
+struct Held<NativeInit> {
+  static constexpr PyObject* NativeInit::*fields[] = {&NativeInit::python_init, &NativeInit::owner,
+                                                      &NativeInit::render, &NativeInit::init_headers,
+                                                      &NativeInit::globals};
 };
 
 // Interned once, never released.
@@ -243,35 +280,6 @@ PyObject* native_init_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) 
   return reinterpret_cast<PyObject*>(self);
 }
 
-int native_init_traverse(PyObject* o, visitproc visit, void* arg) {
-  auto* self = reinterpret_cast<NativeInit*>(o);
-  Py_VISIT(Py_TYPE(o));
-  Py_VISIT(self->python_init);
-  Py_VISIT(self->owner);
-  Py_VISIT(self->render);
-  Py_VISIT(self->init_headers);
-  Py_VISIT(self->globals);
-  return 0;
-}
-
-int native_init_clear(PyObject* o) {
-  auto* self = reinterpret_cast<NativeInit*>(o);
-  Py_CLEAR(self->python_init);
-  Py_CLEAR(self->owner);
-  Py_CLEAR(self->render);
-  Py_CLEAR(self->init_headers);
-  Py_CLEAR(self->globals);
-  return 0;
-}
-
-void native_init_dealloc(PyObject* o) {
-  PyTypeObject* type = Py_TYPE(o);
-  PyObject_GC_UnTrack(o);
-  native_init_clear(o);
-  type->tp_free(o);
-  Py_DECREF(type);
-}
-
 // __name__, __qualname__ and __doc__ are the Python __init__'s.
 PyObject* python_init_attr(PyObject* o, void* name) {
   auto* self = reinterpret_cast<NativeInit*>(o);
@@ -299,9 +307,9 @@ PyType_Slot native_init_slots[] = {
     {Py_tp_new, reinterpret_cast<void*>(native_init_new)},
     {Py_tp_call, reinterpret_cast<void*>(PyVectorcall_Call)},
     {Py_tp_descr_get, reinterpret_cast<void*>(native_init_get)},
-    {Py_tp_traverse, reinterpret_cast<void*>(native_init_traverse)},
-    {Py_tp_clear, reinterpret_cast<void*>(native_init_clear)},
-    {Py_tp_dealloc, reinterpret_cast<void*>(native_init_dealloc)},
+    {Py_tp_traverse, reinterpret_cast<void*>(held_traverse<NativeInit>)},
+    {Py_tp_clear, reinterpret_cast<void*>(held_clear<NativeInit>)},
+    {Py_tp_dealloc, reinterpret_cast<void*>(held_dealloc<NativeInit>)},
     {Py_tp_getset, native_init_getset},
     {Py_tp_members, native_init_members},
     {0, nullptr},
@@ -348,6 +356,14 @@ struct JsonShape {
   bool plain_new;  // object.__new__(response_type) is object's own allocation (checked once)
   bool plain_isinstance;  // Response's metaclass is type: no __instancecheck__ of its own
   bool model_own_class;   // the model's instances give it as their __class__ (own_class)
+};
+
+template <>
+struct Held<JsonShape> {
+  static constexpr PyObject* JsonShape::*fields[] = {
+      &JsonShape::shape,        &JsonShape::rest,        &JsonShape::response_type, &JsonShape::status,
+      &JsonShape::plain_types,  &JsonShape::model_type,  &JsonShape::model_fields,  &JsonShape::dumps_model,
+      &JsonShape::dump_model,   &JsonShape::guards,      &JsonShape::globals};
 };
 
 PyObject *s_response, *s_json_type, *s_new_object, *s_application_json, *s_pydantic, *s_native_dumps_plain,
@@ -620,47 +636,6 @@ PyObject* json_shape_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
   return reinterpret_cast<PyObject*>(self);
 }
 
-int json_shape_traverse(PyObject* o, visitproc visit, void* arg) {
-  auto* self = reinterpret_cast<JsonShape*>(o);
-  Py_VISIT(Py_TYPE(o));
-  Py_VISIT(self->shape);
-  Py_VISIT(self->dump_model);
-  Py_VISIT(self->response_type);
-  Py_VISIT(self->rest);
-  Py_VISIT(self->status);
-  Py_VISIT(self->plain_types);
-  Py_VISIT(self->model_type);
-  Py_VISIT(self->model_fields);
-  Py_VISIT(self->dumps_model);
-  Py_VISIT(self->guards);
-  Py_VISIT(self->globals);
-  return 0;
-}
-
-int json_shape_clear(PyObject* o) {
-  auto* self = reinterpret_cast<JsonShape*>(o);
-  Py_CLEAR(self->shape);
-  Py_CLEAR(self->dump_model);
-  Py_CLEAR(self->response_type);
-  Py_CLEAR(self->rest);
-  Py_CLEAR(self->status);
-  Py_CLEAR(self->plain_types);
-  Py_CLEAR(self->model_type);
-  Py_CLEAR(self->model_fields);
-  Py_CLEAR(self->dumps_model);
-  Py_CLEAR(self->guards);
-  Py_CLEAR(self->globals);
-  return 0;
-}
-
-void json_shape_dealloc(PyObject* o) {
-  PyTypeObject* type = Py_TYPE(o);
-  PyObject_GC_UnTrack(o);
-  json_shape_clear(o);
-  type->tp_free(o);
-  Py_DECREF(type);
-}
-
 PyMemberDef json_shape_members[] = {
     {"__vectorcalloffset__", T_PYSSIZET, offsetof(JsonShape, vectorcall), READONLY, nullptr},
     {"__wrapped__", T_OBJECT, offsetof(JsonShape, shape), READONLY, nullptr},
@@ -670,9 +645,9 @@ PyMemberDef json_shape_members[] = {
 PyType_Slot json_shape_slots[] = {
     {Py_tp_new, reinterpret_cast<void*>(json_shape_new)},
     {Py_tp_call, reinterpret_cast<void*>(PyVectorcall_Call)},
-    {Py_tp_traverse, reinterpret_cast<void*>(json_shape_traverse)},
-    {Py_tp_clear, reinterpret_cast<void*>(json_shape_clear)},
-    {Py_tp_dealloc, reinterpret_cast<void*>(json_shape_dealloc)},
+    {Py_tp_traverse, reinterpret_cast<void*>(held_traverse<JsonShape>)},
+    {Py_tp_clear, reinterpret_cast<void*>(held_clear<JsonShape>)},
+    {Py_tp_dealloc, reinterpret_cast<void*>(held_dealloc<JsonShape>)},
     {Py_tp_members, json_shape_members},
     {0, nullptr},
 };
@@ -706,6 +681,13 @@ struct PathBegin {
   PyObject* validators;        // a tuple: validate(value, from_attributes=True) of each
   PyObject* validation_error;  // pydantic_core.ValidationError: a refused value
   PyObject* refused;           // refused(request, index, error): raises begin's error for it
+};
+
+template <>
+struct Held<PathBegin> {
+  static constexpr PyObject* PathBegin::*fields[] = {
+      &PathBegin::begin, &PathBegin::call,       &PathBegin::readers,          &PathBegin::lookups,
+      &PathBegin::names, &PathBegin::validators, &PathBegin::validation_error, &PathBegin::refused};
 };
 
 PyObject *s_path_readers, *s_path_params, *s_from_attributes;
@@ -816,41 +798,6 @@ PyObject* path_begin_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
   return reinterpret_cast<PyObject*>(self);
 }
 
-int path_begin_traverse(PyObject* o, visitproc visit, void* arg) {
-  auto* self = reinterpret_cast<PathBegin*>(o);
-  Py_VISIT(Py_TYPE(o));
-  Py_VISIT(self->begin);
-  Py_VISIT(self->call);
-  Py_VISIT(self->readers);
-  Py_VISIT(self->lookups);
-  Py_VISIT(self->names);
-  Py_VISIT(self->validators);
-  Py_VISIT(self->validation_error);
-  Py_VISIT(self->refused);
-  return 0;
-}
-
-int path_begin_clear(PyObject* o) {
-  auto* self = reinterpret_cast<PathBegin*>(o);
-  Py_CLEAR(self->begin);
-  Py_CLEAR(self->call);
-  Py_CLEAR(self->readers);
-  Py_CLEAR(self->lookups);
-  Py_CLEAR(self->names);
-  Py_CLEAR(self->validators);
-  Py_CLEAR(self->validation_error);
-  Py_CLEAR(self->refused);
-  return 0;
-}
-
-void path_begin_dealloc(PyObject* o) {
-  PyTypeObject* type = Py_TYPE(o);
-  PyObject_GC_UnTrack(o);
-  path_begin_clear(o);
-  type->tp_free(o);
-  Py_DECREF(type);
-}
-
 PyMemberDef path_begin_members[] = {
     {"__vectorcalloffset__", T_PYSSIZET, offsetof(PathBegin, vectorcall), READONLY, nullptr},
     {"__wrapped__", T_OBJECT, offsetof(PathBegin, begin), READONLY, nullptr},
@@ -860,9 +807,9 @@ PyMemberDef path_begin_members[] = {
 PyType_Slot path_begin_slots[] = {
     {Py_tp_new, reinterpret_cast<void*>(path_begin_new)},
     {Py_tp_call, reinterpret_cast<void*>(PyVectorcall_Call)},
-    {Py_tp_traverse, reinterpret_cast<void*>(path_begin_traverse)},
-    {Py_tp_clear, reinterpret_cast<void*>(path_begin_clear)},
-    {Py_tp_dealloc, reinterpret_cast<void*>(path_begin_dealloc)},
+    {Py_tp_traverse, reinterpret_cast<void*>(held_traverse<PathBegin>)},
+    {Py_tp_clear, reinterpret_cast<void*>(held_clear<PathBegin>)},
+    {Py_tp_dealloc, reinterpret_cast<void*>(held_dealloc<PathBegin>)},
     {Py_tp_members, path_begin_members},
     {0, nullptr},
 };
