@@ -427,46 +427,35 @@ def native_json_shape(
     JSONResponse.render are the stock ones; else a result of `plain_types` (empty: any) as
     plain_model_json_response() writes it, and an instance of exactly `model_type` with
     `dumps_model(raw, model_fields)`'s bytes (native_model_dumper()), or `dump_model(raw)`'s where
-    that gives up. The response is
-    json_bytes_response()'s. What the writer gives up on, and any other result, goes to `rest(raw,
-    request)`, the rest of shape's way; a Response, other arguments, and a function patched (the
-    caller's `guards`: (module or class, name, value); with plain data, this module's
-    json_bytes_response) go to `shape` itself. Measured (callgrind, fasterapi-server's bench app):
-    a `GET /json` request 25,500 -> 23,300 instructions (three Python frames fewer), `GET
-    /users/42` 45,200 -> 43,000."""
+    that gives up. The response is json_bytes_response()'s. What the writer gives up on, and any
+    other result, goes to `rest(raw, request)`, the rest of shape's way; a Response, other
+    arguments, and a function patched (the caller's `guards`: (module or class, name, value); with
+    plain data, this module's json_bytes_response) go to `shape` itself. Measured (callgrind,
+    fasterapi-server's bench app): a `GET /json` request 25,500 -> 23,300 instructions (three
+    Python frames fewer), `GET /users/42` 45,200 -> 42,700 (two)."""
+    if type(status_code) is not int or not (stdlib or plain_types is not None or model_type is not None):
+        return None  # (JsonShape keeps an int status; and nothing here to write natively)
     try:
         from fasterapi_server._response import JsonShape  # type: ignore[attr-defined, unused-ignore]  # noqa: PLC0415
     except ImportError:  # no server, or one without it
-        return None
-    if type(status_code) is not int:  # (JsonShape keeps an int; anything else, Python's way)
         return None
     if _native_dumps_plain is None:
         _load_native_dumps()
     if stdlib or plain_types is not None:  # (plain_json_response and plain_model_json_response's)
         guards = ((sys.modules[__name__], "json_bytes_response", json_bytes_response), *guards)
     if stdlib:
-        return JsonShape(
-            shape=shape,
-            rest=rest,
-            status_code=status_code,
-            plain_types=(),
-            guards=((json, "dumps", _JSON_DUMPS), (JSONResponse, "render", _JSON_RENDER), *guards),
-            globals=globals(),
-        )
-    if model_type is not None and (dumps_model is None or dump_model is None):
-        model_type = None
-    if plain_types is None and model_type is None:
-        return None
+        plain_types = ()
+        guards = ((json, "dumps", _JSON_DUMPS), (JSONResponse, "render", _JSON_RENDER), *guards)
     return JsonShape(
         shape=shape,
         rest=rest,
         status_code=status_code,
-        pydantic=True,
+        pydantic=not stdlib,
         plain_types=plain_types,
-        model_type=model_type,
+        model_type=model_type,  # (model_fields, dumps_model, dump_model: read with it only)
         model_fields=model_fields,
-        dumps_model=dumps_model if model_type is not None else None,
-        dump_model=dump_model if model_type is not None else None,
+        dumps_model=dumps_model,
+        dump_model=dump_model,
         guards=guards,
         globals=globals(),
     )
