@@ -5,9 +5,11 @@ to the same app built without the native shape, and direct calls compare the two
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import sys
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -284,31 +286,25 @@ def test_a_model_the_writer_gives_up_on_goes_to_the_serializer() -> None:
         return b'{"serialized":true}'
 
     fields: dict[str, tuple[bytes, int]] = {}
-    made = JsonShape(
-        shape=len,
-        rest=len,
-        status_code=200,
-        model_type=User,
-        model_fields=fields,
-        dumps_model=dumps_model,
-        dump_model=dump_model,
-        globals=vars(responses_module),
-    )
+
+    def model_shape(dump: Any) -> Any:
+        return JsonShape(
+            shape=len,
+            rest=len,
+            status_code=200,
+            model_type=User,
+            model_fields=fields,
+            dumps_model=dumps_model,
+            dump_model=dump,
+            globals=vars(responses_module),
+        )
+
     user = User(id=1, name="u")
-    response = made(user, None)
+    response = model_shape(dump_model)(user, None)
     assert response.body == b'{"serialized":true}'
     assert gave_up == [(user, fields)]
     assert serialized == [user]
-    bad = JsonShape(
-        shape=len,
-        rest=len,
-        status_code=200,
-        model_type=User,
-        model_fields=fields,
-        dumps_model=dumps_model,
-        dump_model=lambda raw: "not bytes",
-        globals=vars(responses_module),
-    )
+    bad = model_shape(lambda raw: "not bytes")
     # (what is not bytes goes to the Python json_bytes_response, which takes it as it is)
     assert bad(user, None).body == "not bytes"
 
@@ -530,3 +526,16 @@ def test_a_status_code_that_is_not_an_int(monkeypatch: pytest.MonkeyPatch) -> No
     native, python = both_apps(monkeypatch, make)
     assert answer(native, "GET", "/float") == answer(python, "GET", "/float")
     assert native.get("/float").status_code == 201
+
+
+def test_a_reference_cycle_through_it_is_collected() -> None:
+    class Sentinel:
+        pass
+
+    kept = Sentinel()
+    gone = weakref.ref(kept)
+    globals_ = dict(vars(responses_module), kept=kept)
+    globals_["shape"] = JsonShape(shape=len, rest=len, status_code=200, globals=globals_)  # (a cycle)
+    del kept, globals_
+    gc.collect()
+    assert gone() is None

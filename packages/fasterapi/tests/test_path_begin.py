@@ -4,8 +4,10 @@ to an app as it is and to the same app built without it."""
 
 from __future__ import annotations
 
+import gc
 import sys
 import uuid
+import weakref
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -157,6 +159,8 @@ def test_another_plan_takes_the_python_begin(apps: Apps) -> None:
         app = client.app
         assert isinstance(app, FastAPI)
         app.dependency_overrides[crash_on_13] = lambda: None  # (any override: a plan of its own)
+    route = routes(native.app)["/users/{user_id}"]
+    assert route._current_plan().path_readers is not route._plan.path_readers  # (PathBegin gives way)
     for url in REQUESTS:
         assert answer(native, url) == answer(python, url)
 
@@ -287,6 +291,12 @@ def test_no_native_begin_for_what_it_does_not_take() -> None:
         {"validators": (int, 1)},
         {"validation_error": int},
         {"lookups": ["a-key", "b"]},
+        # more than 16 parameters (16: test_no_native_begin_for_what_it_does_not_take)
+        {
+            "names": tuple("abcdefghijklmnopq"),
+            "lookups": tuple("abcdefghijklmnopq"),
+            "validators": (int,) * 17,
+        },
     ],
 )
 def test_bad_arguments(change: dict[str, Any]) -> None:
@@ -333,3 +343,16 @@ def test_validators_run_once_for_a_refused_value(monkeypatch: pytest.MonkeyPatch
             assert validated == SEEN, url
         assert answers[0] == answers[1]
         assert answers[0][0] == 422
+
+
+def test_a_reference_cycle_through_it_is_collected() -> None:
+    class Sentinel:
+        pass
+
+    kept = Sentinel()
+    gone = weakref.ref(kept)
+    readers: list[Any] = [kept]
+    readers.append(make(readers, []))  # (a cycle)
+    del kept, readers
+    gc.collect()
+    assert gone() is None
