@@ -31,8 +31,11 @@ measured. fasterapi-server is imported once before anything starts (an editable 
 itself on import), and the servers are started one after the other.
 Targets, (!) marks a miss: ours >= 0.7x nginx on /plaintext and /json; ours >= 1.5x granian RSGI
 on /users/42 and POST /items; ours >= 10x FastAPI on uvicorn on every request; ours' p99 no worse
-than the best p99 of the other servers (ours with an I/O thread and ours ASGI, the same server,
-are not others).
+than the best p99 of the servers compared with (uvicorn, granian ASGI and RSGI, socketify: the
+issue's "them"). nginx, the ceiling of the method, is not one of them: with 64 requests in flight
+the mean latency is 64 / throughput (Little's law), so a server held to 0.7x nginx's throughput
+cannot be held to its latency; its p99 is shown beside. Ours with an I/O thread and ours ASGI,
+the same server, are not others either.
 """
 
 from __future__ import annotations
@@ -135,6 +138,8 @@ KINDS = [
     Kind("nginx", "nginx", NGINX_REQUESTS, False),
 ]
 KIND = {k.name: k for k in KINDS}
+# The servers whose best p99 ours is held to (not nginx, the ceiling: see the docstring).
+P99_COMPARED = ("uvicorn", "granian_asgi", "granian_rsgi", "socketify")
 
 
 def tool_version(cmd: list[str], pattern: str) -> str | None:
@@ -496,7 +501,7 @@ def summarize(ep: Endpoint, cells: dict[str, Cell]) -> dict[str, Any]:
         else None
         for k in KINDS
     }
-    others = {k: v for k, v in p99.items() if k not in ("ours", "ours_thread", "ours_asgi") and v is not None}
+    others = {k: v for k, v in p99.items() if k in P99_COMPARED and v is not None}
     best_other = min(others, key=lambda k: others[k]) if others else None
     ours_p99 = p99["ours"]
     return {
@@ -543,11 +548,13 @@ def print_ratios(rows: list[dict[str, Any]], key: str, with_p99: bool) -> None:
             if best is not None and r["p99_ms"]["ours"] is not None:
                 p99 = f"{r['p99_ms']['ours']:.2f} vs {best['ms']:.2f} ({KIND[best['server']].label})"
                 p99 += "" if r["p99_ok"] else " (!)"
+                if r["p99_ms"]["nginx"] is not None:
+                    p99 += f"; nginx {r['p99_ms']['nginx']:.2f}"
             cells.append(p99)
         table.append(cells)
     header = ["request", "ours/nginx", "ours/granian RSGI", "ours/uvicorn", "ours/granian ASGI",
               "ours/socketify", "ours ASGI/uvicorn"]  # fmt: skip
-    print_table([*header, "p99 ms: ours vs best other"] if with_p99 else header, table)
+    print_table([*header, "p99 ms: ours vs best compared"] if with_p99 else header, table)
 
 
 def print_report(rows: list[dict[str, Any]], header: str) -> None:
@@ -607,7 +614,7 @@ def print_report(rows: list[dict[str, Any]], header: str) -> None:
         f"targets, (!) marks a miss: ours >= {TARGET_VS_NGINX}x nginx on /plaintext and /json; "
         f">= {TARGET_VS_RSGI}x granian RSGI on /users/42 and POST /items; "
         f">= {TARGET_VS_UVICORN:.0f}x FastAPI on uvicorn on every request; "
-        "p99 no worse than the best other server's"
+        "p99 no worse than the best of uvicorn, granian and socketify"
     )
 
 
@@ -687,7 +694,7 @@ def main() -> None:
                 "ours/nginx": {"min": TARGET_VS_NGINX, "requests": list(VS_NGINX_REQUESTS)},
                 "ours/granian_rsgi": {"min": TARGET_VS_RSGI, "requests": list(VS_RSGI_REQUESTS)},
                 "ours/uvicorn": {"min": TARGET_VS_UVICORN, "requests": list(ALL_REQUESTS)},
-                "p99": "ours <= the best p99 of the other servers (ours_thread and ours_asgi excluded)",
+                "p99": "ours <= the best p99 of " + ", ".join(P99_COMPARED) + " (not nginx, the ceiling)",
             },
             "versions": versions,
             "load_average": {"before": list(load_before), "after": list(load_after)},
