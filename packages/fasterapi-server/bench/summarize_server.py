@@ -64,7 +64,8 @@ def summarize(runs: list[dict[str, Any]]) -> list[list[str]]:
                 continue
             med = statistics.median(values)
             each = ", ".join(f"{v:.2f}" + ("" if v >= minimum else "!") for v in values)
-            rows.append([request, f">= {minimum:g}x {label.split('/')[1]}", each, f"{med:.2f}x", verdict(med >= minimum)])
+            target = f">= {minimum:g}x {label.split('/')[1]}"
+            rows.append([request, target, each, f"{med:.2f}x", verdict(med >= minimum)])
         ours = [r["p99_ms"]["ours"] for r in results]
         best = [best_compared_p99(r["p99_ms"]) for r in results]
         pairs = [(o, b) for o, b in zip(ours, best, strict=True) if o is not None and b is not None]
