@@ -142,6 +142,15 @@ KIND = {k.name: k for k in KINDS}
 P99_COMPARED = ("uvicorn", "granian_asgi", "granian_rsgi", "socketify")
 
 
+def best_compared_p99(p99: dict[str, float | None]) -> tuple[str, float] | None:
+    """(server, ms) of the lowest p99 among P99_COMPARED, or None when none of them ran."""
+    compared = {k: v for k, v in p99.items() if k in P99_COMPARED and v is not None}
+    if not compared:
+        return None
+    best = min(compared, key=lambda k: compared[k])
+    return best, compared[best]
+
+
 def tool_version(cmd: list[str], pattern: str) -> str | None:
     if not shutil.which(cmd[0]):
         return None
@@ -501,8 +510,7 @@ def summarize(ep: Endpoint, cells: dict[str, Cell]) -> dict[str, Any]:
         else None
         for k in KINDS
     }
-    others = {k: v for k, v in p99.items() if k in P99_COMPARED and v is not None}
-    best_other = min(others, key=lambda k: others[k]) if others else None
+    best = best_compared_p99(p99)
     ours_p99 = p99["ours"]
     return {
         "endpoint": ep.name,
@@ -514,8 +522,8 @@ def summarize(ep: Endpoint, cells: dict[str, Cell]) -> dict[str, Any]:
         "rps_per_cpu_second": per_cpu,
         "ratios": ratios_of(rps),
         "ratios_per_cpu_second": ratios_of(per_cpu),
-        "best_other_p99": None if best_other is None else {"server": best_other, "ms": others[best_other]},
-        "p99_ok": None if ours_p99 is None or best_other is None else ours_p99 <= others[best_other],
+        "best_other_p99": None if best is None else {"server": best[0], "ms": best[1]},
+        "p99_ok": None if ours_p99 is None or best is None else ours_p99 <= best[1],
         "runs": {
             k: {
                 "rps": c.rps,

@@ -29,34 +29,27 @@ from bench_server import (  # noqa: E402
     TARGET_VS_UVICORN,
     VS_NGINX_REQUESTS,
     VS_RSGI_REQUESTS,
+    best_compared_p99,
 )
 
 # (bench_server put tools/ on the path)
 from benchkit import print_table  # noqa: E402
 
-# (label, ratio key, minimum, requests it applies to or None for all)
+# (the anchor's name, the ratio's key, the minimum, the requests it applies to or None for all)
 RATIO_TARGETS = [
-    ("ours/nginx", "ours/nginx", TARGET_VS_NGINX, VS_NGINX_REQUESTS),
-    ("ours/granian RSGI", "ours/granian_rsgi", TARGET_VS_RSGI, VS_RSGI_REQUESTS),
-    ("ours/uvicorn", "ours/uvicorn", TARGET_VS_UVICORN, None),
+    ("nginx", "ours/nginx", TARGET_VS_NGINX, VS_NGINX_REQUESTS),
+    ("granian RSGI", "ours/granian_rsgi", TARGET_VS_RSGI, VS_RSGI_REQUESTS),
+    ("uvicorn", "ours/uvicorn", TARGET_VS_UVICORN, None),
 ]
-
-
-def best_compared_p99(p99: dict[str, float | None]) -> tuple[str, float] | None:
-    others = {k: v for k, v in p99.items() if k in P99_COMPARED and v is not None}
-    if not others:
-        return None
-    best = min(others, key=lambda k: others[k])
-    return best, others[best]
 
 
 def summarize(runs: list[dict[str, Any]]) -> list[list[str]]:
     rows: list[list[str]] = []
     names = [r["endpoint"] for r in runs[0]["results"]]
     for name in names:
-        results = [next(r for r in run["results"] if r["endpoint"] == name) for run in runs]
+        results = [result_of(run, name, i) for i, run in enumerate(runs, 1)]
         request = results[0]["request"]
-        for label, key, minimum, applies in RATIO_TARGETS:
+        for anchor, key, minimum, applies in RATIO_TARGETS:
             if applies is not None and name not in applies:
                 continue
             values = [r["ratios"][key] for r in results if r["ratios"].get(key) is not None]
@@ -64,7 +57,7 @@ def summarize(runs: list[dict[str, Any]]) -> list[list[str]]:
                 continue
             med = statistics.median(values)
             each = ", ".join(f"{v:.2f}" + ("" if v >= minimum else "!") for v in values)
-            target = f">= {minimum:g}x {label.split('/')[1]}"
+            target = f">= {minimum:g}x {anchor}"
             rows.append([request, target, each, f"{med:.2f}x", verdict(med >= minimum)])
         ours = [r["p99_ms"]["ours"] for r in results]
         best = [best_compared_p99(r["p99_ms"]) for r in results]
@@ -76,6 +69,13 @@ def summarize(runs: list[dict[str, Any]]) -> list[list[str]]:
     return rows
 
 
+def result_of(run: dict[str, Any], name: str, index: int) -> dict[str, Any]:
+    for result in run["results"]:
+        if result["endpoint"] == name:
+            return result  # type: ignore[no-any-return]
+    raise ValueError(f"run {index} has no results for {name!r}: runs of different requests")
+
+
 def verdict(ok: bool) -> str:
     return "met" if ok else "missed"
 
@@ -85,6 +85,8 @@ def main() -> None:
     if not paths:
         sys.exit(__doc__)
     runs = [json.loads(p.read_text()) for p in paths]
+    if any(run.get("benchmark") != "fasterapi-server/bench_server" for run in runs):
+        sys.exit("summarize_server.py: each file must be what bench_server.py --json wrote")
     print(f"{len(runs)} full runs of bench_server.py: " + ", ".join(p.name for p in paths))
     print("each run's figure (! a miss), the median over the runs, and the median's verdict")
     print("(p99: ours / the best of " + ", ".join(P99_COMPARED) + " in that run)")
