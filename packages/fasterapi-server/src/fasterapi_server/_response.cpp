@@ -625,10 +625,10 @@ PyObject* json_shape_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
   self->pydantic = pydantic != 0;
   // json_bytes_response: `status_code < 200 or status_code in (204, 304)` has no content-length
   self->sized = overflow > 0 || (!overflow && code >= 200 && code != 204 && code != 304);
-  // Whether object.__new__(Response) takes this class (it refuses one whose C base is not object's,
-  // which object's own allocation, called directly, would not): asked once, of object.__new__.
   self->plain_isinstance = Py_IS_TYPE(response_type, &PyType_Type);
   self->model_own_class = model && own_class(reinterpret_cast<PyTypeObject*>(model_type));
+  // Whether object.__new__(Response) takes this class (it refuses one whose C base is not object's,
+  // which object's own allocation, called directly, would not): asked once, of object.__new__.
   PyObject* probe = PyObject_CallOneArg(object_new, response_type);
   self->plain_new = probe != nullptr;
   if (probe == nullptr) PyErr_Clear();
